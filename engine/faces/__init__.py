@@ -1,0 +1,1 @@
+"""Faces: MediaPipe detection + Face Mesh landmarks, the one crop policy, and tracking."""
