@@ -12,6 +12,7 @@ __all__ = [
     "MediaError",
     "MediaTooLargeError",
     "NotMediaError",
+    "SynthesisInputError",
     "TruncatedMediaError",
     "UnknownDetectorError",
     "UnreadableMediaError",
@@ -89,3 +90,7 @@ class UnknownDetectorError(EngineError, KeyError):
 
 class WeightsIntegrityError(EngineError):
     """A weights file is missing or its SHA-256 does not match the detector config."""
+
+
+class SynthesisInputError(EngineError, ValueError):
+    """A face crop or its landmarks cannot be used to synthesise a training fake."""

@@ -5,15 +5,31 @@ its centre, and resampled to ``size`` x ``size``. Pixels outside the source imag
 edge replication so tight crops (UTKFace, CelebA) and faces at the frame border give the same
 kind of crop as faces with natural margins. The affine that maps crop pixels back to frame
 pixels is returned, so maps predicted on the crop can be drawn on the frame.
+
+Downscaling (a face larger than the crop) uses area averaging, upscaling bilinear interpolation:
+a bilinear downscale by 2-4x (a 1080p face) aliases fine texture, which is exactly the kind of
+high-frequency evidence the blending detectors learn, and it must look the same in training
+(UTKFace, ~0.8x) and at inference (HD video, ~0.3x).
+
+Affines are (2, 3) float64 arrays ``A`` acting on column vectors ``(x, y, 1)``, with OpenCV's
+pixel-centre convention (pixel ``(i, j)`` has its centre at ``x=j, y=i``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CropPolicy", "crop_face", "crop_square_xyxy", "map_to_frame"]
+__all__ = [
+    "CropPolicy",
+    "apply_affine",
+    "crop_face",
+    "crop_square_xyxy",
+    "invert_affine",
+    "map_to_frame",
+]
 
 
 @dataclass(frozen=True)
@@ -31,10 +47,14 @@ class CropPolicy:
     margin: float = 0.25
     size: int = 256
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.margin) and self.margin >= 0.0):
+            raise ValueError(f"margin must be a finite number >= 0, got {self.margin}")
+        if self.size < 8:
+            raise ValueError(f"size must be at least 8 pixels, got {self.size}")
 
-def crop_square_xyxy(
-    landmarks_xy: np.ndarray, margin: float
-) -> tuple[float, float, float, float]:
+
+def crop_square_xyxy(landmarks_xy: np.ndarray, margin: float) -> tuple[float, float, float, float]:
     """Square box around the landmarks, grown by ``margin`` of the longer side on each side."""
     x0, y0 = landmarks_xy.min(axis=0)
     x1, y1 = landmarks_xy.max(axis=0)
@@ -56,22 +76,98 @@ def crop_face(
     Returns:
         ``(crop_rgb_u8, landmarks_crop_xy, crop_to_frame)``: the (S, S, 3) crop, the landmarks
         in crop pixels (float32), and the (2, 3) affine from crop to image pixels.
+
+    Raises:
+        ValueError: an image that is not (H, W, 3) uint8, or landmarks that are not a finite
+            (K, 2) array spanning more than a pixel.
     """
+    landmarks = _check_inputs(rgb_u8, landmarks_xy)
+    x0, y0, x1, _y1 = crop_square_xyxy(landmarks, policy.margin)
+    side = x1 - x0
+    if policy.size < side:
+        crop, crop_to_frame = _crop_area(rgb_u8, x0, y0, side, policy.size)
+    else:
+        crop, crop_to_frame = _crop_warp(rgb_u8, x0, y0, side, policy.size)
+    landmarks_crop = apply_affine(invert_affine(crop_to_frame), landmarks).astype(np.float32)
+    return crop, landmarks_crop, crop_to_frame
+
+
+def _check_inputs(rgb_u8: np.ndarray, landmarks_xy: np.ndarray) -> np.ndarray:
+    if rgb_u8.dtype != np.uint8 or rgb_u8.ndim != 3 or rgb_u8.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb_u8.shape} {rgb_u8.dtype}")
+    landmarks = np.asarray(landmarks_xy, dtype=np.float64)
+    if landmarks.ndim != 2 or landmarks.shape[1] != 2 or len(landmarks) < 2:
+        raise ValueError(f"expected (K, 2) landmarks with K >= 2, got {landmarks.shape}")
+    if not np.isfinite(landmarks).all():
+        raise ValueError("landmarks contain NaN or infinite values")
+    if np.ptp(landmarks, axis=0).max() < 1.0:
+        raise ValueError("landmarks span less than one pixel: no face to crop")
+    return landmarks
+
+
+def _crop_warp(
+    rgb_u8: np.ndarray, x0: float, y0: float, side: float, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Upscale (or keep) with one bilinear warp; sub-pixel exact."""
     import cv2
 
-    x0, y0, x1, y1 = crop_square_xyxy(landmarks_xy, policy.margin)
-    scale = policy.size / (x1 - x0)
+    scale = size / side
     frame_to_crop = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
     crop = cv2.warpAffine(
         rgb_u8,
         frame_to_crop,
-        (policy.size, policy.size),
-        flags=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    landmarks_crop = (landmarks_xy * scale + frame_to_crop[:, 2]).astype(np.float32)
-    crop_to_frame = np.array([[1.0 / scale, 0.0, x0], [0.0, 1.0 / scale, y0]])
-    return crop, landmarks_crop, crop_to_frame
+    return crop, invert_affine(frame_to_crop)
+
+
+def _crop_area(
+    rgb_u8: np.ndarray, x0: float, y0: float, side: float, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Downscale with area averaging: cut the whole-pixel square, then ``cv2.resize``.
+
+    The square is snapped to whole pixels (at most half a source pixel of shift, well below one
+    crop pixel) and the returned affine describes the snapped square exactly.
+    """
+    import cv2
+
+    h, w = rgb_u8.shape[:2]
+    side_px = max(1, round(side))
+    left, top = round(x0), round(y0)
+    src_x0, src_y0 = max(left, 0), max(top, 0)
+    src_x1, src_y1 = min(left + side_px, w), min(top + side_px, h)
+    if src_x1 <= src_x0 or src_y1 <= src_y0:  # the square lies wholly outside the image
+        return _crop_warp(rgb_u8, x0, y0, side, size)
+    region = cv2.copyMakeBorder(
+        rgb_u8[src_y0:src_y1, src_x0:src_x1],
+        src_y0 - top,
+        top + side_px - src_y1,
+        src_x0 - left,
+        left + side_px - src_x1,
+        cv2.BORDER_REPLICATE,
+    )
+    crop = cv2.resize(region, (size, size), interpolation=cv2.INTER_AREA)
+    step = side_px / size  # source pixels per crop pixel
+    # NOTE: cv2.resize maps crop pixel u to source x = (u + 0.5) * step - 0.5 inside the region.
+    crop_to_frame = np.array(
+        [[step, 0.0, left + 0.5 * step - 0.5], [0.0, step, top + 0.5 * step - 0.5]]
+    )
+    return crop, crop_to_frame
+
+
+def invert_affine(affine_2x3: np.ndarray) -> np.ndarray:
+    """The inverse of a (2, 3) affine, as a (2, 3) float64 array."""
+    full = np.vstack([np.asarray(affine_2x3, dtype=np.float64), [0.0, 0.0, 1.0]])
+    return np.linalg.inv(full)[:2]
+
+
+def apply_affine(affine_2x3: np.ndarray, points_xy: np.ndarray) -> np.ndarray:
+    """Map (K, 2) points with a (2, 3) affine; returns (K, 2) float64."""
+    a = np.asarray(affine_2x3, dtype=np.float64)
+    pts = np.asarray(points_xy, dtype=np.float64)
+    return pts @ a[:, :2].T + a[:, 2]
 
 
 def map_to_frame(
@@ -82,6 +178,4 @@ def map_to_frame(
 
     resized = cv2.resize(map_f32.astype(np.float32), (crop_size, crop_size))
     h, w = frame_hw
-    return cv2.warpAffine(
-        resized, crop_to_frame, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0
-    )
+    return cv2.warpAffine(resized, crop_to_frame, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0)

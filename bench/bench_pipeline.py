@@ -1,0 +1,252 @@
+"""Benchmark of the analysis pipeline: stage floors, end to end, ONNX vs torch, images/s, RSS.
+
+Run from the repository root (figures go into docs/PERFORMANCE.md):
+
+    python bench/bench_pipeline.py [--clip PATH] [--faces DIR] [--n-images 64] [--frames 32]
+                                   [--repeat 3] [--models-dir DIR] [--skip-torch]
+
+What it measures, in one run, on the detectors shipped in the models directory:
+
+1. Stage floors, each measured alone on the clip (best of ``--repeat``): decoding the sampled
+   frames, face detection + Face Mesh + tracking + cropping on the decoded frames, and each
+   detector on the resulting crops (ONNX Runtime, batches of 16).
+2. End to end: ``Analyzer.analyze(clip)`` with every detector (ONNX Runtime), best of
+   ``--repeat``, against the sum of the floors (target <= 1.3x).
+3. Images per second over a folder of face images with every frame detector (target >= 15).
+4. Peak RSS of the process up to here, i.e. of the ONNX pipeline (target <= 1.5 GB).
+5. ONNX Runtime vs PyTorch on the same crops, per detector (target ONNX >= 3x faster); torch is
+   imported only now, so it does not count in the RSS above.
+
+Every detector needs its weights; with none shipped, only decoding and faces are measured and
+the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("FORENSIC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+BATCH = 16
+
+TARGET_E2E_RATIO = 1.3
+TARGET_ONNX_SPEEDUP = 3.0
+TARGET_IMAGES_PER_S = 15.0
+TARGET_PEAK_RSS_GB = 1.5
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    """The fastest of ``repeat`` timed calls of ``fn`` (after one untimed warm-up call)."""
+    out = fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def peak_rss_gb() -> float:
+    """Peak resident set size of this process so far, in GB (Linux reports KiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib * (1 if sys.platform != "darwin" else 1 / 1024) / 1024**2
+
+
+def predict_all(detector: Any, crops: np.ndarray) -> None:
+    """Score ``crops`` (or clips) in batches of ``BATCH``."""
+    for start in range(0, len(crops), BATCH):
+        detector.predict(crops[start : start + BATCH])
+
+
+def detector_inputs(crops: list[Any], clip_len: int) -> np.ndarray:
+    """Face crops stacked for a frame detector, or windows of one track for a clip detector."""
+    from engine.analysis.scoring import clip_windows
+
+    if clip_len == 1:
+        return np.stack([c.crop_rgb_u8 for c in crops])
+    clips = []
+    for track_id in sorted({c.track_id for c in crops}):
+        track = [c.crop_rgb_u8 for c in crops if c.track_id == track_id]
+        clips += [np.stack(track[s:e]) for s, e in clip_windows(len(track), clip_len)]
+    return np.stack(clips) if clips else np.zeros((0, clip_len, 256, 256, 3), np.uint8)
+
+
+def stage_floors(clip: Path, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Decode, faces and each detector, each measured alone on the clip."""
+    from engine.faces.crop import CropPolicy
+    from engine.faces.mesh import FaceMeshDetector
+    from engine.faces.pipeline import detect_faces_in_frames
+    from engine.media import sample_frames
+    from engine.runtime import load_detector
+
+    t_decode, frames = best_of(args.repeat, lambda: list(sample_frames(clip, n_frames=args.frames)))
+    with FaceMeshDetector() as mesh:
+        t_faces, found = best_of(
+            args.repeat, lambda: detect_faces_in_frames(frames, mesh, CropPolicy())
+        )
+    crops = found.crops
+    floors = {"decode": t_decode, "faces": t_faces}
+    loaded = {}
+    for name in names:
+        det = load_detector(name, runtime="onnx", models_dir=args.models_dir)
+        inputs = detector_inputs(crops, det.cfg.clip_len)
+        floors[f"detector:{name}"], _ = best_of(
+            args.repeat, lambda d=det, x=inputs: predict_all(d, x)
+        )
+        loaded[name] = (det.cfg.clip_len, inputs)
+    return {"floors": floors, "n_frames": len(frames), "n_crops": len(crops), "inputs": loaded}
+
+
+def end_to_end(clip: Path, names: list[str], args: argparse.Namespace) -> tuple[float, Any]:
+    """``Analyzer.analyze(clip)`` with every detector on ONNX Runtime, best of ``repeat``."""
+    from engine.api import AnalysisOptions, Analyzer
+
+    options = AnalysisOptions(detectors=tuple(names), runtime="onnx", n_frames=args.frames)
+    with Analyzer(options) as analyzer:
+        return best_of(args.repeat, lambda: analyzer.analyze(clip))
+
+
+def images_per_second(folder: Path, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Analyse ``n_images`` face images with every frame detector; images per second."""
+    from engine.api import AnalysisOptions, Analyzer
+    from engine.runtime import WeightsStore
+
+    store = WeightsStore(args.models_dir)
+    frame_detectors = tuple(n for n in names if store.cfg(n).clip_len == 1)
+    paths = sorted(p for p in folder.iterdir() if p.is_file())[: args.n_images]
+    with Analyzer(AnalysisOptions(detectors=frame_detectors, runtime="onnx")) as analyzer:
+        analyzer.analyze(paths[0])  # warm-up
+        t0 = time.perf_counter()
+        results = [analyzer.analyze(p) for p in paths]
+        seconds = time.perf_counter() - t0
+    statuses = {s: sum(r.status == s for r in results) for s in ("ok", "no_face", "error")}
+    return {
+        "n_images": len(paths),
+        "seconds": seconds,
+        "images_per_s": len(paths) / seconds,
+        "statuses": statuses,
+        "detectors": frame_detectors,
+    }
+
+
+def onnx_vs_torch(inputs: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Per detector: seconds on the same crops with ONNX Runtime and with torch (CPU)."""
+    from engine.runtime import load_detector
+
+    out = {}
+    for name, (_, x) in inputs.items():
+        onnx_det = load_detector(name, runtime="onnx", models_dir=args.models_dir)
+        torch_det = load_detector(name, runtime="torch", models_dir=args.models_dir)
+        t_onnx, _ = best_of(args.repeat, lambda d=onnx_det, x=x: predict_all(d, x))
+        t_torch, _ = best_of(args.repeat, lambda d=torch_det, x=x: predict_all(d, x))
+        out[name] = (t_onnx, t_torch)
+    return out
+
+
+def print_report(res: dict[str, Any], args: argparse.Namespace) -> None:
+    """Print every figure with its target."""
+    print(f"# bench_pipeline  {time.strftime('%Y-%m-%d %H:%M')}  {platform.platform()}")
+    print(f"command: python {' '.join(sys.argv)}")
+    print(f"cpu cores: {os.cpu_count()}  python {platform.python_version()}")
+    print(f"clip: {res['clip']}  sampled frames: {res['n_frames']}  face crops: {res['n_crops']}")
+    print(f"detectors: {', '.join(res['names']) or 'NONE SHIPPED (no weights found)'}")
+    print(f"\n## stage floors (each alone, best of {args.repeat})")
+    for stage, sec in res["floors"].items():
+        print(f"  {stage:<28} {sec * 1000:9.1f} ms")
+    floor_sum = sum(res["floors"].values())
+    print(f"  {'sum of floors':<28} {floor_sum * 1000:9.1f} ms")
+    e2e = res["e2e_s"]
+    ratio = e2e / floor_sum
+    print(f"\n## end to end, {args.frames} frames, all detectors: {e2e * 1000:.1f} ms")
+    print(
+        f"  ratio to the sum of floors: {ratio:.2f}x  (target <= {TARGET_E2E_RATIO}x) "
+        f"{'PASS' if ratio <= TARGET_E2E_RATIO else 'FAIL'}"
+    )
+    print(f"  analyzer's own stage timings: {dict(res['e2e_timings'])}")
+    ips = res["images"]
+    verdict = "PASS" if ips["images_per_s"] >= TARGET_IMAGES_PER_S else "FAIL"
+    print(
+        f"\n## face images: {ips['n_images']} in {ips['seconds']:.2f} s = "
+        f"{ips['images_per_s']:.1f} images/s (target >= {TARGET_IMAGES_PER_S}) {verdict}"
+    )
+    print(f"  statuses {ips['statuses']}, detectors {', '.join(ips['detectors']) or 'none'}")
+    rss = res["peak_rss_gb"]
+    print(
+        f"\n## peak RSS (ONNX pipeline): {rss:.2f} GB (target <= {TARGET_PEAK_RSS_GB}) "
+        f"{'PASS' if rss <= TARGET_PEAK_RSS_GB else 'FAIL'}"
+    )
+    print_torch(res.get("torch"))
+
+
+def print_torch(torch_res: dict[str, Any] | None) -> None:
+    """The ONNX vs torch section."""
+    if not torch_res:
+        print("\n## ONNX vs torch: not measured (--skip-torch or no detector)")
+        return
+    print("\n## ONNX Runtime vs torch (CPU), same crops")
+    for name, (t_onnx, t_torch) in torch_res.items():
+        print(
+            f"  {name:<20} onnx {t_onnx * 1000:8.1f} ms  torch {t_torch * 1000:8.1f} ms  "
+            f"torch/onnx {t_torch / t_onnx:5.2f}x"
+        )
+    total_onnx = sum(t for t, _ in torch_res.values())
+    total_torch = sum(t for _, t in torch_res.values())
+    speedup = total_torch / total_onnx
+    print(
+        f"  {'all detectors':<20} torch/onnx {speedup:.2f}x (target >= {TARGET_ONNX_SPEEDUP}x) "
+        f"{'PASS' if speedup >= TARGET_ONNX_SPEEDUP else 'FAIL'}"
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--clip", type=Path, default=SHARED_DATA / "videos_real" / "liveportrait_d3.mp4"
+    )
+    parser.add_argument("--faces", type=Path, default=SHARED_DATA / "faces_real" / "utkface")
+    parser.add_argument("--n-images", type=int, default=64)
+    parser.add_argument("--frames", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="weights directory (default: the shipped resources/models)",
+    )
+    parser.add_argument("--skip-torch", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print the report."""
+    args = parse_args(argv)
+    if args.models_dir is not None:
+        os.environ["FORENSIC_MODELS_DIR"] = str(args.models_dir)
+    from engine.analysis.catalog import shipped_names
+
+    names = shipped_names(args.models_dir)
+    res: dict[str, Any] = {"clip": args.clip, "names": names}
+    res.update(stage_floors(args.clip, names, args))
+    res["e2e_s"], e2e_result = end_to_end(args.clip, names, args)
+    res["e2e_timings"] = e2e_result.provenance.timings_s
+    res["images"] = images_per_second(args.faces, names, args)
+    res["peak_rss_gb"] = peak_rss_gb()
+    if names and not args.skip_torch:
+        res["torch"] = onnx_vs_torch(res["inputs"], args)
+    print_report(res, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

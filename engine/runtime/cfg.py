@@ -1,0 +1,151 @@
+"""The detector config that travels with the weights, and the ONE pre/post-processing.
+
+Why this lives in ``engine.runtime`` and not in ``engine.detectors``: importing
+``engine.detectors`` registers every network (it imports torch), while the packaged app runs the
+ONNX graphs with no torch installed. The config, the preprocessing (crop -> normalised tensor)
+and the postprocessing (raw graph outputs -> calibrated ``p_fake`` and [0, 1] maps) are
+therefore torch-free and shared here by training, the torch runtime and the ONNX runtime.
+``engine.detectors.cfg`` re-exports them for the detector modules.
+
+A shipped model's card JSON (``resources/models/<name>.json``) holds ``DetectorCfg.to_dict()``
+with the trained values filled in: threshold, Platt calibration and the SHA-256 of the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from engine.faces.crop import CropPolicy
+
+__all__ = ["DetectorCfg", "MapKind", "OutputKind", "center_fraction", "preprocess"]
+
+OutputKind = Literal["softmax2", "sigmoid1"]
+MapKind = Literal["gradcam", "xray", "attention", "none"]
+
+
+@dataclass(frozen=True)
+class DetectorCfg:
+    """Everything needed to run a detector's weights, kept next to them.
+
+    Attributes:
+        name: registry id ``<method>_<backbone>``.
+        version: weights version tag (``name.tag`` names a weights file).
+        variant: ``"cpu"`` (shipped weights) or ``"full"`` (paper backbone, bring your own).
+        input_size: network input side in pixels.
+        mean: per-channel RGB mean on the [0, 1] scale.
+        std: per-channel RGB std on the [0, 1] scale.
+        face_margin: crop margin the network sees (<= the crop policy margin; a smaller one is
+            cut from the centre of the policy crop).
+        clip_len: frames per input (1 for frame models).
+        output: ``"softmax2"`` (logits of [real, fake]) or ``"sigmoid1"`` (one fake logit).
+        map_kind: what the explanation map is (``"none"`` when the method has none).
+        threshold: decision threshold on the calibrated ``p_fake``.
+        calibration: Platt parameters ``(a, b)``: p = sigmoid(a * logit(p_raw) + b); ``None``
+            means p_fake = p_fake_raw.
+        weights_file: state-dict file name in the models directory, ``None`` if not shipped.
+        weights_sha256: its SHA-256 (hex).
+        onnx_file: ONNX export file name, ``None`` if not shipped.
+        onnx_sha256: its SHA-256 (hex).
+        onnx_opset: the opset the ONNX file was exported with.
+        paper: citation of the method.
+        license: terms of the weights (data terms included).
+    """
+
+    name: str
+    version: str
+    variant: Literal["cpu", "full"]
+    input_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    face_margin: float
+    clip_len: int
+    output: OutputKind
+    map_kind: MapKind
+    threshold: float = 0.5
+    calibration: tuple[float, float] | None = None
+    weights_file: str | None = None
+    weights_sha256: str | None = None
+    onnx_file: str | None = None
+    onnx_sha256: str | None = None
+    onnx_opset: int = 17
+    paper: str = ""
+    license: str = ""
+
+    def __post_init__(self) -> None:
+        if self.input_size < 32:
+            raise ValueError(f"{self.name}: input_size must be at least 32 pixels")
+        if not 0.0 <= self.face_margin <= CropPolicy().margin:
+            raise ValueError(f"{self.name}: face_margin must lie in [0, {CropPolicy().margin}]")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"{self.name}: threshold must lie in (0, 1)")
+        if self.calibration is not None and not self.calibration[0] > 0.0:
+            raise ValueError(f"{self.name}: Platt slope must be > 0 (calibration is monotonic)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectorCfg:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown DetectorCfg keys: {unknown}")
+        values = dict(data)
+        for key in ("mean", "std"):
+            values[key] = tuple(float(v) for v in values[key])
+        if values.get("calibration") is not None:
+            values["calibration"] = tuple(float(v) for v in values["calibration"])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> DetectorCfg:
+        """A copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def center_fraction(face_margin: float, crop_margin: float = CropPolicy().margin) -> float:
+    """Side of the centred sub-crop with margin ``face_margin``, as a fraction of the crop."""
+    return (0.5 + face_margin) / (0.5 + crop_margin)
+
+
+def preprocess(crops_rgb_u8: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
+    """Face crops made with ``CropPolicy()`` -> the network input. Used by training too.
+
+    Args:
+        crops_rgb_u8: (N, S, S, 3) uint8 RGB crops (any S; the policy default is 256).
+        cfg: the detector config (input size, normalisation, margin).
+
+    Returns:
+        (N, 3, input_size, input_size) float32, normalised.
+
+    Raises:
+        ValueError: the crops are not a batch of square uint8 RGB images.
+    """
+    import cv2
+
+    crops = np.asarray(crops_rgb_u8)
+    if crops.dtype != np.uint8 or crops.ndim != 4 or crops.shape[-1] != 3:
+        raise ValueError(f"crops must be (N, S, S, 3) uint8; got {crops.shape} {crops.dtype}")
+    if crops.shape[1] != crops.shape[2]:
+        raise ValueError(f"crops must be square; got {crops.shape[1]}x{crops.shape[2]}")
+    side = crops.shape[1]
+    keep = int(round(side * center_fraction(cfg.face_margin)))
+    off = (side - keep) // 2
+    size = cfg.input_size
+    out = np.empty((crops.shape[0], size, size, 3), dtype=np.float32)
+    # NOTE: INTER_AREA when shrinking (256 -> 192) avoids aliasing that would add or hide the
+    # high-frequency blending evidence; training and inference share this exact call.
+    interp = cv2.INTER_AREA if keep > size else cv2.INTER_LINEAR
+    for i, crop in enumerate(crops):
+        sub = crop[off : off + keep, off : off + keep]
+        out[i] = cv2.resize(sub, (size, size), interpolation=interp) if keep != size else sub
+    mean = np.asarray(cfg.mean, dtype=np.float32) * 255.0
+    inv_std = 1.0 / (np.asarray(cfg.std, dtype=np.float32) * 255.0)
+    out -= mean
+    out *= inv_std
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))

@@ -1,0 +1,33 @@
+"""PyTorch backend: the same raw outputs as the ONNX graph, from the registered network.
+
+Used for training-time validation, for GPUs, and as the reference the ONNX export is tested
+against. Every detector network offers ``forward_with_map(x) -> (logits, map_raw)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["TorchRuntime"]
+
+
+class TorchRuntime:
+    """Runs a detector network in eval mode without gradients.
+
+    Args:
+        net: a detector network (``forward_with_map``).
+        device: ``"cpu"`` or a CUDA device string.
+    """
+
+    def __init__(self, net: nn.Module, *, device: str = "cpu") -> None:
+        self._device = torch.device(device)
+        self._net = net.to(self._device).eval()
+
+    def run(self, batch_nchw_f32: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(logits, raw map) for one normalised batch."""
+        x = torch.from_numpy(np.ascontiguousarray(batch_nchw_f32, dtype=np.float32))
+        with torch.inference_mode():
+            logits, map_raw = self._net.forward_with_map(x.to(self._device))
+        return logits.float().cpu().numpy(), map_raw.float().cpu().numpy()

@@ -1,0 +1,1 @@
+"""Training and evaluation of the detectors (needs the train extra: torch, torchvision, onnx)."""

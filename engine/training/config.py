@@ -1,0 +1,120 @@
+"""Training configuration: a typed dataclass read from TOML; unknown keys are an error.
+
+One TOML file per shipped model lives in ``configs/training/``. Every field has a meaning in the
+loop; nothing is merged from dicts at run time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["Method", "TrainConfig", "load_config"]
+
+Method = Literal["sbi", "xray", "mat"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one detector is trained.
+
+    Attributes:
+        detector: registry name of the detector to train.
+        method: loss recipe: ``"sbi"`` (CE), ``"xray"`` (100 * BCE(map) + CE) or ``"mat"``
+            (CE + regional independence loss, with attention-guided augmentation).
+        seed: seed of every random draw (data split, synthesis, init of new layers).
+        steps: optimiser steps in total.
+        batch_reals: real faces per batch; each brings its fake twin (batch = 2x).
+        lr: peak learning rate (Adam), reached after ``warmup_steps``, then cosine to 1%.
+        warmup_steps: linear warm-up steps.
+        weight_decay: Adam weight decay.
+        freeze_stages: encoder stem + this many stride groups are frozen (CPU speed).
+        threads: torch intra-op threads.
+        p_bi: probability that a fake is a donor blend (BI) instead of a self-blend (SBI).
+        sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
+        max_reals: cap on real faces used from the cache (0 = all).
+        val_reals: real faces from the cache's validation split (identity/clip-disjoint
+            from training) used for validation and calibration (half each).
+        val_every_steps: validation AUC is logged this often.
+        log_every_steps: training loss is logged this often.
+        checkpoint_every_s: a resumable checkpoint is written at least this often.
+        map_loss_weight: weight of the boundary-map BCE (Face X-ray: 100).
+        ril_weight: weight of the regional independence loss (MAT).
+        ril_alpha: centre update rate of the RIL (decayed by ``ril_alpha_decay`` per epoch).
+        ril_alpha_decay: per-epoch factor on ``ril_alpha``.
+        ril_margin_real: RIL intra-class margin for real faces.
+        ril_margin_fake: RIL intra-class margin for fake faces.
+        ril_margin_inter: RIL inter-class margin between centres.
+        agda_prob: probability that a MAT step trains on attention-guided augmented images.
+    """
+
+    detector: str
+    method: Method
+    seed: int = 0
+    steps: int = 600
+    batch_reals: int = 16
+    lr: float = 3e-4
+    warmup_steps: int = 30
+    weight_decay: float = 1e-6
+    freeze_stages: int = 1
+    threads: int = 2
+    p_bi: float = 0.0
+    sources: tuple[str, ...] = ("utkface", "celeba")
+    max_reals: int = 0
+    val_reals: int = 400
+    val_every_steps: int = 200
+    log_every_steps: int = 10
+    checkpoint_every_s: float = 180.0
+    map_loss_weight: float = 100.0
+    ril_weight: float = 1.0
+    ril_alpha: float = 0.05
+    ril_alpha_decay: float = 0.9
+    ril_margin_real: float = 0.05
+    ril_margin_fake: float = 0.1
+    ril_margin_inter: float = 0.2
+    agda_prob: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.method not in ("sbi", "xray", "mat"):
+            raise ValueError(f"method must be sbi, xray or mat; got {self.method!r}")
+        for name in ("steps", "batch_reals", "threads", "val_reals"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("p_bi", "agda_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1]")
+        if self.val_reals < 4:
+            raise ValueError("val_reals must be >= 4 (half calibrates, half measures)")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for checkpoints and model cards)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from a dict; unknown keys raise ``ValueError`` naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training config keys: {unknown}; valid: {sorted(known)}")
+        values = dict(data)
+        if "sources" in values:
+            values["sources"] = tuple(values["sources"])
+        return cls(**values)
+
+
+def load_config(path: Path) -> TrainConfig:
+    """Read a TOML training config.
+
+    Raises:
+        ValueError: unknown keys or invalid values (the message names them and the file).
+    """
+    with Path(path).open("rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        return TrainConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc

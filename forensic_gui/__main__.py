@@ -1,0 +1,5 @@
+"""``python -m forensic_gui`` starts the desktop application."""
+
+from forensic_gui.app import main
+
+raise SystemExit(main())

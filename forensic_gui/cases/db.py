@@ -1,0 +1,199 @@
+"""Opening the SQLite case database safely: location, pragmas, transactions, migrations.
+
+Durability choices (one place, so they are easy to review):
+
+- ``journal_mode=WAL``: readers never block the writer, and a killed process leaves a journal
+  SQLite replays on the next open, so the file is never left half-written.
+- ``synchronous=FULL``: every commit is fsynced to the WAL before it returns. With WAL,
+  ``NORMAL`` already survives a killed *process*; ``FULL`` also keeps the last commits over a
+  power cut or OS crash. An audit entry that was acknowledged must still be there, and the app
+  writes a few rows per user action, so the extra fsync costs nothing noticeable.
+- ``foreign_keys=ON`` and a 5 s busy timeout on every connection.
+- Transactions are started by us, not by the ``sqlite3`` module: read units use ``BEGIN``,
+  write units ``BEGIN IMMEDIATE``, which takes the write lock up front. Appending to the audit
+  chain reads the chain head and then inserts; the immediate lock makes that atomic even when a
+  second app instance opens the same file. Migrations run in one such transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from forensic_gui.cases.errors import CaseDbCorruptError, CaseDbError, CaseDbLocationError
+
+__all__ = [
+    "APP_NAME",
+    "DB_FILE_NAME",
+    "alembic_config",
+    "create_db_engine",
+    "current_revision",
+    "default_db_path",
+    "head_revision",
+    "migrations_dir",
+    "upgrade_to_head",
+]
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "forensic-face-analyzer"
+DB_FILE_NAME = "cases.sqlite3"
+_BUSY_TIMEOUT_MS = 5000
+_BEGIN_OPTION = "sqlite_begin"
+
+
+def default_db_path() -> Path:
+    """``cases.sqlite3`` in the user's data directory (per-OS, from platformdirs)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILE_NAME
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory shipped inside this package.
+
+    Raises:
+        CaseDbError: the scripts are not on the file system (a bundle built without them).
+    """
+    path = Path(str(resources.files("forensic_gui.cases").joinpath("migrations")))
+    if not (path / "env.py").is_file():
+        raise CaseDbError(
+            f"The database migration scripts are missing from this installation ({path}). "
+            "Reinstall the application; a PyInstaller bundle must include "
+            "forensic_gui/cases/migrations as data files."
+        )
+    return path
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config built in code (no ini file, no dependence on the working directory)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _check_location(db_path: Path) -> None:
+    folder = db_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CaseDbLocationError(
+            f"Cannot create the folder for the case database {db_path}: {exc.strerror or exc}. "
+            "Choose a folder you can write to."
+        ) from exc
+    effective = os.access in os.supports_effective_ids
+    if db_path.is_dir():
+        raise CaseDbLocationError(f"The case database path {db_path} is a folder, not a file.")
+    # NOTE: SQLite in WAL mode writes -wal and -shm files next to the database, so the folder
+    # must be writable even when the database file already exists.
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
+        raise CaseDbLocationError(
+            f"The folder {folder} is read-only, so the case database {db_path.name} cannot be "
+            "created or updated there. Choose a folder you can write to."
+        )
+    if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK, effective_ids=effective):
+        raise CaseDbLocationError(
+            f"The case database {db_path} is read-only. Choose a writable copy or location."
+        )
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise CaseDbError(f"SQLite refused write-ahead logging (journal mode {mode!r}).")
+        cursor.execute("PRAGMA synchronous = FULL")
+    finally:
+        cursor.close()
+
+
+def _on_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_db_engine(db_path: Path) -> Engine:
+    """An Engine on ``db_path`` with the pragmas and transaction handling described above.
+
+    Use ``engine.execution_options(sqlite_begin="IMMEDIATE")`` for units of work that write.
+
+    Raises:
+        CaseDbLocationError: the folder cannot be created or written.
+    """
+    _check_location(db_path)
+    engine = create_engine(
+        f"sqlite:///{db_path}", connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000.0}
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of the app knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise CaseDbError("No database migrations were found in this installation.")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database, ``None`` for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _integrity_check(connection: Connection, db_path: Path) -> None:
+    rows = connection.exec_driver_sql("PRAGMA quick_check").fetchall()
+    if [tuple(row) for row in rows] != [("ok",)]:
+        detail = "; ".join(str(row[0]) for row in rows[:5])
+        raise CaseDbCorruptError(
+            f"The case database {db_path} is damaged ({detail}). Restore it from a backup."
+        )
+
+
+def upgrade_to_head(engine: Engine, db_path: Path) -> None:
+    """Check the file's integrity, then migrate it to the newest schema in one transaction.
+
+    Raises:
+        CaseDbCorruptError: SQLite's quick check failed.
+        CaseDbError: the file is not a database, or was written by a newer app version.
+    """
+    known = head_revision()
+    writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    try:
+        with writer.begin() as connection:
+            _integrity_check(connection, db_path)
+            stored = MigrationContext.configure(connection).get_current_revision()
+            if stored == known:
+                return
+            logger.info("Migrating case database %s from %s to %s", db_path, stored, known)
+            command.upgrade(alembic_config(connection), "head")
+    except CommandError as exc:
+        raise CaseDbError(
+            f"The case database {db_path} has schema revision unknown to this version of the "
+            f"app ({exc}). It was probably written by a newer version: update the app."
+        ) from exc
+    except DBAPIError as exc:
+        raise CaseDbError(
+            f"Cannot open the case database {db_path}: {exc.orig}. "
+            "Is it a case database, and is the disk writable?"
+        ) from exc

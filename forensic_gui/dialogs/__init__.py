@@ -1,0 +1,1 @@
+"""Dialogs and message helpers: plain-language messages, never a traceback."""

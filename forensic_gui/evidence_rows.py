@@ -1,0 +1,105 @@
+"""The evidence table's rows: built from the store when a case opens, updated from events.
+
+The integrity column comes from the audit log, the permanent record of every hash check, so a
+mismatch found yesterday is still shown in red today. After that, single rows are updated from
+what the controller announces (a check, an analysis, a verdict) without re-reading the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from engine.types import Grade, MediaResult
+from forensic_gui.cases.records import AuditEntry, EvidenceCheck, EvidenceRecord, VerdictRecord
+from forensic_gui.cases.repository import CaseStore
+from forensic_gui.widgets.evidence_list import EvidenceRow
+
+__all__ = [
+    "INTEGRITY_ACTIONS",
+    "build_evidence_rows",
+    "finding_summary",
+    "last_integrity_checks",
+    "with_check",
+    "with_result",
+    "with_verdicts",
+]
+
+INTEGRITY_ACTIONS = ("evidence.verified", "evidence.hash_mismatch", "evidence.unreadable")
+_INTEGRITY_TEXT = {"evidence.hash_mismatch": "HASH MISMATCH",
+                   "evidence.unreadable": "FILE MISSING OR UNREADABLE"}
+
+
+def last_integrity_checks(entries: Sequence[AuditEntry]) -> dict[int, AuditEntry]:
+    """The newest hash-check audit entry per evidence id."""
+    last: dict[int, AuditEntry] = {}
+    for entry in entries:
+        if entry.object_type == "evidence" and entry.action in INTEGRITY_ACTIONS:
+            last[int(entry.object_id)] = entry
+    return last
+
+
+def finding_summary(result: MediaResult | None) -> str:
+    """The machine finding in a few words, e.g. ``"moderate support for manipulation (0.81)"``."""
+    if result is None:
+        return "not analysed"
+    if result.status == "error":
+        return f"analysis failed: {result.error}"
+    if result.status == "no_face" or result.finding is None:
+        return "no face found"
+    finding = result.finding
+    if finding.grade is Grade.NOT_APPLICABLE or finding.p_fake is None:
+        return finding.grade.value
+    return f"{finding.grade.value} ({finding.p_fake:.2f})"
+
+
+def build_evidence_rows(store: CaseStore, case_id: int) -> list[EvidenceRow]:
+    """One row per evidence item of the case, in the order they were added."""
+    checks = last_integrity_checks(store.audit_entries(case_id))
+    rows = []
+    for item in store.list_evidence(case_id):
+        analysis = store.latest_analysis(item.id)
+        row = _base_row(item, finding_summary(None if analysis is None else analysis.result))
+        entry = checks.get(item.id)
+        if entry is not None:
+            row = _with_integrity(row, entry.action, entry.ts_utc[:16].replace("T", " "))
+        rows.append(with_verdicts(row, store.verdicts(item.id)))
+    return rows
+
+
+def with_check(row: EvidenceRow, check: EvidenceCheck) -> EvidenceRow:
+    """The row after a hash check."""
+    if check.ok:
+        action = "evidence.verified"
+    else:
+        action = "evidence.unreadable" if check.actual is None else "evidence.hash_mismatch"
+    return _with_integrity(row, action, check.checked_at_utc.strftime("%Y-%m-%d %H:%M"))
+
+
+def with_result(row: EvidenceRow, result: MediaResult) -> EvidenceRow:
+    """The row after an analysis was stored."""
+    return replace(row, finding_text=finding_summary(result))
+
+
+def with_verdicts(row: EvidenceRow, verdicts: Sequence[VerdictRecord]) -> EvidenceRow:
+    """The row showing the current analyst verdict (the last one)."""
+    if not verdicts:
+        return replace(row, verdict_text="—")
+    current = verdicts[-1]
+    return replace(row, verdict_text=f"{current.verdict.value} ({current.analyst})")
+
+
+def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:
+    media = item.media_info or {}
+    return EvidenceRow(
+        evidence_id=item.id, file_name=item.file_name, original_path=item.original_path,
+        kind=str(media.get("kind", "?")), size_bytes=item.size_bytes, sha256=item.sha256,
+        integrity_text="as acquired (not re-checked)", integrity_ok=None,
+        finding_text=finding_text, verdict_text="—",
+    )
+
+
+def _with_integrity(row: EvidenceRow, action: str, when_utc: str) -> EvidenceRow:
+    if action == "evidence.verified":
+        return replace(row, integrity_text=f"verified {when_utc} UTC", integrity_ok=True)
+    return replace(row, integrity_text=_INTEGRITY_TEXT[action], integrity_ok=False)

@@ -1,0 +1,409 @@
+"""The main window: cases, evidence, frame view, timeline, machine findings, analyst verdict.
+
+The window owns the widgets and what they show; :class:`CaseController` owns the actions and
+the store writes. Layout, left to right: the case list; the evidence table above the frame view
+and the timeline; on the right the machine findings above the analyst's verdict form, each in
+its own frame so the two are never read as one. Running jobs show in a panel at the bottom.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from engine.types import FrameResult, MediaResult
+from forensic_gui.cases.records import AnalysisRecord, EvidenceCheck, EvidenceRecord
+from forensic_gui.cases.repository import CaseStore
+from forensic_gui.controller import CaseController, EngineServices
+from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
+from forensic_gui.evidence_rows import build_evidence_rows, with_check, with_result, with_verdicts
+from forensic_gui.job_tracker import JobTracker
+from forensic_gui.resources import icon
+from forensic_gui.settings import Settings
+from forensic_gui.tasks import FrameImage
+from forensic_gui.widgets.case_list import CaseListWidget
+from forensic_gui.widgets.evidence_list import EvidenceListWidget, EvidenceRow
+from forensic_gui.widgets.findings_panel import FindingsPanel
+from forensic_gui.widgets.frame_view import FramePanel
+from forensic_gui.widgets.job_progress import JobProgressPanel
+from forensic_gui.widgets.timeline import TimelineWidget
+from forensic_gui.widgets.verdict_form import VerdictDraft, VerdictForm
+from forensic_gui.widgets.welcome_banner import WelcomeBanner
+from forensic_gui.workers import FrameLoader
+
+__all__ = ["MainWindow"]
+
+logger = logging.getLogger(__name__)
+
+_SHUTDOWN_TIMEOUT_S = 10.0
+_NO_MAPS_NOTE = ("Heatmaps are kept only for analyses run in this session: run Analyze again to "
+                 "see them. The key frames stored with the analysis (in the report) show them.")
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The evidence item the display is showing, and its analysis (``None``: not analysed)."""
+
+    item: EvidenceRecord
+    result: MediaResult | None
+
+
+class MainWindow(QMainWindow):
+    """The application window (see the module docstring)."""
+
+    def __init__(self, store: CaseStore, settings: Settings, *, services: EngineServices,
+                 first_start: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Forensic Face Analyzer")
+        self.setWindowIcon(icon("app"))
+        self.store = store
+        self.case_list = CaseListWidget(self)
+        self.evidence_list = EvidenceListWidget(self)
+        self.frame_panel = FramePanel(self)
+        self.timeline = TimelineWidget(self)
+        self.findings = FindingsPanel(self)
+        self.verdict_form = VerdictForm(settings.analyst, self)
+        self.job_panel = JobProgressPanel(self)
+        self.welcome = WelcomeBanner(str(store.db_path), self)
+        self.welcome.setVisible(first_start)
+        self.tracker = JobTracker(self.job_panel, self)
+        self.controller = CaseController(store, settings, services, self.tracker, self)
+        self.frame_loader = FrameLoader(self)
+        self.frame_panel.set_overlay_labels(self.controller.map_labels)
+        self._live_results: dict[int, MediaResult] = {}  # analysis id -> result with maps
+        self._shown: _Shown | None = None
+        self._build_actions()
+        self._build_layout()
+        self._connect()
+        self._reload_cases(None)
+        self._update_actions()
+        self.resize(1440, 900)
+
+    # -- construction --------------------------------------------------------------------
+
+    def _action(self, text: str, icon_name: str | None, slot: object,
+                shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon_name is not None:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.setStatusTip(tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_case_action = self._action("New case…", "new_case", self.new_case,
+                                            QKeySequence.StandardKey.New)
+        self.add_files_action = self._action("Add files…", "add_files", self.add_files,
+                                             "Ctrl+I", "Add image or video files to the case")
+        self.add_folder_action = self._action("Add folder…", "add_folder", self.add_folder,
+                                              None, "Add every file in a folder to the case")
+        self.analyze_action = self._action("Analyze", "analyze", self.analyze_selected,
+                                           "Ctrl+R", "Check the hash, then run the detectors")
+        self.verify_action = self._action("Verify hash", "verify", self.verify_selected, None,
+                                          "Re-compute the SHA-256 and compare it")
+        self.export_action = self._action("Export report…", "export", self.export_report,
+                                          "Ctrl+E", "Write the case report as PDF")
+        self.demo_action = self._action("Create demo case", "demo",
+                                        self.controller.create_demo_case)
+        self.quit_action = self._action("Quit", None, self.close, QKeySequence.StandardKey.Quit)
+        menu = self.menuBar()
+        case_menu = menu.addMenu("&Case")
+        for action in (self.new_case_action, self.export_action, self.demo_action):
+            case_menu.addAction(action)
+        case_menu.addSeparator()
+        case_menu.addAction(self.quit_action)
+        evidence_menu = menu.addMenu("&Evidence")
+        for action in (self.add_files_action, self.add_folder_action, self.analyze_action,
+                       self.verify_action):
+            evidence_menu.addAction(action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.new_case_action, self.add_files_action, self.analyze_action,
+                       self.verify_action, self.export_action):
+            toolbar.addAction(action)
+
+    def _build_layout(self) -> None:
+        viewer = QSplitter(Qt.Orientation.Vertical)
+        viewer.addWidget(self.frame_panel)
+        viewer.addWidget(self.timeline)
+        viewer.setSizes([520, 300])
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.findings)
+        side.addWidget(self.verdict_form)
+        side.setSizes([460, 360])
+        work = QSplitter(Qt.Orientation.Horizontal)
+        work.addWidget(viewer)
+        work.addWidget(side)
+        work.setSizes([860, 440])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.evidence_list)
+        right.addWidget(work)
+        right.setSizes([170, 700])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.case_list)
+        main.addWidget(right)
+        main.setSizes([220, 1220])
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.welcome)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.job_panel)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage(f"Case database: {self.store.db_path}")
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.case_list.case_selected.connect(self._on_case_list_case_selected)
+        self.case_list.new_case_requested.connect(self.new_case)
+        self.evidence_list.evidence_selected.connect(self._on_evidence_list_evidence_selected)
+        self.evidence_list.paths_dropped.connect(self._on_evidence_list_paths_dropped)
+        self.timeline.seek_requested.connect(self._on_timeline_seek_requested)
+        self.timeline.track_changed.connect(self._on_timeline_track_changed)
+        self.verdict_form.verdict_submitted.connect(self._on_verdict_form_verdict_submitted)
+        self.frame_loader.frame_loaded.connect(self._on_frame_loader_frame_loaded)
+        self.frame_loader.frame_failed.connect(self._on_frame_loader_frame_failed)
+        self.welcome.demo_requested.connect(self._on_welcome_demo_requested)
+        c.cases_changed.connect(self._reload_cases)
+        c.evidence_changed.connect(self._on_controller_evidence_changed)
+        c.integrity_checked.connect(self._on_controller_integrity_checked)
+        c.analysis_recorded.connect(self._on_controller_analysis_recorded)
+        c.verdict_recorded.connect(self._on_controller_verdict_recorded)
+        c.analysis_running_changed.connect(self._on_controller_analysis_running_changed)
+        self.tracker.jobs_changed.connect(self._update_actions)
+
+    # -- actions -------------------------------------------------------------------------
+
+    @property
+    def current_case_id(self) -> int | None:
+        """The case shown."""
+        return self.case_list.current_case_id()
+
+    def new_case(self) -> None:
+        """Ask for the new case's fields and create it."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        dialog = NewCaseDialog(suggested_number=f"CASE-{stamp}",
+                               analyst=self.controller.settings.analyst, parent=self)
+        if dialog.exec() == NewCaseDialog.DialogCode.Accepted:
+            self.controller.create_case(dialog.fields())
+
+    def add_files(self) -> None:
+        """Choose files to add to the current case."""
+        names, _ = QFileDialog.getOpenFileNames(self, "Add evidence files")
+        self.import_paths([Path(n) for n in names])
+
+    def add_folder(self) -> None:
+        """Choose a folder whose files (recursively) are added to the current case."""
+        name = QFileDialog.getExistingDirectory(self, "Add a folder of evidence")
+        self.import_paths([Path(name)] if name else [])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import files and folders into the current case (in a worker)."""
+        case_id = self.current_case_id
+        if paths and case_id is not None:
+            self.controller.import_paths(case_id, paths)
+
+    def analyze_selected(self) -> None:
+        """Analyse the selected evidence items, one after another."""
+        self.controller.analyze(self.evidence_list.selected_ids())
+
+    def verify_selected(self) -> None:
+        """Re-check the SHA-256 of each selected evidence item."""
+        for evidence_id in self.evidence_list.selected_ids():
+            self.controller.verify(evidence_id)
+
+    def export_report(self) -> None:
+        """Choose where to write the PDF report of the current case, then write it."""
+        case_id = self.current_case_id
+        if case_id is None:
+            return
+        case = self.store.get_case(case_id)
+        suggested = str(Path.home() / f"{case.number}_report.pdf")
+        name, _ = QFileDialog.getSaveFileName(self, "Export case report", suggested, "PDF (*.pdf)")
+        if name:
+            self.controller.export_report(case_id, Path(name))
+
+    @Slot()
+    def _update_actions(self) -> None:
+        has_case = self.current_case_id is not None
+        selected = bool(self.evidence_list.selected_ids())
+        for action in (self.add_files_action, self.add_folder_action, self.export_action):
+            action.setEnabled(has_case)
+        self.analyze_action.setEnabled(selected)
+        self.verify_action.setEnabled(selected)
+        self.evidence_list.setEnabled(has_case)
+
+    # -- showing a case and an evidence item ---------------------------------------------
+
+    @Slot(object)
+    def _reload_cases(self, select_id: int | None) -> None:
+        self.case_list.set_cases(self.store.list_cases(), select_id=select_id)
+
+    @Slot(object)
+    def _on_case_list_case_selected(self, case_id: int | None) -> None:
+        rows = [] if case_id is None else build_evidence_rows(self.store, case_id)
+        self.evidence_list.set_rows(rows)
+        self._show_evidence(None)
+        self._update_actions()
+
+    @Slot(int)
+    def _on_controller_evidence_changed(self, case_id: int) -> None:
+        if case_id != self.current_case_id:
+            return
+        self.evidence_list.set_rows(build_evidence_rows(self.store, case_id))
+        if self._shown is not None:
+            self._show_integrity_alarm(self._shown.item.id)
+
+    @Slot(object)
+    def _on_evidence_list_evidence_selected(self, evidence_id: int | None) -> None:
+        self._show_evidence(evidence_id)
+        self._update_actions()
+
+    def _show_evidence(self, evidence_id: int | None,
+                       analysis: AnalysisRecord | None = None) -> None:
+        """Show an item; ``analysis`` is its newest analysis if the caller has it at hand."""
+        if evidence_id is None:
+            self._shown = None
+            several = len(self.evidence_list.selected_ids()) > 1
+            text = "Several items selected." if several else "Select an evidence item."
+            self.timeline.clear(text)
+            self.findings.clear(text)
+            self.findings.set_integrity_alarm(None)
+            self.frame_panel.show_message(text)
+            self.frame_panel.set_note("")
+            self.verdict_form.set_evidence(None, ())
+            return
+        item = self.store.get_evidence(evidence_id)
+        if analysis is None:
+            analysis = self.store.latest_analysis(evidence_id)
+        self._show_integrity_alarm(evidence_id)
+        self.verdict_form.set_evidence(evidence_id, self.store.verdicts(evidence_id))
+        if analysis is None:
+            self._shown = _Shown(item, None)
+            self.timeline.clear("Not analysed yet: press Analyze.")
+            self.findings.clear("Not analysed yet.")
+            self.frame_panel.set_note("")
+            self.frame_loader.request(item.original_path, 0, ())
+            return
+        result = self._live_results.get(analysis.id, analysis.result)
+        self._shown = _Shown(item, result)
+        labels = self.controller.detector_labels
+        self.timeline.set_result(result, labels)
+        self.findings.set_result(result, labels, analysed_by=analysis.analysed_by,
+                                 analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
+        self.frame_panel.set_note("" if analysis.id in self._live_results else _NO_MAPS_NOTE)
+        start = _most_suspicious_frame(result)
+        if start is None:
+            self.frame_loader.request(item.original_path, 0, ())
+        else:
+            self.timeline.set_current_frame(start.frame_idx)
+            self.frame_loader.request(item.original_path, start.frame_idx, start.faces)
+
+    def _show_integrity_alarm(self, evidence_id: int) -> None:
+        row = self.evidence_list.row_for(evidence_id)
+        alarm = None
+        if row.integrity_ok is False:
+            alarm = (f"EVIDENCE INTEGRITY FAILURE: {row.file_name}: {row.integrity_text}. "
+                     "It no longer matches its acquisition SHA-256; analysis is refused.")
+        self.findings.set_integrity_alarm(alarm)
+
+    def _update_row(self, evidence_id: int, update: Callable[[EvidenceRow], EvidenceRow]) -> bool:
+        """Apply ``update`` to the item's row if it is in the table; ``True`` if it was."""
+        try:
+            row = self.evidence_list.row_for(evidence_id)
+        except KeyError:
+            return False  # the item belongs to a case that is not open
+        self.evidence_list.update_row(update(row))
+        return True
+
+    @Slot(int, object)
+    def _on_controller_integrity_checked(self, evidence_id: int, check: EvidenceCheck) -> None:
+        if self._update_row(evidence_id, lambda row: with_check(row, check)) and \
+                self._shown is not None and self._shown.item.id == evidence_id:
+            self._show_integrity_alarm(evidence_id)
+
+    @Slot(int, object)
+    def _on_controller_analysis_recorded(self, evidence_id: int,
+                                         analysis: AnalysisRecord) -> None:
+        self._live_results[analysis.id] = analysis.result
+        if not self._update_row(evidence_id, lambda row: with_result(row, analysis.result)):
+            return
+        if self.evidence_list.selected_ids() == (evidence_id,):
+            self._show_evidence(evidence_id, analysis)
+        elif not self.evidence_list.selected_ids():
+            self.evidence_list.select_ids([evidence_id])  # shows it through the selection
+
+    @Slot(int)
+    def _on_controller_verdict_recorded(self, evidence_id: int) -> None:
+        history = self.store.verdicts(evidence_id)
+        self._update_row(evidence_id, lambda row: with_verdicts(row, history))
+        if self._shown is not None and self._shown.item.id == evidence_id:
+            self.verdict_form.set_evidence(evidence_id, history)
+
+    @Slot(bool)
+    def _on_controller_analysis_running_changed(self, running: bool) -> None:
+        stall = self.controller.last_max_stall_ms
+        if not running and stall is not None:
+            self.statusBar().showMessage(f"Analysis finished; the window was never blocked for "
+                                         f"more than {stall:.0f} ms.", 15000)
+
+    @Slot(int)
+    def _on_timeline_seek_requested(self, frame_idx: int) -> None:
+        if self._shown is None or self._shown.result is None:
+            return
+        for frame in self._shown.result.frames:
+            if frame.frame_idx == frame_idx:
+                self.frame_loader.request(self._shown.item.original_path, frame_idx, frame.faces)
+                return
+
+    @Slot(object)
+    def _on_timeline_track_changed(self, track_id: int | None) -> None:
+        self.frame_panel.set_note("" if track_id is None else
+                                  f"Timeline shows face #{track_id} only.")
+
+    @Slot(object)
+    def _on_frame_loader_frame_loaded(self, frame: FrameImage) -> None:
+        if self._shown is not None:
+            self.frame_panel.show_frame(frame)
+
+    @Slot(str)
+    def _on_frame_loader_frame_failed(self, message: str) -> None:
+        self.frame_panel.show_message(message)
+
+    @Slot(list)
+    def _on_evidence_list_paths_dropped(self, paths: list[Path]) -> None:
+        self.import_paths(paths)
+
+    @Slot(object)
+    def _on_verdict_form_verdict_submitted(self, draft: VerdictDraft) -> None:
+        if self.controller.save_verdict(draft):
+            self.verdict_form.mark_saved()
+
+    @Slot()
+    def _on_welcome_demo_requested(self) -> None:
+        self.welcome.setVisible(False)
+        self.controller.create_demo_case()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.frame_loader.shutdown(_SHUTDOWN_TIMEOUT_S)
+        if not self.controller.shutdown(_SHUTDOWN_TIMEOUT_S):
+            logger.error("background jobs were still running at exit")
+        event.accept()
+
+
+def _most_suspicious_frame(result: MediaResult) -> FrameResult | None:
+    """The analysed frame with faces and the highest fused score (the first frame on a tie)."""
+    candidates = [f for f in result.frames if f.faces]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (f.finding.p_fake or 0.0, -f.frame_idx))

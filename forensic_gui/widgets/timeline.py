@@ -1,0 +1,322 @@
+"""The analysis timeline: each detector's calibrated score and the fused score over time.
+
+One ``PlotDataItem`` per detector and a thicker one for the fused score; a dashed
+``InfiniteLine`` at 0.50, where the fusion's grades start to support manipulation; shaded
+``LinearRegionItem`` spans where the frame's fused finding supports manipulation (light for
+weak support, darker for moderate or strong). A click or a drag of the cursor line picks the
+nearest analysed frame and asks the frame view to show it. With several faces, a selector
+switches between "all faces" (each frame's max over faces, the video rule) and one face track.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine import api
+from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
+
+__all__ = ["FUSED_CURVE", "SUPPORT_THRESHOLD", "TimelineWidget"]
+
+FUSED_CURVE = "fused"
+# NOTE: the fusion rule's lowest band that supports manipulation starts at a fused p_fake of
+# 0.50 ("weak support"; engine fusion v1 bands 0.50/0.75/0.90). The shaded spans come from the
+# frames' own fused grades, so they stay right if the bands change; only this line would not.
+SUPPORT_THRESHOLD = 0.50
+_ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
+_PALETTE = ("#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#12b5cb", "#795548")
+_SPAN_BRUSH = {Grade.WEAK: (251, 188, 4, 55), Grade.MODERATE: (217, 48, 37, 55),
+               Grade.STRONG: (217, 48, 37, 90)}
+
+
+class TimelineWidget(QWidget):
+    """Score curves over time for one analysis, with a cursor that seeks the frame view."""
+
+    seek_requested = Signal(int)  # frame_idx of an analysed frame
+    track_changed = Signal(object)  # track id, or None for all faces
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._plot = pg.PlotWidget(self, background="w")
+        self._plot.setObjectName("timeline_plot")
+        self._item = self._plot.getPlotItem()
+        self._item.setLabel("bottom", "time", units="s")
+        self._item.setLabel("left", "calibrated p_fake")
+        self._item.showGrid(x=True, y=True, alpha=0.25)
+        self._item.setMouseEnabled(x=True, y=False)
+        self._item.setYRange(0.0, 1.0, padding=0.02)
+        self._legend = self._item.addLegend(offset=(-10, 5), colCount=3)
+        self._threshold = pg.InfiniteLine(
+            pos=SUPPORT_THRESHOLD, angle=0, movable=False,
+            pen=pg.mkPen("#5f6368", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            label="supports manipulation ≥ {value:.2f}",
+            labelOpts={"position": 0.08, "color": "#5f6368", "anchors": [(0, 1), (0, 1)]})
+        self._cursor = pg.InfiniteLine(pos=0.0, angle=90, movable=True,
+                                       pen=pg.mkPen("#202124", width=2),
+                                       hoverPen=pg.mkPen("#1a73e8", width=3))
+        self._cursor.setZValue(20)
+        self._item.addItem(self._threshold)
+        self._item.addItem(self._cursor)
+        self._cursor.sigDragged.connect(self._on_cursor_dragged)
+        self._cursor.sigPositionChangeFinished.connect(self._on_cursor_position_change_finished)
+        self._plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self._tracks = QComboBox(self)
+        self._tracks.setObjectName("track_selector")
+        self._tracks.currentIndexChanged.connect(self._on_tracks_current_index_changed)
+        self._summary = QLabel("", self)
+        self._build_layout()
+        self._result: MediaResult | None = None
+        self._labels: dict[str, str] = {}
+        self._frames: list[FrameResult] = []
+        self._t_sec = np.zeros(0)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._regions: list[pg.LinearRegionItem] = []
+        self._current_frame_idx: int | None = None
+        self.clear("No analysis to show. Select an evidence item and run Analyze.")
+
+    def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self._summary, 1)
+        top.addWidget(QLabel("Faces:", self))
+        top.addWidget(self._tracks)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self._plot, 1)
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def current_frame_idx(self) -> int | None:
+        """The analysed frame under the cursor."""
+        return self._current_frame_idx
+
+    @property
+    def selected_track(self) -> int | None:
+        """The face track shown, ``None`` for all faces (max per frame)."""
+        data = self._tracks.currentData()
+        return None if data is None or data < 0 else int(data)
+
+    def curve_names(self) -> tuple[str, ...]:
+        """Detector ids with a curve, then :data:`FUSED_CURVE`."""
+        return tuple(self._curves)
+
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(t_sec, p_fake)`` of a curve; ``NaN`` where the detector did not apply."""
+        x, y = self._curves[name].getData()
+        return np.asarray(x), np.asarray(y)
+
+    def elevated_spans(self) -> list[tuple[float, float]]:
+        """The shaded ``(t_start, t_end)`` spans, in seconds."""
+        return [tuple(float(v) for v in region.getRegion()) for region in self._regions]  # type: ignore[misc]
+
+    def clear(self, message: str) -> None:
+        """Remove every curve and show ``message`` as the plot title."""
+        self._result = None
+        self._frames = []
+        self._t_sec = np.zeros(0)
+        self._current_frame_idx = None
+        self._clear_items()
+        self._cursor.setVisible(False)
+        self._item.setTitle(message, color="#5f6368", size="10pt")
+        self._summary.setText("")
+        self._fill_track_selector(())
+
+    def set_result(self, result: MediaResult, labels: Mapping[str, str]) -> None:
+        """Draw an analysis; ``labels`` maps detector ids to the names in the legend."""
+        self._result = result
+        self._labels = dict(labels)
+        self._frames = sorted(result.frames, key=lambda f: f.frame_idx)
+        self._t_sec = np.array([f.t_sec for f in self._frames], dtype=np.float64)
+        self._fill_track_selector(tuple(t.track_id for t in result.tracks))
+        self._redraw()
+        if self._frames:
+            self.set_current_frame(self._frames[0].frame_idx)
+
+    def select_track(self, track_id: int | None) -> None:
+        """Show one face track's curves, or all faces with ``None``.
+
+        Raises:
+            KeyError: no such track in the analysis.
+        """
+        index = self._tracks.findData(-1 if track_id is None else track_id)
+        if index < 0:
+            raise KeyError(f"no face track {track_id} in this analysis")
+        self._tracks.setCurrentIndex(index)
+
+    def set_current_frame(self, frame_idx: int) -> None:
+        """Move the cursor to an analysed frame without emitting ``seek_requested``."""
+        for frame in self._frames:
+            if frame.frame_idx == frame_idx:
+                self._current_frame_idx = frame_idx
+                self._cursor.blockSignals(True)
+                self._cursor.setValue(frame.t_sec)
+                self._cursor.blockSignals(False)
+                return
+
+    def seek_to_time(self, t_sec: float) -> None:
+        """Move the cursor to the analysed frame nearest ``t_sec`` and ask to show it."""
+        frame = self._nearest_frame(t_sec)
+        if frame is None:
+            return
+        self.set_current_frame(frame.frame_idx)
+        self.seek_requested.emit(frame.frame_idx)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _clear_items(self) -> None:
+        self._clear_curves()
+        self._clear_regions()
+
+    def _clear_curves(self) -> None:
+        for item in self._curves.values():
+            self._item.removeItem(item)
+        self._legend.clear()
+        self._curves = {}
+
+    def _clear_regions(self) -> None:
+        for item in self._regions:
+            self._item.removeItem(item)
+        self._regions = []
+
+    def _redraw(self) -> None:
+        self._clear_regions()
+        self._cursor.setVisible(bool(self._frames))
+        if self._result is None or not self._frames:
+            self._clear_curves()
+            self._item.setTitle("The analysis has no analysed frames.", color="#5f6368")
+            return
+        track = self.selected_track
+        per_detector, findings = self._series(track)
+        fused = np.array([np.nan if f is None or f.p_fake is None else f.p_fake
+                          for f in findings])
+        series = {**per_detector, FUSED_CURVE: fused}
+        if list(series) == list(self._curves):
+            # NOTE: updating items in place costs a fraction of re-creating them (symbols,
+            # legend), which keeps the GUI thread under its 100 ms budget after an analysis.
+            for name, p_fake in series.items():
+                self._curves[name].setData(self._t_sec, p_fake)
+        else:
+            self._clear_curves()
+            for i, (name, p_fake) in enumerate(per_detector.items()):
+                pen = pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5)
+                self._add_curve(name, self._labels.get(name, name), p_fake, pen, symbol_size=5)
+            self._add_curve(FUSED_CURVE, "fused finding", fused, pg.mkPen("#202124", width=3),
+                            symbol_size=7)
+        self._add_regions(findings)
+        who = "all faces (max per frame)" if track is None else f"face #{track}"
+        self._item.setTitle(f"Scores over time: {who}", color="#202124", size="10pt")
+        span = float(self._t_sec[-1] - self._t_sec[0]) if len(self._t_sec) > 1 else 1.0
+        self._item.setXRange(self._t_sec[0] - 0.02 * span, self._t_sec[-1] + 0.02 * span)
+        self._summary.setText(f"{len(self._frames)} analysed frames; {len(self._regions)} "
+                              "span(s) where the fused finding supports manipulation")
+
+    def _add_curve(self, name: str, label: str, p_fake: np.ndarray, pen: object,
+                   symbol_size: int) -> None:
+        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, name=label, connect="finite",
+                                symbol="o", symbolSize=symbol_size, symbolPen=pen,
+                                symbolBrush=pen.color())  # type: ignore[attr-defined]
+        self._item.addItem(curve)
+        self._curves[name] = curve
+
+    def _series(self, track: int | None) -> tuple[dict[str, np.ndarray], list[Finding | None]]:
+        names = self._detector_names()
+        per_detector = {name: np.full(len(self._frames), np.nan) for name in names}
+        findings: list[Finding | None] = []
+        for i, frame in enumerate(self._frames):
+            scores, finding = self._frame_scores(frame, track)
+            findings.append(finding)
+            for score in scores:
+                if score.p_fake is not None and score.detector in per_detector:
+                    per_detector[score.detector][i] = score.p_fake
+        return per_detector, findings
+
+    @staticmethod
+    def _frame_scores(frame: FrameResult, track: int | None
+                      ) -> tuple[tuple[DetectorScore, ...], Finding | None]:
+        if track is None:
+            return frame.scores, frame.finding
+        for face in frame.faces:
+            if face.track_id == track:
+                return face.scores, api.fuse_scores(face.scores)
+        return (), None  # the track is not in this frame: a gap in its curves
+
+    def _detector_names(self) -> list[str]:
+        assert self._result is not None
+        if self._result.provenance is not None and self._result.provenance.detectors:
+            return [d.name for d in self._result.provenance.detectors]
+        names: dict[str, None] = {}
+        for frame in self._frames:
+            for score in frame.scores:
+                names.setdefault(score.detector, None)
+        return list(names)
+
+    def _add_regions(self, findings: list[Finding | None]) -> None:
+        t = self._t_sec
+        half_gap = float(np.median(np.diff(t))) / 2 if len(t) > 1 else 0.5
+        i = 0
+        while i < len(findings):
+            if findings[i] is None or findings[i].grade not in _ELEVATED:  # type: ignore[union-attr]
+                i += 1
+                continue
+            start = i
+            while i < len(findings) and findings[i] is not None and \
+                    findings[i].grade in _ELEVATED:  # type: ignore[union-attr]
+                i += 1
+            grades = [findings[k].grade for k in range(start, i)]  # type: ignore[union-attr]
+            strongest = max(grades, key=_ELEVATED.index)
+            region = pg.LinearRegionItem(values=(t[start] - half_gap, t[i - 1] + half_gap),
+                                         movable=False, brush=pg.mkBrush(*_SPAN_BRUSH[strongest]),
+                                         pen=pg.mkPen(None))
+            region.setZValue(-10)
+            self._item.addItem(region)
+            self._regions.append(region)
+
+    def _fill_track_selector(self, track_ids: tuple[int, ...]) -> None:
+        self._tracks.blockSignals(True)
+        self._tracks.clear()
+        self._tracks.addItem("All faces (max per frame)", -1)
+        for track_id in track_ids:
+            self._tracks.addItem(f"Face #{track_id}", track_id)
+        self._tracks.setEnabled(len(track_ids) > 1)
+        self._tracks.blockSignals(False)
+
+    def _nearest_frame(self, t_sec: float) -> FrameResult | None:
+        if not self._frames:
+            return None
+        return self._frames[int(np.argmin(np.abs(self._t_sec - t_sec)))]
+
+    # -- slots ---------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_tracks_current_index_changed(self, _index: int) -> None:
+        if self._result is not None:
+            self._redraw()
+            if self._current_frame_idx is not None:
+                self.set_current_frame(self._current_frame_idx)
+        self.track_changed.emit(self.selected_track)
+
+    @Slot(object)
+    def _on_cursor_dragged(self, line: pg.InfiniteLine) -> None:
+        frame = self._nearest_frame(float(line.value()))
+        if frame is not None and frame.frame_idx != self._current_frame_idx:
+            self._current_frame_idx = frame.frame_idx
+            self.seek_requested.emit(frame.frame_idx)
+
+    @Slot(object)
+    def _on_cursor_position_change_finished(self, line: pg.InfiniteLine) -> None:
+        self.seek_to_time(float(line.value()))
+
+    @Slot(object)
+    def _on_scene_mouse_clicked(self, event: object) -> None:
+        button = event.button()  # type: ignore[attr-defined]
+        scene_pos = event.scenePos()  # type: ignore[attr-defined]
+        view_box = self._item.getViewBox()
+        if button != pg.QtCore.Qt.MouseButton.LeftButton or \
+                not view_box.sceneBoundingRect().contains(scene_pos):
+            return
+        self.seek_to_time(float(view_box.mapSceneToView(scene_pos).x()))

@@ -1,0 +1,118 @@
+"""The PDF case report: built from the database, verdict separate, provenance and audit shown."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from forensic_gui.cases import CaseStore, EvidenceRecord
+from forensic_gui.cases.report_pdf import build_case_report
+from tests.cases.fabricate import detector_cards, hash_file
+
+
+def _pages(path: Path) -> list[str]:
+    reader = pypdf.PdfReader(path)
+    # NOTE: collapse whitespace, since pypdf breaks lines wherever the layout wraps them.
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def test_report_shows_findings_verdict_provenance_and_audit(
+    store: CaseStore, analysed: EvidenceRecord, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "report.pdf"
+    out.parent.mkdir()
+    summary = build_case_report(
+        store,
+        analysed.case_id,
+        out,
+        actor="R. Reviewer",
+        sha256_fn=hash_file,
+        detector_cards=detector_cards(),
+    )
+    pages = _pages(out)
+    text = " ".join(pages)
+    assert summary.n_pages == len(pages)
+    assert summary.all_evidence_ok
+    assert summary.chain.ok
+    for i, page in enumerate(pages, start=1):
+        assert "Case 2025-017 - Video of the mayor" in page
+        assert f"Generated {summary.generated_at_utc:%Y-%m-%d %H:%M:%S} UTC" in page
+        assert f"Page {i} of {len(pages)}" in page
+    # the analyst's opinion, labelled as such, with the superseded one
+    assert "ANALYST'S OPINION - the examiner's own conclusion, not a machine finding" in text
+    assert "Verdict: MANIPULATED" in text
+    assert "Blending seam at the jaw line in frames 30-70." in text
+    assert "Superseded: inconclusive" in text
+    # machine findings, provenance and limits
+    assert "Machine findings (automated, probabilistic)" in text
+    assert "Self-Blended Images (sbi_effl0)" in text
+    assert "frame=max over faces; video=mean over frames" in text
+    assert hashlib.sha256(b"sbi_effl0").hexdigest()[:32] in text.replace(" ", "")
+    assert "weak on fully synthetic (GAN) faces" in text
+    assert "this card describes version 0.9.0; the analysis used version 1.0.0" in text
+    assert "Frame 30" in text
+    assert "Frame with the highest fused score" in text  # key-frame caption from the DB
+    # evidence re-verified and the audit chain printed with its status
+    assert "OK: matches" in text
+    assert "Chain verified" in text
+    assert summary.chain.head_hash in text.replace(" ", "")
+    assert [e.action for e in store.audit_entries(analysed.case_id)][-2:] == [
+        "evidence.verified",
+        "report.exported",
+    ]
+    exported = store.audit_entries(analysed.case_id)[-1]
+    assert exported.actor == "R. Reviewer"
+    assert (
+        exported.payload["sha256"] == summary.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    )
+    assert list(out.parent.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_report_marks_changed_evidence_and_a_broken_chain(
+    store: CaseStore, analysed: EvidenceRecord, evidence_file: Path, tmp_path: Path
+) -> None:
+    with open(evidence_file, "ab") as handle:
+        handle.write(b"appended later")
+    raw = sqlite3.connect(store.db_path, isolation_level=None)
+    raw.execute("DROP TRIGGER audit_events_no_update")
+    raw.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
+    raw.close()
+
+    out = tmp_path / "report.pdf"
+    summary = build_case_report(
+        store, analysed.case_id, out, actor="R. Reviewer", sha256_fn=hash_file, detector_cards=[]
+    )
+    text = " ".join(_pages(out))
+    assert not summary.all_evidence_ok
+    assert not summary.chain.ok
+    assert "MISMATCH: the file content changed since acquisition" in text
+    assert "WARNING: at export this file did not match its acquisition hash" in text
+    assert "CHAIN VERIFICATION FAILED" in text
+    assert "Audit entry #2 (evidence.added by mallory) was edited" in text
+    assert "No model card is installed for this detector" in text
+    assert store.audit_entries(analysed.case_id)[-2].action == "evidence.hash_mismatch"
+
+
+def test_report_of_an_unanalysed_item(
+    store: CaseStore, added: EvidenceRecord, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    build_case_report(store, added.case_id, out, actor="B", sha256_fn=hash_file, detector_cards=[])
+    text = " ".join(_pages(out))
+    assert "This item has not been analysed." in text
+    assert "No verdict has been recorded by an analyst." in text
+
+
+def test_report_for_unknown_case_writes_nothing(store: CaseStore, tmp_path: Path) -> None:
+    from forensic_gui.cases import CaseNotFoundError
+
+    with pytest.raises(CaseNotFoundError):
+        build_case_report(
+            store, 42, tmp_path / "r.pdf", actor="B", sha256_fn=hash_file, detector_cards=[]
+        )
+    assert not (tmp_path / "r.pdf").exists()

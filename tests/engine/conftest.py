@@ -1,0 +1,48 @@
+"""Engine test fixtures: tiny media generated once per session (nothing binary is committed).
+
+Videos are written with cv2 (16 frames, index-coded, see ``tests/engine/bad_media.py``); images
+with Pillow/cv2. Everything lands in ``tmp_path_factory``, so tests never touch the repo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.engine.bad_media import make_all, rotate_mp4, write_video
+
+VIDEO_CONTAINERS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+
+
+@pytest.fixture(scope="session")
+def tiny_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 16-frame, 64x64, 10 fps mp4 with a drawn ellipse "face"; frame i has grey 10 + 12*i."""
+    out_dir = tmp_path_factory.mktemp("tiny_video")
+    return write_video(out_dir / "tiny.mp4", n_frames=16, fps=10.0, size_wh=(64, 64))
+
+
+@pytest.fixture(scope="session")
+def video_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One 16-frame 64x48 10 fps video per container, keyed by extension (".mp4", ...)."""
+    out_dir = tmp_path_factory.mktemp("videos")
+    return {ext: write_video(out_dir / f"clip{ext}") for ext in VIDEO_CONTAINERS}
+
+
+@pytest.fixture(scope="session")
+def rotated_videos(
+    tmp_path_factory: pytest.TempPathFactory, video_files: dict[str, Path]
+) -> dict[int, Path]:
+    """The 64x48 mp4 with rotation metadata of 90, 180 and 270 degrees, keyed by degrees."""
+    out_dir = tmp_path_factory.mktemp("rotated")
+    return {
+        deg: rotate_mp4(video_files[".mp4"], out_dir / f"rot{deg}.mp4", deg)
+        for deg in (90, 180, 270)
+    }
+
+
+@pytest.fixture(scope="session")
+def media_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every case of ``bad_media.CASES`` written once, keyed by case name."""
+    return make_all(tmp_path_factory.mktemp("corpus"), np.random.default_rng(0))

@@ -1,0 +1,242 @@
+"""End to end through the main window with the fake analyzer: from import to PDF report."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from engine import api
+from forensic_gui.cases.records import AnalystVerdict
+from forensic_gui.main_window import MainWindow
+from forensic_gui.widgets.timeline import FUSED_CURVE
+from tests.gui.fakes import SBI, VIDEO_FPS, XRAY, FakeAnalyzer, FakeAnalyzerFactory
+
+TIMEOUT_MS = 15000
+
+
+def messages(window: MainWindow) -> list[tuple[str, str, str]]:
+    """(title, text, informative text) of every message box the window opened."""
+    return [(b.windowTitle(), b.text(), b.informativeText())
+            for b in window.findChildren(QMessageBox)]
+
+
+def import_files(qtbot, window: MainWindow, paths: list[Path]) -> None:
+    with qtbot.waitSignal(window.controller.evidence_changed, timeout=TIMEOUT_MS):
+        window.import_paths(paths)
+
+
+def analyze_selected(qtbot, window: MainWindow) -> tuple:
+    with qtbot.waitSignal(window.controller.analysis_recorded, timeout=TIMEOUT_MS) as blocker:
+        window.analyze_selected()
+    qtbot.waitUntil(lambda: not window.controller.analysis_running, timeout=TIMEOUT_MS)
+    return tuple(blocker.args)
+
+
+@pytest.mark.slow
+def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, tmp_path,
+                                            analyzer_factory):
+    import_files(qtbot, window, [tiny_video])
+    (row,) = window.evidence_list.rows
+    assert row.file_name == "tiny.mp4"
+    assert row.sha256 == api.sha256_file(tiny_video)
+    window.evidence_list.select_ids([row.evidence_id])
+
+    evidence_id, analysis = analyze_selected(qtbot, window)
+    analysis_id = analysis.id
+    assert evidence_id == row.evidence_id
+    assert analyzer_factory.options[0].want_maps is True
+    stored = window.store.latest_analysis(evidence_id)
+    assert stored is not None and stored.id == analysis_id
+    assert len(window.store.key_frames(analysis_id)) == 2  # settings.key_frames
+    print(f"longest GUI stall during the analysis: {window.controller.last_max_stall_ms:.1f} ms")
+    assert window.controller.stall_monitor.n_ticks > 0
+    assert window.controller.last_max_stall_ms < 250  # target 100 ms; margin for a busy CI box
+
+    # The timeline draws one curve per detector plus the fused one, with the canned numbers.
+    assert window.timeline.curve_names() == (SBI, XRAY, FUSED_CURVE)
+    t_sec, p_sbi = window.timeline.curve_data(SBI)
+    np.testing.assert_allclose(t_sec, np.arange(16) / VIDEO_FPS)
+    np.testing.assert_allclose(p_sbi[:8], 0.15)
+    np.testing.assert_allclose(p_sbi[8:], 0.85)
+    (span,) = window.timeline.elevated_spans()
+    assert span[0] < 8 / VIDEO_FPS < span[1] and span[1] >= 15 / VIDEO_FPS
+    assert "moderate support" in window.findings.grade_text or \
+        "weak support" in window.findings.grade_text
+    assert [r[0] for r in window.findings.detector_rows()] == ["Self-Blended Images", "Face X-ray"]
+
+    # A click on the plot seeks the frame view to the nearest analysed frame.
+    plot = window.timeline.findChild(object, "timeline_plot")
+    view_box = plot.getPlotItem().getViewBox()
+    scene_pos = view_box.mapViewToScene(QPointF(12 / VIDEO_FPS, 0.5))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
+                     pos=plot.mapFromScene(scene_pos))
+    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == 12, timeout=TIMEOUT_MS)
+    assert window.timeline.current_frame_idx == 12
+    assert window.frame_panel.view.box_count == 1
+    assert window.frame_panel.overlay_choices() == (XRAY,)
+    window.frame_panel.set_active_overlay(XRAY)
+    assert window.frame_panel.view.overlay_visible
+
+    # The analyst's verdict is saved through the store.
+    window.verdict_form.fill(AnalystVerdict.MANIPULATED, "Blending edge along the jaw.")
+    save = next(b for b in window.verdict_form.findChildren(QPushButton)
+                if b.text() == "Save verdict")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    (verdict,) = window.store.verdicts(evidence_id)
+    assert verdict.verdict is AnalystVerdict.MANIPULATED and verdict.analyst == "Tester"
+    assert window.evidence_list.row_for(evidence_id).verdict_text == "manipulated (Tester)"
+
+    # The PDF report is written by a worker from the database.
+    out_pdf = tmp_path / "report.pdf"
+    with qtbot.waitSignal(window.controller.report_exported, timeout=60000) as blocker:
+        window.controller.export_report(case_id, out_pdf)
+    assert blocker.args[0].path == out_pdf
+    assert out_pdf.read_bytes().startswith(b"%PDF")
+    actions = [e.action for e in window.store.audit_entries(case_id)]
+    assert "analysis.recorded" in actions and "report.exported" in actions
+    assert window.store.verify_audit_chain().ok
+
+
+def test_cancel_leaves_no_partial_analysis(qtbot, window, case_id, tiny_video, analyzer_factory):
+    gate = threading.Event()
+    analyzer_factory.analyzer = FakeAnalyzer(n_steps=6, gate=gate)
+    import_files(qtbot, window, [tiny_video])
+    evidence_id = window.evidence_list.rows[0].evidence_id
+    window.evidence_list.select_ids([evidence_id])
+    window.analyze_selected()
+    (job,) = window.tracker.running
+    fired = {"succeeded": 0, "failed": 0, "cancelled": 0}
+    job.succeeded.connect(lambda _v: fired.__setitem__("succeeded", fired["succeeded"] + 1))
+    job.failed.connect(lambda _m: fired.__setitem__("failed", fired["failed"] + 1))
+    job.cancelled.connect(lambda: fired.__setitem__("cancelled", fired["cancelled"] + 1))
+    qtbot.waitUntil(lambda: bool(analyzer_factory.analyzer.calls), timeout=TIMEOUT_MS)
+
+    cancel = window.job_panel.findChild(QPushButton, f"cancel_{job.job_id}")
+    with qtbot.waitSignal(job.cancelled, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.wait(100)  # any stray second final signal would arrive now
+    assert fired == {"succeeded": 0, "failed": 0, "cancelled": 1}
+    assert window.store.latest_analysis(evidence_id) is None
+    assert "analysis.recorded" not in [e.action for e in window.store.audit_entries(case_id)]
+    assert not window.controller.analysis_running
+    assert window.job_panel.job_ids == ()
+    assert messages(window) == []
+
+
+def test_hash_mismatch_is_caught_and_recorded(qtbot, window, case_id, tiny_video, tmp_path,
+                                              analyzer_factory):
+    evidence = shutil.copy(tiny_video, tmp_path / "copy.mp4")
+    import_files(qtbot, window, [Path(evidence)])
+    evidence_id = window.evidence_list.rows[0].evidence_id
+    with Path(evidence).open("ab") as f:
+        f.write(b"tampered")
+    window.evidence_list.select_ids([evidence_id])
+    with qtbot.waitSignal(window.controller.analysis_running_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda running: not running):
+        window.analyze_selected()
+
+    assert analyzer_factory.analyzer.calls == []  # refused before the detectors ran
+    assert window.store.latest_analysis(evidence_id) is None
+    row = window.evidence_list.row_for(evidence_id)
+    assert row.integrity_ok is False and row.integrity_text == "HASH MISMATCH"
+    assert "EVIDENCE INTEGRITY FAILURE" in window.findings.banner_text
+    ((title, text, informative),) = messages(window)
+    assert "INTEGRITY" in title and "copy.mp4" in text and row.sha256 in informative
+    assert "evidence.hash_mismatch" in [e.action for e in window.store.audit_entries(case_id)]
+
+
+def test_missing_evidence_file_is_an_integrity_failure(qtbot, window, case_id, tiny_video,
+                                                       tmp_path):
+    evidence = Path(shutil.copy(tiny_video, tmp_path / "gone.mp4"))
+    import_files(qtbot, window, [evidence])
+    evidence_id = window.evidence_list.rows[0].evidence_id
+    evidence.unlink()
+    window.evidence_list.select_ids([evidence_id])
+    with qtbot.waitSignal(window.controller.analysis_running_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda running: not running):
+        window.analyze_selected()
+    row = window.evidence_list.row_for(evidence_id)
+    assert row.integrity_ok is False and row.integrity_text == "FILE MISSING OR UNREADABLE"
+    ((title, _text, informative),) = messages(window)
+    assert "INTEGRITY" in title and "cannot read the file" in informative
+
+
+def test_bad_media_is_reported_and_not_added(qtbot, window, case_id, tiny_video, tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n" * 20)
+    import_files(qtbot, window, [bad, tiny_video])
+    assert [r.file_name for r in window.evidence_list.rows] == ["tiny.mp4"]
+    ((title, text, informative),) = messages(window)
+    assert title == "Some files were not added"
+    assert "Added 1 file(s); 1 not added" in text and "notes.mp4" in informative
+    assert "Traceback" not in informative
+
+
+def test_no_face_result_is_recorded_with_a_clear_message(qtbot, window, case_id, tiny_video,
+                                                         analyzer_factory):
+    analyzer_factory.analyzer = FakeAnalyzer(no_face=True)
+    import_files(qtbot, window, [tiny_video])
+    window.evidence_list.select_ids([window.evidence_list.rows[0].evidence_id])
+    _evidence_id, analysis = analyze_selected(qtbot, window)
+    assert analysis.result.status == "no_face"
+    ((title, _text, informative),) = messages(window)
+    assert title == "No face found" and "not applicable" in informative
+    assert "not applicable" in window.findings.grade_text
+    assert window.evidence_list.rows[0].finding_text == "no face found"
+    assert window.timeline.curve_names() == ()
+
+
+def test_drop_of_a_folder_imports_its_files(qtbot, window, case_id, tiny_video, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    folder = tmp_path / "batch"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(tiny_video, folder / "a.mp4")
+    shutil.copy(tiny_video, folder / "sub" / "b.mp4")
+    (folder / "sub" / "b.mp4").open("ab").write(b"\0")  # other bytes, so not a duplicate
+    (folder / ".hidden.mp4").write_bytes(b"ignored")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    table = window.evidence_list.findChild(object, "evidence_table")
+    drop = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.controller.evidence_changed, timeout=TIMEOUT_MS):
+        QApplication.sendEvent(table.viewport(), drop)
+    assert [r.file_name for r in window.evidence_list.rows] == ["a.mp4", "b.mp4"]
+
+
+def test_two_faces_give_a_track_selector(qtbot, window, case_id, tmp_path, analyzer_factory):
+    from tests.gui.fakes import write_tiny_video
+
+    analyzer_factory.analyzer = FakeAnalyzer(n_faces=2)
+    video = write_tiny_video(tmp_path / "two.mp4", n_faces=2)
+    import_files(qtbot, window, [video])
+    window.evidence_list.select_ids([window.evidence_list.rows[0].evidence_id])
+    analyze_selected(qtbot, window)
+    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx is not None,
+                    timeout=TIMEOUT_MS)
+    assert window.frame_panel.view.box_count == 2
+    window.timeline.select_track(1)
+    assert window.timeline.selected_track == 1
+    _t, p_track1 = window.timeline.curve_data(SBI)
+    np.testing.assert_allclose(p_track1[8:], 0.87)  # track 1 is 0.02 above track 0
+    window.timeline.select_track(None)
+    np.testing.assert_allclose(window.timeline.curve_data(SBI)[1][8:], 0.87)  # max over faces
+
+
+def test_fake_analyzer_factory_is_used_once(qtbot, window, case_id, tiny_video,
+                                            analyzer_factory: FakeAnalyzerFactory):
+    import_files(qtbot, window, [tiny_video])
+    window.evidence_list.select_ids([window.evidence_list.rows[0].evidence_id])
+    analyze_selected(qtbot, window)
+    analyze_selected(qtbot, window)
+    assert len(analyzer_factory.options) == 1  # models load once, reused across analyses
+    assert len(analyzer_factory.analyzer.calls) == 2
