@@ -61,9 +61,11 @@ def overlay_maps(
         raise ValueError(f"rgb_u8 must be (H, W, 3) uint8, got {rgb_u8.shape} {rgb_u8.dtype}")
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
-    heat = heat_to_frame(faces, detector, rgb_u8.shape[:2])
+    frame_hw = (int(rgb_u8.shape[0]), int(rgb_u8.shape[1]))
+    heat = heat_to_frame(faces, detector, frame_hw)
     heat_u8 = np.round(heat * 255.0).astype(np.uint8)
     colour_rgb = cv2.cvtColor(cv2.applyColorMap(heat_u8, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
     alpha = (heat * opacity)[..., None]
     blended = rgb_u8.astype(np.float32) * (1.0 - alpha) + colour_rgb.astype(np.float32) * alpha
-    return np.clip(np.round(blended), 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(np.round(blended), 0, 255).astype(np.uint8)
+    return out

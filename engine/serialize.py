@@ -60,7 +60,7 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
     """Rebuild a :class:`MediaResult` from :func:`result_to_dict` output.
 
     Raises:
-        ValueError: the dict is from a newer schema or misses a key.
+        ValueError: the dict is from another schema version, misses a key or has unknown ones.
     """
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
@@ -80,6 +80,8 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
         )
     except KeyError as exc:
         raise ValueError(f"stored result misses the key {exc.args[0]!r}") from exc
+    except TypeError as exc:  # an unknown or missing field in a nested record
+        raise ValueError(f"stored result does not match this engine's types: {exc}") from exc
 
 
 def _media_to_dict(media: MediaInfo | None) -> dict[str, Any] | None:

@@ -113,14 +113,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(level: str) -> None:
-    log_dir = default_log_dir()
+    """Log to stderr and to a rotating file in the per-user log dir (named in error messages)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler()]
+    log_dir = default_log_dir()
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         # NOTE: 5 x 2 MB keeps weeks of use while bounding disk use.
         handlers.append(RotatingFileHandler(log_dir / "app.log", maxBytes=2_000_000,
                                             backupCount=5, encoding="utf-8"))
     except OSError as exc:
-        logging.getLogger(__name__).warning("no log file in %s: %s", log_dir, exc)
-    logging.basicConfig(level=level, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logger.warning("no log file in %s: %s", log_dir, exc)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)

@@ -1,9 +1,10 @@
-"""What the main window's actions do: start jobs, and write their results to the case store.
+"""What the main window's actions do: start jobs, write small records, announce results.
 
-The controller owns the store calls (GUI thread only) and the background jobs; the main window
-owns the widgets. Every job result arrives here as a signal, is written in one store call, and
-is announced with a signal the window redraws from. Every failure becomes a message that says
-what happened and what to do; nothing is swallowed.
+The controller owns the background jobs and the GUI thread's store calls (cases, verdicts, single
+hash checks); the main window owns the widgets. Imports and analyses are written by their jobs
+(see :mod:`forensic_gui.tasks`), so their results arrive here already stored and are only
+announced, with signals the window redraws from. Every failure becomes a message that says what
+happened and what to do; nothing is swallowed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
@@ -20,7 +22,6 @@ from PySide6.QtWidgets import QWidget
 from engine import api
 from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.records import CaseRecord
-from forensic_gui.cases.report_pdf import ReportSummary
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.demo import (
     DEMO_CASE_NAME,
@@ -42,7 +43,17 @@ from forensic_gui.tasks import (
     StoreAccess,
 )
 from forensic_gui.widgets.verdict_form import VerdictDraft
-from forensic_gui.workers import AnalysisJob, AnalyzerHolder, ExportJob, HashJob, ImportJob
+from forensic_gui.workers import (
+    AnalysisJob,
+    AnalyzerHolder,
+    ExportJob,
+    HashJob,
+    ImportJob,
+    PreloadJob,
+)
+
+if TYPE_CHECKING:  # reportlab is imported only when a report is written
+    from forensic_gui.cases.report_pdf import ReportSummary
 
 __all__ = ["CaseController", "EngineServices"]
 
@@ -152,6 +163,12 @@ class CaseController(QObject):
                                                item.file_name))
         if self._analysis_job is None:
             self._start_next_analysis()
+
+    def preload_analyzer(self) -> None:
+        """Load the detectors in a worker now (see ``PreloadJob``); a failure is shown at once."""
+        job = PreloadJob(self._holder)
+        job.failed.connect(self._on_job_failed_message("Detectors not loaded"))
+        self._tracker.start(job, cancellable=False)
 
     def cancel_analysis(self) -> None:
         """Cancel the running analysis and drop the queued ones."""

@@ -20,7 +20,13 @@ from engine.types import FrameResult, MediaResult
 from forensic_gui.cases.records import KeyFrameImage
 from forensic_gui.imaging import draw_face_boxes, png_bytes, qimage_from_rgb
 
-__all__ = ["KEY_FRAME_OPACITY", "map_detectors", "pick_key_frames", "render_key_frames"]
+__all__ = [
+    "KEY_FRAME_OPACITY",
+    "map_detectors",
+    "most_suspicious_frame",
+    "pick_key_frames",
+    "render_key_frames",
+]
 
 KEY_FRAME_OPACITY = 0.5
 # NOTE: 360 px panels keep a 3-panel strip near 100-300 KB as PNG; the report prints it small.
@@ -43,6 +49,14 @@ def pick_key_frames(result: MediaResult, count: int) -> list[FrameResult]:
     scored = [f for f in result.frames if f.faces and f.finding.p_fake is not None]
     scored.sort(key=lambda f: (-(f.finding.p_fake or 0.0), f.frame_idx))
     return sorted(scored[:count], key=lambda f: f.frame_idx)
+
+
+def most_suspicious_frame(result: MediaResult) -> FrameResult | None:
+    """The analysed frame with faces and the highest fused score (the first one on a tie)."""
+    candidates = [f for f in result.frames if f.faces]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (f.finding.p_fake or 0.0, -f.frame_idx))
 
 
 def render_key_frames(

@@ -14,17 +14,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engine.types import FrameResult, MediaResult
+from engine.types import MediaResult
 from forensic_gui.cases.records import AnalysisRecord, EvidenceCheck, EvidenceRecord
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import CaseController, EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
 from forensic_gui.evidence_rows import build_evidence_rows, with_check, with_result, with_verdicts
 from forensic_gui.job_tracker import JobTracker
+from forensic_gui.keyframes import most_suspicious_frame
 from forensic_gui.resources import icon
 from forensic_gui.settings import Settings
 from forensic_gui.tasks import FrameImage
@@ -36,6 +44,7 @@ from forensic_gui.widgets.job_progress import JobProgressPanel
 from forensic_gui.widgets.timeline import TimelineWidget
 from forensic_gui.widgets.verdict_form import VerdictDraft, VerdictForm
 from forensic_gui.widgets.welcome_banner import WelcomeBanner
+from forensic_gui.window_actions import ActionSlots, build_actions
 from forensic_gui.workers import FrameLoader
 
 __all__ = ["MainWindow"]
@@ -85,52 +94,15 @@ class MainWindow(QMainWindow):
         self._reload_cases(None)
         self._update_actions()
         self.resize(1440, 900)
+        QTimer.singleShot(0, self.controller.preload_analyzer)
 
     # -- construction --------------------------------------------------------------------
 
-    def _action(self, text: str, icon_name: str | None, slot: object,
-                shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if icon_name is not None:
-            action.setIcon(icon(icon_name))
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.setStatusTip(tip or text)
-        action.triggered.connect(slot)
-        return action
-
     def _build_actions(self) -> None:
-        self.new_case_action = self._action("New case…", "new_case", self.new_case,
-                                            QKeySequence.StandardKey.New)
-        self.add_files_action = self._action("Add files…", "add_files", self.add_files,
-                                             "Ctrl+I", "Add image or video files to the case")
-        self.add_folder_action = self._action("Add folder…", "add_folder", self.add_folder,
-                                              None, "Add every file in a folder to the case")
-        self.analyze_action = self._action("Analyze", "analyze", self.analyze_selected,
-                                           "Ctrl+R", "Check the hash, then run the detectors")
-        self.verify_action = self._action("Verify hash", "verify", self.verify_selected, None,
-                                          "Re-compute the SHA-256 and compare it")
-        self.export_action = self._action("Export report…", "export", self.export_report,
-                                          "Ctrl+E", "Write the case report as PDF")
-        self.demo_action = self._action("Create demo case", "demo",
-                                        self.controller.create_demo_case)
-        self.quit_action = self._action("Quit", None, self.close, QKeySequence.StandardKey.Quit)
-        menu = self.menuBar()
-        case_menu = menu.addMenu("&Case")
-        for action in (self.new_case_action, self.export_action, self.demo_action):
-            case_menu.addAction(action)
-        case_menu.addSeparator()
-        case_menu.addAction(self.quit_action)
-        evidence_menu = menu.addMenu("&Evidence")
-        for action in (self.add_files_action, self.add_folder_action, self.analyze_action,
-                       self.verify_action):
-            evidence_menu.addAction(action)
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.new_case_action, self.add_files_action, self.analyze_action,
-                       self.verify_action, self.export_action):
-            toolbar.addAction(action)
+        self.commands = build_actions(self, ActionSlots(
+            new_case=self.new_case, add_files=self.add_files, add_folder=self.add_folder,
+            analyze=self.analyze_selected, verify=self.verify_selected,
+            export=self.export_report, demo=self.create_demo_case, quit=self.close))
 
     def _build_layout(self) -> None:
         viewer = QSplitter(Qt.Orientation.Vertical)
@@ -140,11 +112,11 @@ class MainWindow(QMainWindow):
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.findings)
         side.addWidget(self.verdict_form)
-        side.setSizes([460, 360])
+        side.setSizes([540, 340])
         work = QSplitter(Qt.Orientation.Horizontal)
         work.addWidget(viewer)
         work.addWidget(side)
-        work.setSizes([860, 440])
+        work.setSizes([800, 520])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.evidence_list)
         right.addWidget(work)
@@ -161,19 +133,23 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.job_panel)
         self.setCentralWidget(central)
         self.statusBar().showMessage(f"Case database: {self.store.db_path}")
+        if not self.controller.detector_labels:
+            warning = QLabel("No detector is installed: analyses find faces but give no scores.")
+            warning.setStyleSheet("color: #d93025; font-weight: bold;")
+            self.statusBar().addPermanentWidget(warning)
 
     def _connect(self) -> None:
         c = self.controller
         self.case_list.case_selected.connect(self._on_case_list_case_selected)
         self.case_list.new_case_requested.connect(self.new_case)
         self.evidence_list.evidence_selected.connect(self._on_evidence_list_evidence_selected)
-        self.evidence_list.paths_dropped.connect(self._on_evidence_list_paths_dropped)
+        self.evidence_list.paths_dropped.connect(self.import_paths)
         self.timeline.seek_requested.connect(self._on_timeline_seek_requested)
         self.timeline.track_changed.connect(self._on_timeline_track_changed)
         self.verdict_form.verdict_submitted.connect(self._on_verdict_form_verdict_submitted)
         self.frame_loader.frame_loaded.connect(self._on_frame_loader_frame_loaded)
-        self.frame_loader.frame_failed.connect(self._on_frame_loader_frame_failed)
-        self.welcome.demo_requested.connect(self._on_welcome_demo_requested)
+        self.frame_loader.frame_failed.connect(self.frame_panel.show_message)
+        self.welcome.demo_requested.connect(self.create_demo_case)
         c.cases_changed.connect(self._reload_cases)
         c.evidence_changed.connect(self._on_controller_evidence_changed)
         c.integrity_checked.connect(self._on_controller_integrity_checked)
@@ -188,6 +164,11 @@ class MainWindow(QMainWindow):
     def current_case_id(self) -> int | None:
         """The case shown."""
         return self.case_list.current_case_id()
+
+    def create_demo_case(self) -> None:
+        """Create, import and analyse the demo case from the bundled sample."""
+        self.welcome.setVisible(False)
+        self.controller.create_demo_case()
 
     def new_case(self) -> None:
         """Ask for the new case's fields and create it."""
@@ -235,19 +216,23 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_actions(self) -> None:
+        a = self.commands
         has_case = self.current_case_id is not None
         selected = bool(self.evidence_list.selected_ids())
-        for action in (self.add_files_action, self.add_folder_action, self.export_action):
+        for action in (a.add_files, a.add_folder, a.export):
             action.setEnabled(has_case)
-        self.analyze_action.setEnabled(selected)
-        self.verify_action.setEnabled(selected)
+        a.analyze.setEnabled(selected)
+        a.verify.setEnabled(selected)
         self.evidence_list.setEnabled(has_case)
 
     # -- showing a case and an evidence item ---------------------------------------------
 
     @Slot(object)
     def _reload_cases(self, select_id: int | None) -> None:
-        self.case_list.set_cases(self.store.list_cases(), select_id=select_id)
+        cases = self.store.list_cases()
+        if cases:
+            self.welcome.setVisible(False)  # the offer is for an empty database
+        self.case_list.set_cases(cases, select_id=select_id)
 
     @Slot(object)
     def _on_case_list_case_selected(self, case_id: int | None) -> None:
@@ -302,7 +287,7 @@ class MainWindow(QMainWindow):
         self.findings.set_result(result, labels, analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
         self.frame_panel.set_note("" if analysis.id in self._live_results else _NO_MAPS_NOTE)
-        start = _most_suspicious_frame(result)
+        start = most_suspicious_frame(result)
         if start is None:
             self.frame_loader.request(item.original_path, 0, ())
         else:
@@ -376,23 +361,10 @@ class MainWindow(QMainWindow):
         if self._shown is not None:
             self.frame_panel.show_frame(frame)
 
-    @Slot(str)
-    def _on_frame_loader_frame_failed(self, message: str) -> None:
-        self.frame_panel.show_message(message)
-
-    @Slot(list)
-    def _on_evidence_list_paths_dropped(self, paths: list[Path]) -> None:
-        self.import_paths(paths)
-
     @Slot(object)
     def _on_verdict_form_verdict_submitted(self, draft: VerdictDraft) -> None:
         if self.controller.save_verdict(draft):
             self.verdict_form.mark_saved()
-
-    @Slot()
-    def _on_welcome_demo_requested(self) -> None:
-        self.welcome.setVisible(False)
-        self.controller.create_demo_case()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.frame_loader.shutdown(_SHUTDOWN_TIMEOUT_S)
@@ -400,10 +372,3 @@ class MainWindow(QMainWindow):
             logger.error("background jobs were still running at exit")
         event.accept()
 
-
-def _most_suspicious_frame(result: MediaResult) -> FrameResult | None:
-    """The analysed frame with faces and the highest fused score (the first frame on a tie)."""
-    candidates = [f for f in result.frames if f.faces]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda f: (f.finding.p_fake or 0.0, -f.frame_idx))

@@ -242,11 +242,7 @@ def run_analysis(
         cancel.raise_if_cancelled()
         result = analyzer.analyze(request.path, expected_sha256=request.expected_sha256,
                                   progress=progress, cancel=cancel)
-        key_frames: tuple[KeyFrameImage, ...] = ()
-        if result.status == "ok" and key_frame_count > 0:
-            progress(Progress("key frames", 0, 1, "Rendering key frames"))
-            key_frames = render_key_frames(result, key_frame_count, map_labels=map_labels,
-                                           cancel=cancel)
+        key_frames = _key_frames(result, key_frame_count, map_labels, progress, cancel)
         cancel.raise_if_cancelled()  # the last checkpoint: from here on the result is stored
         if result.status == "error":
             return AnalysisOutcome(request, check, result, None)
@@ -254,6 +250,14 @@ def run_analysis(
         analysis = store.record_analysis(request.evidence_id, result, actor=access.actor,
                                          key_frames=key_frames)
         return AnalysisOutcome(request, check, result, analysis)
+
+
+def _key_frames(result: MediaResult, count: int, map_labels: Mapping[str, str],
+                progress: ProgressSink, cancel: CancelToken) -> tuple[KeyFrameImage, ...]:
+    if result.status != "ok" or count <= 0:
+        return ()
+    progress(Progress("key frames", 0, 1, "Rendering key frames"))
+    return render_key_frames(result, count, map_labels=map_labels, cancel=cancel)
 
 
 def _hash_now(request: AnalysisRequest, progress: ProgressSink,

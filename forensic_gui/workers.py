@@ -5,8 +5,9 @@ Every job is a :class:`Job` ``QObject`` living on the GUI thread with four signa
 ``succeeded(object)`` (a frozen dataclass from :mod:`forensic_gui.tasks`), ``failed(str)`` (a
 message for the analyst, never a traceback) and ``cancelled()``. Exactly one of the last three is
 emitted, once. ``start()`` submits a ``QRunnable``; ``cancel()`` sets the engine's
-``CancelToken``, which the work polls at every batch boundary. Workers never touch widgets or
-the case database: the GUI thread does both when a signal arrives (superqt/Orange shape).
+``CancelToken``, which the work polls at every batch boundary. Workers never touch widgets, and
+never share the GUI thread's store: the import, analysis and export jobs open their own store on
+the case file (see :mod:`forensic_gui.tasks` for why they write at all).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from engine.errors import EngineError, MediaError
 from engine.jobs import CancelToken, JobCancelled, Progress, ProgressSink, ThrottledSink
 from engine.types import FaceScore
 from forensic_gui.cases.errors import CaseStoreError
-from forensic_gui.cases.report_pdf import build_case_report
 from forensic_gui.tasks import (
     AnalysisRequest,
     AnalyzerLike,
@@ -43,6 +43,7 @@ __all__ = [
     "HashJob",
     "ImportJob",
     "Job",
+    "PreloadJob",
     "configure_pool",
     "describe_error",
 ]
@@ -192,6 +193,25 @@ class ImportJob(Job):
                           cancel=cancel)
 
 
+class PreloadJob(Job):
+    """Build the analyzer (load every detector) before the first analysis needs it.
+
+    Loading imports MediaPipe and ONNX Runtime and reads the weights; Python imports hold the
+    GIL for long stretches, which would stall the window in the middle of the first analysis.
+    Done at start-up instead, while the analyst opens a case. Succeeds with ``None``.
+    """
+
+    def __init__(self, holder: AnalyzerHolder, parent: QObject | None = None) -> None:
+        super().__init__("Loading the detectors", parent)
+        self._holder = holder
+
+    def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
+        progress(Progress("load", 0, 1, "Loading the detectors"))
+        self._holder.get()
+        progress(Progress("load", 1, 1, "Detectors ready"))
+        return None
+
+
 class HashJob(Job):
     """Compute one file's SHA-256; succeeds with the hex digest."""
 
@@ -252,6 +272,9 @@ class ExportJob(Job):
                                      f"Re-checking the SHA-256 of {path.name}"))
             hashed.append(path)
             return api.sha256_file(path, cancel=job_cancel)
+
+        # NOTE: imported here: reportlab costs about a second of start-up and is only needed now.
+        from forensic_gui.cases.report_pdf import build_case_report
 
         report_progress, job_cancel = progress, cancel
         with self._access.open() as store:

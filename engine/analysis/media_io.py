@@ -68,4 +68,4 @@ def describe_sampling(info: MediaInfo | None, *, n_frames: int | None, fps: floa
         return "still image: its one frame"
     from engine.media import describe_sampling as media_describe
 
-    return f"video: {media_describe(n_frames=n_frames, fps=fps)} frames"
+    return f"video frames: {media_describe(n_frames=n_frames, fps=fps)}"

@@ -29,7 +29,7 @@ from engine.fusion.aggregate import (
     media_scores,
 )
 from engine.fusion.findings import fuse_scores
-from engine.jobs import CancelToken, ProgressSink
+from engine.jobs import CancelToken, Progress, ProgressSink
 from engine.types import FaceScore, MediaInfo, MediaResult, Provenance
 
 __all__ = ["AnalysisPipeline", "PipelineSettings"]
@@ -111,8 +111,11 @@ class AnalysisPipeline:
         progress: ProgressSink,
         cancel: CancelToken | None,
     ) -> MediaResult:
+        def hash_progress(p: Progress) -> None:
+            progress(Progress(p.stage, p.done, p.total, run.path))
+
         with run.clock.time("hash"):
-            run.sha256 = media_io.hash_file(run.path, progress, cancel)
+            run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
         if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
             raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
         with run.clock.time("probe"):

@@ -27,7 +27,7 @@ __all__ = ["clip_windows", "score_faces"]
 
 @dataclass
 class _Scores:
-    """One detector's outputs on every face (NaN where it did not apply)."""
+    """One detector's summed outputs per face and how many inputs held it (0: not applicable)."""
 
     p_fake: np.ndarray
     p_fake_raw: np.ndarray
@@ -157,7 +157,7 @@ def _track_windows(
     for i, face in enumerate(faces):
         if usable[i]:
             by_track.setdefault(face.track_id, []).append(i)
-    windows = []
+    windows: list[list[int]] = []
     for track_id in sorted(by_track):
         members = sorted(by_track[track_id], key=lambda i: faces[i].frame_idx)
         spans = clip_windows(len(members), clip_len)

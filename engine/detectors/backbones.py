@@ -18,6 +18,7 @@ their widths), so a detector picks its taps by stride, never by backbone-specifi
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,9 +29,22 @@ __all__ = [
     "EfficientNetLite0",
     "FeatureEncoder",
     "HRNetStyle",
+    "TrunkFeatures",
     "imagenet_lite0_path",
     "load_imagenet_lite0",
 ]
+
+
+@dataclass(frozen=True, eq=False)
+class TrunkFeatures:
+    """What a frozen trunk (stem + the first stride groups) computed for a batch.
+
+    Training on CPU runs the frozen trunk once in ONNX Runtime (several times faster than torch
+    here) and hands its taps to the encoder, which continues from there; see
+    ``engine.training.trunk``. ``taps`` are the stride-4, stride-8, ... maps the trunk reached.
+    """
+
+    taps: tuple[torch.Tensor, ...]
 
 _BN_EPS = 1e-3  # NOTE: the TF checkpoints were trained with eps 1e-3; keep it for their stats.
 
@@ -53,6 +67,13 @@ class FeatureEncoder(nn.Module):
     def frozen_modules(self, n_stages: int) -> list[nn.Module]:
         """Modules covered by :meth:`freeze_stages` (override per encoder)."""
         raise NotImplementedError
+
+    def trunk(self, n_stages: int) -> nn.Module:
+        """A module computing the first ``n_stages`` taps (a tuple), for ONNX export.
+
+        Encoders that support it also accept :class:`TrunkFeatures` in ``forward``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no separable trunk")
 
     def train(self, mode: bool = True) -> FeatureEncoder:
         """Like ``nn.Module.train`` but keeps frozen BatchNorm statistics fixed."""
@@ -125,24 +146,49 @@ class EfficientNetLite0(FeatureEncoder):
         self.act = nn.ReLU6()
         self.channels = (24, 40, 112, 1280 if head else 320)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        if not torch.jit.is_tracing() and (x.shape[-1] % 32 or x.shape[-2] % 32):
-            raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got {x.shape}")
-        x = self.act(self.stem(x))
-        feats = []
-        for idx, block in enumerate(self.blocks):
-            x = block(x)
+    def forward(self, x: torch.Tensor | TrunkFeatures) -> list[torch.Tensor]:
+        if isinstance(x, TrunkFeatures):  # continue after a precomputed frozen trunk
+            feats = list(x.taps)
+            h, start = feats[-1], _LITE0_TAPS[len(feats) - 1] + 1
+        else:
+            if not torch.jit.is_tracing() and (x.shape[-1] % 32 or x.shape[-2] % 32):
+                raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got "
+                                 f"{x.shape}")
+            feats, h, start = [], self.act(self.stem(x)), 0
+        for idx in range(start, len(self.blocks)):
+            h = self.blocks[idx](h)
             if idx in _LITE0_TAPS:
-                feats.append(x)
+                feats.append(h)
         if self.head is not None:
             feats[-1] = self.act(self.head(feats[-1]))
         return feats
+
+    def trunk(self, n_stages: int) -> nn.Module:
+        if not 1 <= n_stages <= 3:
+            raise ValueError("the Lite0 trunk covers 1 to 3 stride groups")
+        return _Lite0Trunk(self, n_stages)
 
     def frozen_modules(self, n_stages: int) -> list[nn.Module]:
         if n_stages <= 0:
             return []
         last = _LITE0_TAPS[min(n_stages, 4) - 1]
         return [self.stem, *self.blocks[: last + 1]]
+
+
+class _Lite0Trunk(nn.Module):
+    def __init__(self, encoder: EfficientNetLite0, n_stages: int) -> None:
+        super().__init__()
+        self.stem, self.act = encoder.stem, encoder.act
+        self.blocks = encoder.blocks[: _LITE0_TAPS[n_stages - 1] + 1]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        h = self.act(self.stem(x))
+        taps = []
+        for idx, block in enumerate(self.blocks):
+            h = block(h)
+            if idx in _LITE0_TAPS:
+                taps.append(h)
+        return tuple(taps)
 
 
 def imagenet_lite0_path() -> Path:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812 - the usual torch alias
+from torch.nn import functional as F
 
 from engine.detectors.backbones import (
     EfficientNetLite0,
@@ -36,8 +36,14 @@ from engine.detectors.backbones import (
     load_imagenet_lite0,
 )
 from engine.detectors.base import Detector, DetectorNet, make_detector
-from engine.detectors.cfg import DATA_LICENSE, IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD
-from engine.detectors.cfg import DetectorCfg
+from engine.detectors.cfg import (
+    DATA_LICENSE,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    LITE_MEAN,
+    LITE_STD,
+    DetectorCfg,
+)
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAP_SIZE", "XRAY_EFFL0", "XRAY_HRNET18", "XrayNet", "xray_effl0", "xray_hrnet18"]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812 - the usual torch alias
+from torch.nn import functional as F
 
 from engine.detectors.backbones import (
     EfficientNetB4,
@@ -38,8 +38,14 @@ from engine.detectors.backbones import (
     load_imagenet_lite0,
 )
 from engine.detectors.base import Detector, DetectorNet, make_detector
-from engine.detectors.cfg import DATA_LICENSE, IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD
-from engine.detectors.cfg import DetectorCfg
+from engine.detectors.cfg import (
+    DATA_LICENSE,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    LITE_MEAN,
+    LITE_STD,
+    DetectorCfg,
+)
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAT_EFFB4", "MAT_EFFL0", "MatNet", "bilinear_attention_pool", "mat_effb4", "mat_effl0"]

@@ -16,8 +16,10 @@ a group photo. We therefore:
 
 Boxes where even the crop found no landmarks, and mesh faces that no detector confirms, are
 returned separately by :meth:`FaceMeshDetector.analyze` so callers can count and report them.
-When nothing at all is found, the image is padded once and analysed again: tight crops (UTKFace,
-CelebA) have no margin around the face, which both detectors need.
+When nothing at all is found, a dark image is retried with its contrast equalised (dim indoor
+footage), and then the image is padded and analysed again: tight crops (UTKFace, CelebA) have
+no margin around the face, which both detectors need. The landmarks always refer to the image
+as given.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from engine.faces.boxes import containment, iou_matrix, nms, tile_origins
+from engine.faces.blazeface import BlazeFace, FaceBox, equalise, is_dark, square_crop
+from engine.faces.boxes import containment, iou_matrix, nms
 from engine.types import FaceDetection
 
 __all__ = ["N_LANDMARKS", "FaceBox", "FaceMeshDetector", "MeshResult"]
@@ -47,14 +50,6 @@ _MATCH_IOU = 0.3  # landmark box vs BlazeFace box: the two boxes differ (forehea
 
 
 @dataclass(frozen=True)
-class FaceBox:
-    """A BlazeFace detection: ``bbox_xyxy`` in frame pixels and its ``det_score`` in [0, 1]."""
-
-    bbox_xyxy: tuple[float, float, float, float]
-    det_score: float
-
-
-@dataclass(frozen=True)
 class MeshResult:
     """Everything :meth:`FaceMeshDetector.analyze` found in one image.
 
@@ -64,13 +59,14 @@ class MeshResult:
             crop around the box (profile faces, heavy blur, false detections).
         unconfirmed: mesh faces that no detector box confirmed (``det_score`` 0); not in
             ``faces``.
-        padded: whether the result comes from the padded retry.
+        retry: ``""`` when found on the image as given, ``"contrast"`` after contrast
+            equalisation of a dark image, ``"padded"`` after adding a border (tight crops).
     """
 
     faces: tuple[FaceDetection, ...]
     boxes_without_landmarks: tuple[FaceBox, ...] = ()
     unconfirmed: tuple[FaceDetection, ...] = ()
-    padded: bool = False
+    retry: str = ""
 
 
 class FaceMeshDetector:
@@ -107,9 +103,7 @@ class FaceMeshDetector:
 
         solutions: Any = mp.solutions
         conf = min_detection_confidence
-        fd = solutions.face_detection.FaceDetection
-        self._full_range = fd(model_selection=1, min_detection_confidence=conf)
-        self._short_range = fd(model_selection=0, min_detection_confidence=conf)
+        self._boxes = BlazeFace(min_detection_confidence=conf, tile_px=tile_px)
         mesh = solutions.face_mesh.FaceMesh
         self._mesh = mesh(
             static_image_mode=static_image_mode,
@@ -125,7 +119,6 @@ class FaceMeshDetector:
         )
         self._max_faces = max_faces
         self._pad_retry = pad_retry
-        self._tile_px = tile_px
         self._crop_scale = crop_scale
         self._dedupe_iou = dedupe_iou
         self._lock = threading.Lock()
@@ -135,53 +128,52 @@ class FaceMeshDetector:
         return list(self.analyze(rgb_u8, frame_idx).faces)
 
     def analyze(self, rgb_u8: np.ndarray, frame_idx: int = 0) -> MeshResult:
-        """Faces in ``rgb_u8`` plus the boxes and mesh faces that could not be paired."""
+        """Faces in ``rgb_u8`` plus the boxes and mesh faces that could not be paired.
+
+        When no face is found, a dark image is retried with its contrast equalised, and then
+        the image is retried with a black border (tight crops); the first retry that finds a
+        face wins and says so in ``MeshResult.retry``. Without a face either way, the result on
+        the image as given is returned.
+        """
         _check_image(rgb_u8)
         rgb_u8 = np.ascontiguousarray(rgb_u8)
         with self._lock:
             result = self._analyze(rgb_u8, frame_idx, tiled=True)
-            if result.faces or self._pad_retry <= 0:
+            if result.faces:
                 return result
-            import cv2
+            if is_dark(rgb_u8):
+                retry = self._analyze(equalise(rgb_u8), frame_idx, tiled=True)
+                if retry.faces:
+                    log.debug("frame %d: faces found after contrast equalisation", frame_idx)
+                    return replace(retry, retry="contrast")
+            if self._pad_retry > 0:
+                import cv2
 
-            pad = round(self._pad_retry * max(rgb_u8.shape[:2]))
-            padded = cv2.copyMakeBorder(rgb_u8, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-            retry = _shift(self._analyze(padded, frame_idx, tiled=False), -pad)
-        # NOTE: without a face either way, keep the unpadded result: its boxes are the ones
-        # found on the image as given.
-        return retry if retry.faces else result
+                pad = round(self._pad_retry * max(rgb_u8.shape[:2]))
+                padded = cv2.copyMakeBorder(rgb_u8, pad, pad, pad, pad, cv2.BORDER_CONSTANT)
+                retry = self._analyze(padded, frame_idx, tiled=False)
+                if retry.faces:
+                    return replace(_shift(retry, -pad), retry="padded")
+        return result
 
     def detect_boxes(self, rgb_u8: np.ndarray, *, tiled: bool = True) -> list[FaceBox]:
         """BlazeFace boxes (full-range, tiled on big frames, plus short-range), deduplicated."""
         _check_image(rgb_u8)
         with self._lock:
-            return self._detect_boxes(np.ascontiguousarray(rgb_u8), tiled=tiled)
+            return self._boxes.find(np.ascontiguousarray(rgb_u8), tiled=tiled)
 
     def _analyze(self, rgb_u8: np.ndarray, frame_idx: int, *, tiled: bool) -> MeshResult:
-        boxes = self._detect_boxes(rgb_u8, tiled=tiled)
-        mesh_faces = _run_mesh(self._mesh, rgb_u8)
-        faces: list[tuple[np.ndarray, float]] = []
-        unmatched_boxes = list(range(len(boxes)))
-        unconfirmed: list[np.ndarray] = []
-        if mesh_faces and boxes:
-            ious = iou_matrix([_bbox(lm) for lm in mesh_faces], [b.bbox_xyxy for b in boxes])
-            for i, lm in enumerate(mesh_faces):
-                j = int(np.argmax(ious[i]))
-                if ious[i, j] >= _MATCH_IOU:
-                    faces.append((lm, boxes[j].det_score))
-                    if j in unmatched_boxes:
-                        unmatched_boxes.remove(j)
-                else:
-                    unconfirmed.append(lm)
-        else:
-            unconfirmed = mesh_faces
+        boxes = self._boxes.find(rgb_u8, tiled=tiled)
+        faces, unmatched, unconfirmed = _pair(_run_mesh(self._mesh, rgb_u8), boxes)
         missing: list[FaceBox] = []
-        for j in unmatched_boxes:
-            lm = self._mesh_on_crop(rgb_u8, boxes[j].bbox_xyxy)
+        for box in sorted(unmatched, key=lambda b: -b.det_score):
+            if _explained(box, [lm for lm, _ in faces]):
+                continue  # a second, offset box on a face that already has landmarks
+            lm = self._mesh_on_crop(rgb_u8, box.bbox_xyxy)
             if lm is None:
-                missing.append(boxes[j])
+                missing.append(box)
             else:
-                faces.append((lm, boxes[j].det_score))
+                faces.append((lm, box.det_score))
         confirmed, still_unconfirmed = self._confirm(rgb_u8, unconfirmed)
         faces.extend(confirmed)
         return MeshResult(
@@ -200,70 +192,11 @@ class FaceMeshDetector:
         detections = [_detection(faces[k][0], faces[k][1], frame_idx) for k in keep]
         return tuple(sorted(detections, key=lambda d: d.bbox_xyxy[0]))
 
-    def _detect_boxes(self, rgb_u8: np.ndarray, *, tiled: bool) -> list[FaceBox]:
-        boxes = _run_detector(self._full_range, rgb_u8, (0, 0))
-        boxes += _run_detector(self._short_range, rgb_u8, (0, 0))
-        if tiled and self._tile_px is not None:
-            boxes += self._detect_in_tiles(rgb_u8, boxes)
-        keep = nms([b.bbox_xyxy for b in boxes], [b.det_score for b in boxes], 0.4)
-        return [boxes[k] for k in keep]
-
-    def _detect_in_tiles(self, rgb_u8: np.ndarray, frame_boxes: list[FaceBox]) -> list[FaceBox]:
-        """Small faces: full-range detector on overlapping tiles of a big frame.
-
-        A tile that cuts a large face often reports its lower half (nose and mouth) as a face,
-        so only small boxes are kept, and none lying mostly inside a whole-frame box; boxes
-        cut by an inner tile edge are dropped too (a neighbouring tile holds them whole).
-        """
-        h, w = rgb_u8.shape[:2]
-        tile = self._tile_px
-        assert tile is not None
-        xs, ys = tile_origins(w, tile), tile_origins(h, tile)
-        if len(xs) * len(ys) == 1:
-            return []
-        tw, th = min(tile, w), min(tile, h)
-        found: list[FaceBox] = []
-        for y0 in ys:
-            for x0 in xs:
-                window = np.ascontiguousarray(rgb_u8[y0 : y0 + th, x0 : x0 + tw])
-                boxes = _run_detector(self._full_range, window, (x0, y0))
-                found += [b for b in boxes if _inside_tile(b, (x0, y0, tw, th), (w, h))]
-        # NOTE: half a tile: larger faces are at least 1/6 of a 720p frame's side, which the
-        # whole-frame pass finds; the tiles are there for the smaller ones.
-        found = [b for b in found if _side(b.bbox_xyxy) <= tile / 2]
-        if frame_boxes and found:
-            inside = containment([b.bbox_xyxy for b in found], [b.bbox_xyxy for b in frame_boxes])
-            found = [b for b, c in zip(found, inside.max(axis=1), strict=True) if c < 0.5]
-        return found
-
-    def _square_crop(
-        self, rgb_u8: np.ndarray, bbox_xyxy: tuple[float, float, float, float]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """A padded square crop around a box, resized; returns (crop, frame_to_crop 2x3)."""
-        import cv2
-
-        x0, y0, x1, y1 = bbox_xyxy
-        half = max(x1 - x0, y1 - y0) * self._crop_scale / 2.0
-        scale = _CROP_SIDE_PX / (2.0 * half)
-        cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-        frame_to_crop = np.array(
-            [[scale, 0.0, (half - cx) * scale], [0.0, scale, (half - cy) * scale]]
-        )
-        crop = cv2.warpAffine(
-            rgb_u8,
-            frame_to_crop,
-            (_CROP_SIDE_PX, _CROP_SIDE_PX),
-            flags=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=(0, 0, 0),
-        )
-        return crop, frame_to_crop
-
     def _mesh_on_crop(
         self, rgb_u8: np.ndarray, bbox_xyxy: tuple[float, float, float, float]
     ) -> np.ndarray | None:
         """Face Mesh on a crop around ``bbox_xyxy``; the landmarks of the face on the box."""
-        crop, frame_to_crop = self._square_crop(rgb_u8, bbox_xyxy)
+        crop, frame_to_crop = square_crop(rgb_u8, bbox_xyxy, self._crop_scale, _CROP_SIDE_PX)
         candidates = _run_mesh(self._crop_mesh, crop)
         if not candidates:
             return None
@@ -281,10 +214,9 @@ class FaceMeshDetector:
         rejected: list[np.ndarray] = []
         for lm in mesh_faces:
             box = _bbox(lm)
-            crop, frame_to_crop = self._square_crop(rgb_u8, box)
+            crop, frame_to_crop = square_crop(rgb_u8, box, self._crop_scale, _CROP_SIDE_PX)
             scale, offset = frame_to_crop[0, 0], frame_to_crop[:, 2]
-            found = _run_detector(self._full_range, crop, (0, 0))
-            found += _run_detector(self._short_range, crop, (0, 0))
+            found = self._boxes.find_untiled(crop)
             scores = [
                 b.det_score
                 for b in found
@@ -299,8 +231,9 @@ class FaceMeshDetector:
 
     def close(self) -> None:
         """Release the MediaPipe graphs."""
-        for graph in (self._full_range, self._short_range, self._mesh, self._crop_mesh):
-            graph.close()
+        self._boxes.close()
+        self._mesh.close()
+        self._crop_mesh.close()
 
     def __enter__(self) -> FaceMeshDetector:
         return self
@@ -321,6 +254,40 @@ def _check_image(rgb_u8: np.ndarray) -> None:
         )
 
 
+def _pair(
+    mesh_faces: list[np.ndarray], boxes: list[FaceBox]
+) -> tuple[list[tuple[np.ndarray, float]], list[FaceBox], list[np.ndarray]]:
+    """Pair whole-frame mesh faces with detector boxes by IoU.
+
+    Returns ``(faces with scores, boxes without a mesh face, mesh faces without a box)``.
+    """
+    if not mesh_faces or not boxes:
+        return [], list(boxes), list(mesh_faces)
+    ious = iou_matrix([_bbox(lm) for lm in mesh_faces], [b.bbox_xyxy for b in boxes])
+    faces, unconfirmed, used = [], [], set()
+    for i, lm in enumerate(mesh_faces):
+        j = int(np.argmax(ious[i]))
+        if ious[i, j] >= _MATCH_IOU:
+            faces.append((lm, boxes[j].det_score))
+            used.add(j)
+        else:
+            unconfirmed.append(lm)
+    return faces, [b for j, b in enumerate(boxes) if j not in used], unconfirmed
+
+
+def _explained(box: FaceBox, landmarks: list[np.ndarray]) -> bool:
+    """Whether ``box`` overlaps a face that already has landmarks (so it is not another face)."""
+    if not landmarks:
+        return False
+    face_boxes = [_bbox(lm) for lm in landmarks]
+    iou = iou_matrix([box.bbox_xyxy], face_boxes)[0]
+    face_inside = containment(face_boxes, [box.bbox_xyxy])[:, 0]
+    box_inside = containment([box.bbox_xyxy], face_boxes)[0]
+    # NOTE: BlazeFace sometimes adds a larger box shifted down over the face and neck; its IoU
+    # with the face is ~0.3 but most of the face lies inside it.
+    return bool((iou >= 0.2).any() or (face_inside >= 0.5).any() or (box_inside >= 0.5).any())
+
+
 def _run_mesh(graph: Any, rgb_u8: np.ndarray) -> list[np.ndarray]:
     h, w = rgb_u8.shape[:2]
     result = graph.process(rgb_u8)
@@ -330,37 +297,6 @@ def _run_mesh(graph: Any, rgb_u8: np.ndarray) -> list[np.ndarray]:
         np.array([(p.x * w, p.y * h) for p in face.landmark], dtype=np.float32)
         for face in result.multi_face_landmarks
     ]
-
-
-def _run_detector(graph: Any, rgb_u8: np.ndarray, origin_xy: tuple[int, int]) -> list[FaceBox]:
-    h, w = rgb_u8.shape[:2]
-    result = graph.process(rgb_u8)
-    boxes = []
-    for det in result.detections or []:
-        rel = det.location_data.relative_bounding_box
-        x0 = origin_xy[0] + rel.xmin * w
-        y0 = origin_xy[1] + rel.ymin * h
-        bbox = (x0, y0, x0 + rel.width * w, y0 + rel.height * h)
-        boxes.append(FaceBox(bbox_xyxy=bbox, det_score=float(det.score[0])))
-    return boxes
-
-
-def _inside_tile(
-    box: FaceBox, tile_xywh: tuple[int, int, int, int], frame_wh: tuple[int, int]
-) -> bool:
-    """False for a box cut by a tile edge inside the frame: a neighbour tile holds it whole."""
-    x, y, tw, th = tile_xywh
-    x0, y0, x1, y1 = box.bbox_xyxy
-    margin = 2.0
-    cut_left = x > 0 and x0 <= x + margin
-    cut_top = y > 0 and y0 <= y + margin
-    cut_right = x + tw < frame_wh[0] and x1 >= x + tw - margin
-    cut_bottom = y + th < frame_wh[1] and y1 >= y + th - margin
-    return not (cut_left or cut_top or cut_right or cut_bottom)
-
-
-def _side(bbox_xyxy: tuple[float, float, float, float]) -> float:
-    return max(bbox_xyxy[2] - bbox_xyxy[0], bbox_xyxy[3] - bbox_xyxy[1])
 
 
 def _bbox(landmarks_xy: np.ndarray) -> tuple[float, float, float, float]:
@@ -402,5 +338,4 @@ def _shift(result: MeshResult, offset_px: int) -> MeshResult:
         faces=tuple(move(d) for d in result.faces),
         boxes_without_landmarks=boxes,
         unconfirmed=tuple(move(d) for d in result.unconfirmed),
-        padded=True,
     )

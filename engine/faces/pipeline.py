@@ -11,12 +11,12 @@ boxes without landmarks are listed per frame, and frames without any face are li
 from __future__ import annotations
 
 from collections.abc import Iterable, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine.faces.crop import CropPolicy, crop_face
-from engine.faces.mesh import FaceBox, FaceMeshDetector
+from engine.faces.mesh import FaceBox, FaceMeshDetector, MeshResult
 from engine.faces.tracking import FaceTracker, TrackerConfig
 from engine.jobs import CancelToken, Progress, ProgressSink
 from engine.types import FaceCrop, FaceDetection, Frame
@@ -130,36 +130,50 @@ def detect_faces_in_frames(
         JobCancelled: ``cancel`` was set.
     """
     total = len(frames) if isinstance(frames, Sized) else 0
-    track = FaceTracker(tracker or TrackerConfig())
-    faces: list[TrackedFace] = []
-    searched: list[int] = []
-    empty: list[int] = []
-    missed: list[tuple[int, FaceBox]] = []
-    unconfirmed: list[FaceDetection] = []
+    collected = _Collector(FaceTracker(tracker or TrackerConfig()), policy, min_face_px)
     for done, frame in enumerate(frames, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        result = detector.analyze(frame.rgb_u8, frame.frame_idx)
-        searched.append(frame.frame_idx)
-        missed.extend((frame.frame_idx, box) for box in result.boxes_without_landmarks)
-        unconfirmed.extend(result.unconfirmed)
-        if not result.faces:
-            empty.append(frame.frame_idx)
-        ids = track.update(result.faces)
-        faces.extend(
-            _tracked_face(frame, det, track_id, policy, min_face_px)
-            for det, track_id in zip(result.faces, ids, strict=True)
-        )
+        collected.add(frame, detector.analyze(frame.rgb_u8, frame.frame_idx))
         if progress is not None:
             progress(Progress("faces", done, total, f"frame {frame.frame_idx}"))
-    return FacesInFrames(
-        faces=tuple(faces),
-        tracks=_summaries(faces, track.n_tracks),
-        frame_indices=tuple(searched),
-        frames_without_face=tuple(empty),
-        boxes_without_landmarks=tuple(missed),
-        unconfirmed=tuple(unconfirmed),
-    )
+    return collected.result()
+
+
+@dataclass
+class _Collector:
+    """What :func:`detect_faces_in_frames` has found so far."""
+
+    tracker: FaceTracker
+    policy: CropPolicy
+    min_face_px: float
+    faces: list[TrackedFace] = field(default_factory=list)
+    searched: list[int] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+    missed: list[tuple[int, FaceBox]] = field(default_factory=list)
+    unconfirmed: list[FaceDetection] = field(default_factory=list)
+
+    def add(self, frame: Frame, result: MeshResult) -> None:
+        self.searched.append(frame.frame_idx)
+        self.missed.extend((frame.frame_idx, box) for box in result.boxes_without_landmarks)
+        self.unconfirmed.extend(result.unconfirmed)
+        if not result.faces:
+            self.empty.append(frame.frame_idx)
+        ids = self.tracker.update(result.faces)
+        self.faces.extend(
+            _tracked_face(frame, det, track_id, self.policy, self.min_face_px)
+            for det, track_id in zip(result.faces, ids, strict=True)
+        )
+
+    def result(self) -> FacesInFrames:
+        return FacesInFrames(
+            faces=tuple(self.faces),
+            tracks=_summaries(self.faces, self.tracker.n_tracks),
+            frame_indices=tuple(self.searched),
+            frames_without_face=tuple(self.empty),
+            boxes_without_landmarks=tuple(self.missed),
+            unconfirmed=tuple(self.unconfirmed),
+        )
 
 
 def _tracked_face(

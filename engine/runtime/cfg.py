@@ -117,24 +117,33 @@ def preprocess(crops_rgb_u8: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
     """Face crops made with ``CropPolicy()`` -> the network input. Used by training too.
 
     Args:
-        crops_rgb_u8: (N, S, S, 3) uint8 RGB crops (any S; the policy default is 256).
+        crops_rgb_u8: (N, S, S, 3) uint8 RGB crops (any S; the policy default is 256), or
+            (N, T, S, S, 3) clips of T crops for clip models.
         cfg: the detector config (input size, normalisation, margin).
 
     Returns:
-        (N, 3, input_size, input_size) float32, normalised.
+        (N, 3, s, s) float32 (or (N, T, 3, s, s) for clips), s = ``cfg.input_size``.
 
     Raises:
-        ValueError: the crops are not a batch of square uint8 RGB images.
+        ValueError: the crops are not square uint8 RGB images.
     """
+    crops = np.asarray(crops_rgb_u8)
+    if crops.dtype != np.uint8 or crops.ndim not in (4, 5) or crops.shape[-1] != 3:
+        raise ValueError(f"crops must be (N, S, S, 3) uint8; got {crops.shape} {crops.dtype}")
+    if crops.ndim == 5:
+        n, t = crops.shape[:2]
+        frames = _preprocess_frames(crops.reshape(n * t, *crops.shape[2:]), cfg)
+        return frames.reshape(n, t, *frames.shape[1:])
+    return _preprocess_frames(crops, cfg)
+
+
+def _preprocess_frames(crops: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
     import cv2
 
-    crops = np.asarray(crops_rgb_u8)
-    if crops.dtype != np.uint8 or crops.ndim != 4 or crops.shape[-1] != 3:
-        raise ValueError(f"crops must be (N, S, S, 3) uint8; got {crops.shape} {crops.dtype}")
     if crops.shape[1] != crops.shape[2]:
         raise ValueError(f"crops must be square; got {crops.shape[1]}x{crops.shape[2]}")
     side = crops.shape[1]
-    keep = int(round(side * center_fraction(cfg.face_margin)))
+    keep = round(side * center_fraction(cfg.face_margin))
     off = (side - keep) // 2
     size = cfg.input_size
     out = np.empty((crops.shape[0], size, size, 3), dtype=np.float32)

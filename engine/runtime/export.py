@@ -53,7 +53,9 @@ def export_net(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(0)
-    example = torch.randn(2, 3, cfg.input_size, cfg.input_size, generator=generator)
+    frame = (3, cfg.input_size, cfg.input_size)
+    shape = (2, cfg.clip_len, *frame) if cfg.clip_len > 1 else (2, *frame)  # clips: NTCHW
+    example = torch.randn(*shape, generator=generator)
     with warnings.catch_warnings(record=True) as caught:
         # NOTE: the TorchScript exporter is deliberate: the dynamo exporter needs onnxscript,
         # which needs onnx >= 1.18 and protobuf 6, which mediapipe cannot use. Its deprecation

@@ -50,13 +50,10 @@ class Runtime(Protocol):
 
 
 def _scale_by_max(maps: np.ndarray) -> np.ndarray:
-    """ReLU, then divide each map by its own maximum (all-zero maps stay zero)."""
+    """ReLU, then divide each (h, w) map by its own maximum (all-zero maps stay zero)."""
     pos = np.maximum(maps, 0.0)
-    peak = pos.reshape(pos.shape[0], -1).max(axis=1) if pos.ndim == 3 else None
-    if peak is None:
-        peak = pos.reshape(pos.shape[0], pos.shape[1], -1).max(axis=2)
-    shape = peak.shape + (1, 1)
-    return (pos / np.maximum(peak, _TINY).reshape(shape)).astype(np.float32)
+    peak = pos.max(axis=(-2, -1), keepdims=True)
+    return (pos / np.maximum(peak, _TINY)).astype(np.float32)
 
 
 def normalise_maps(
@@ -69,7 +66,8 @@ def normalise_maps(
     - ``xray``: the predicted blending boundary is already a probability per pixel; kept
       absolute, so a real face shows an (almost) empty map.
     - ``attention``: each attention map scaled by its max; the face map is their mean, scaled
-      again (the summed attention the MAT paper pools its global feature with).
+      again (the summed attention the MAT paper pools its global feature with). Heads are
+      on axis -3, so clip models ((N, T, M, h, w)) get one map per frame.
     """
     kind = cfg.map_kind
     if kind == "none":
@@ -79,7 +77,8 @@ def normalise_maps(
     if kind == "xray":
         return np.clip(map_raw, 0.0, 1.0).astype(np.float32), None
     parts = _scale_by_max(map_raw)
-    return _scale_by_max(parts.mean(axis=1)), parts
+    # NOTE: axis -3 is the head axis of (N, M, h, w) and of clip maps (N, T, M, h, w).
+    return _scale_by_max(parts.mean(axis=-3)), parts
 
 
 def _p_fake_from_logits(logits: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
@@ -131,7 +130,7 @@ class LoadedDetector:
     def predict(self, crops_rgb_u8: np.ndarray, *, want_maps: bool = False) -> DetectorOutput:
         """Score (N, S, S, 3) uint8 RGB crops made with ``engine.faces.crop.CropPolicy()``."""
         crops = np.asarray(crops_rgb_u8)
-        if crops.ndim == 4 and crops.shape[0] == 0:
+        if crops.ndim >= 4 and crops.shape[0] == 0:  # (0, S, S, 3) crops or (0, T, ...) clips
             empty = np.zeros((0,), dtype=np.float64)
             return DetectorOutput(empty, empty.copy(), None)
         logits, map_raw = self._runtime.run(preprocess(crops, self.cfg))

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -131,7 +132,12 @@ class WeightsStore:
         import torch
 
         data = self.read_verified(name, "torch")
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError) as exc:
+            raise WeightsIntegrityError(
+                f"torch weights of {name!r} are not a plain state dict: {exc}"
+            ) from exc
         if not isinstance(state, dict):
             raise WeightsIntegrityError(f"torch weights of {name!r} are not a state dict")
         return state

@@ -10,7 +10,7 @@ Works on the normalised network input; randomness from an injected ``torch.Gener
 from __future__ import annotations
 
 import torch
-from torch.nn import functional as F  # noqa: N812 - the usual torch alias
+from torch.nn import functional as F
 
 __all__ = ["agda", "gaussian_blur"]
 
@@ -19,7 +19,7 @@ _EPS = 1e-6
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (N, C, H, W) with reflect padding (radius 3 sigma)."""
-    radius = max(1, int(round(3.0 * sigma)))
+    radius = max(1, round(3.0 * sigma))
     radius = min(radius, min(x.shape[-2:]) - 1)
     t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
     kernel = torch.exp(-0.5 * (t / sigma) ** 2)

@@ -26,7 +26,9 @@ class TrainConfig:
         method: loss recipe: ``"sbi"`` (CE), ``"xray"`` (100 * BCE(map) + CE) or ``"mat"``
             (CE + regional independence loss, with attention-guided augmentation).
         seed: seed of every random draw (data split, synthesis, init of new layers).
-        steps: optimiser steps in total.
+        steps: optimiser steps at most.
+        time_budget_s: wall-clock seconds of training at most (0 = no limit); the learning
+            rate schedule follows whichever of steps and time runs out first.
         batch_reals: real faces per batch; each brings its fake twin (batch = 2x).
         lr: peak learning rate (Adam), reached after ``warmup_steps``, then cosine to 1%.
         warmup_steps: linear warm-up steps.
@@ -55,6 +57,7 @@ class TrainConfig:
     method: Method
     seed: int = 0
     steps: int = 600
+    time_budget_s: float = 0.0
     batch_reals: int = 16
     lr: float = 3e-4
     warmup_steps: int = 30
@@ -62,7 +65,7 @@ class TrainConfig:
     freeze_stages: int = 1
     threads: int = 2
     p_bi: float = 0.0
-    sources: tuple[str, ...] = ("utkface", "celeba")
+    sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
     val_reals: int = 400
     val_every_steps: int = 200

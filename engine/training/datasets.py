@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -22,7 +23,15 @@ from engine.errors import SynthesisInputError
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.synthesis import blend_with_donor, nearest_donor, pair_postaug, self_blend
 
-__all__ = ["Batch", "PairSampler", "RealFaces", "ValSet", "make_val_set", "synthesize_pair"]
+__all__ = [
+    "Batch",
+    "PairSampler",
+    "RealFaces",
+    "ValSet",
+    "faces_from_cache",
+    "make_val_set",
+    "synthesize_pair",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +67,48 @@ class RealFaces:
         idx = np.asarray(indices)
         return RealFaces(np.stack([np.asarray(self.crops[int(i)]) for i in idx]),
                          self.landmarks[idx], self.groups[idx])
+
+
+class _CacheCrops:
+    """Lazy crop access into a face cache: ``crops[i]`` reads one memory-mapped crop."""
+
+    def __init__(self, cache: Any, indices: np.ndarray) -> None:
+        self._cache = cache
+        self._indices = indices
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return np.asarray(self._cache.crop(int(self._indices[i])))
+
+
+def faces_from_cache(
+    root: Path, *, split: str, sources: tuple[str, ...], max_faces: int, seed: int
+) -> RealFaces:
+    """Real faces of one split of the face cache (``engine.data.cache.FaceCache``).
+
+    Args:
+        root: the cache folder (``python -m engine.data.prepare --out``).
+        split: ``"train"`` or ``"val"`` (identity/clip-disjoint).
+        sources: cache source names to use.
+        max_faces: keep a seeded random subset of this many (0 = all).
+        seed: seed of that subset.
+
+    Raises:
+        ValueError: no real face matches.
+    """
+    from engine.data.cache import FaceCache
+
+    cache = FaceCache(root)
+    indices = cache.indices(split=split, source=list(sources), label="real")
+    if len(indices) == 0:
+        raise ValueError(f"no real faces in {root} for split {split!r} and sources {sources}")
+    if 0 < max_faces < len(indices):
+        rng = np.random.default_rng(seed)
+        indices = np.sort(rng.choice(indices, size=max_faces, replace=False))
+    groups = np.array([f"{cache.rows[i].source}:{cache.rows[i].identity}" for i in indices])
+    return RealFaces(_CacheCrops(cache, indices), cache.landmarks_batch(indices), groups)
 
 
 @dataclass(frozen=True, eq=False)

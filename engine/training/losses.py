@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812 - the usual torch alias
+from torch.nn import functional as F
 
 __all__ = ["RegionalIndependenceLoss", "classification_loss", "xray_loss"]
 

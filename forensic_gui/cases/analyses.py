@@ -69,7 +69,11 @@ class AnalysisStore(StoreBase):
             analysis = rows.analysis_row(evidence_id, result, result_dict, actor=actor)
             session.add(analysis)
             session.flush()
-            children = [*rows.score_rows(result), *rows.finding_rows(result), *frame_rows]
+            children: list[DetectorScoreRow | FindingRow | KeyFrame] = [
+                *rows.score_rows(result),
+                *rows.finding_rows(result),
+                *frame_rows,
+            ]
             for child in children:
                 child.analysis_id = analysis.id
             session.add_all(children)

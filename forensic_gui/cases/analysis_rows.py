@@ -61,7 +61,7 @@ def analysis_row(
         runtime=prov.runtime if prov else "",
         device=prov.device if prov else "",
         engine_version=prov.engine_version if prov else "",
-        elapsed_s=float(sum(seconds for _, seconds in timings)),
+        elapsed_s=float(sum(seconds for _, seconds in prov.timings_s)) if prov else 0.0,
         provenance_json=(
             json.dumps(dataclasses.asdict(prov), sort_keys=True, ensure_ascii=False)
             if prov
@@ -101,12 +101,12 @@ def score_rows(result: MediaResult) -> Iterator[DetectorScoreRow]:
         for score in track.scores:
             yield _score_row("track", score, track_id=track.track_id)
     for frame in result.frames:
-        at = {"frame_idx": frame.frame_idx, "t_sec": frame.t_sec}
+        idx, t_sec = frame.frame_idx, frame.t_sec
         for score in frame.scores:
-            yield _score_row("frame", score, **at)
+            yield _score_row("frame", score, frame_idx=idx, t_sec=t_sec)
         for face in frame.faces:
             for score in face.scores:
-                yield _score_row("face", score, track_id=face.track_id, **at)
+                yield _score_row("face", score, frame_idx=idx, t_sec=t_sec, track_id=face.track_id)
 
 
 def _finding_row(

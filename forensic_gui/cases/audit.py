@@ -64,6 +64,7 @@ def entry_hash(fields: Mapping[str, Any]) -> str:
 
 
 def to_entry(row: AuditEvent) -> AuditEntry:
+    """The frozen record of an audit row."""
     return AuditEntry(
         seq=row.seq,
         ts_utc=row.ts_utc,

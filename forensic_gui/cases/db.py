@@ -13,6 +13,11 @@ Durability choices (one place, so they are easy to review):
   write units ``BEGIN IMMEDIATE``, which takes the write lock up front. Appending to the audit
   chain reads the chain head and then inserts; the immediate lock makes that atomic even when a
   second app instance opens the same file. Migrations run in one such transaction.
+
+Schema changes: add ONE new file under ``migrations/versions`` per change (``down_revision`` =
+the previous head), update ``models.py`` to match, and run ``tests/cases/test_db.py``, which
+compares the two. There is no ``alembic.ini``; :func:`alembic_config` builds the config, e.g.
+``command.revision(alembic_config(), message="add x")`` creates a file from ``script.py.mako``.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class ReportSummary:
 def _numbered_canvas(page_count: list[int]) -> type[Canvas]:
     """A canvas that prints "Page x of y", which needs every page laid out first."""
 
-    class _NumberedCanvas(Canvas):
+    class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

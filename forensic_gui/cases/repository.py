@@ -87,7 +87,9 @@ class CaseStore(AnalysisStore):
     def list_cases(self) -> tuple[CaseRecord, ...]:
         """Every case, newest first."""
         with self._read() as session:
-            cases = session.scalars(select(Case).order_by(Case.created_at_utc.desc(), Case.id))
+            cases = session.scalars(
+                select(Case).order_by(Case.created_at_utc.desc(), Case.id.desc())
+            )
             return tuple(ev.case_record(case) for case in cases)
 
     def get_case(self, case_id: int) -> CaseRecord:

@@ -29,6 +29,8 @@ class CaseListWidget(QWidget):
         super().__init__(parent)
         self._list = QListWidget(self)
         self._list.setObjectName("case_list")
+        self._list.setWordWrap(True)
+        self._list.setSpacing(2)
         self._list.currentItemChanged.connect(self._on_list_current_item_changed)
         self._new_button = QPushButton("New case…", self)
         self._new_button.clicked.connect(self.new_case_requested)
@@ -62,7 +64,7 @@ class CaseListWidget(QWidget):
         self._list.clear()
         self._case_ids = [case.id for case in cases]
         for case in cases:
-            item = QListWidgetItem(f"{case.number} — {case.title}")
+            item = QListWidgetItem(f"{case.number}\n{case.title}")
             item.setToolTip(f"Case {case.number}: {case.title}\nAnalyst: {case.analyst}\n"
                             f"Status: {case.status.value}\n{case.notes}".rstrip())
             item.setData(Qt.ItemDataRole.UserRole, case.id)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -204,6 +205,8 @@ class EvidenceListWidget(QWidget):
             integrity.setFont(font)
             integrity.setForeground(QBrush(QColor("white")))
             integrity.setBackground(QBrush(_ALARM))
+            # NOTE: the icon stays visible when the row is selected and the red is painted over.
+            integrity.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical))
         elif row.integrity_ok is True:
             integrity.setForeground(QBrush(_OK))
 

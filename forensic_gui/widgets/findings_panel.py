@@ -35,7 +35,7 @@ GRADE_COLOURS = {
     Grade.MODERATE: "#d93025",
     Grade.STRONG: "#a50e0e",
 }
-_COLUMNS = ("Detector", "Calibrated p_fake", "Threshold", "Applies", "Note")
+_COLUMNS = ("Detector", "p_fake", "Threshold", "Applies", "Note")
 
 
 class FindingsPanel(QWidget):
@@ -57,8 +57,12 @@ class FindingsPanel(QWidget):
         self._table.setHorizontalHeaderLabels(_COLUMNS)
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self._table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self._table.horizontalHeader().setStretchLastSection(True)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self._table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._table.setWordWrap(True)
+        self._table.horizontalHeaderItem(1).setToolTip("Calibrated probability of manipulation")
         self._provenance = QTextBrowser(self)
         self._provenance.setObjectName("provenance")
         layout = QVBoxLayout(self)
@@ -66,7 +70,7 @@ class FindingsPanel(QWidget):
         layout.addWidget(title)
         layout.addWidget(self._banner)
         layout.addWidget(self._grade)
-        layout.addWidget(self._table, 2)
+        layout.addWidget(self._table)
         layout.addWidget(self._provenance, 1)
         self.clear("No analysis yet.")
 
@@ -94,6 +98,7 @@ class FindingsPanel(QWidget):
         self._grade.setText(message)
         self._grade.setStyleSheet("color: #5f6368;")
         self._table.setRowCount(0)
+        self._table.setVisible(False)
         self._provenance.clear()
 
     def set_integrity_alarm(self, text: str | None) -> None:
@@ -125,6 +130,7 @@ class FindingsPanel(QWidget):
     def _fill_table(self, result: MediaResult, labels: Mapping[str, str]) -> None:
         thresholds = _thresholds(result)
         self._table.setRowCount(len(result.scores))
+        self._table.setVisible(bool(result.scores))
         for r, score in enumerate(result.scores):
             threshold = thresholds.get(score.detector)
             if score.p_fake is None:
@@ -142,6 +148,10 @@ class FindingsPanel(QWidget):
                         and score.p_fake >= threshold:
                     item.setForeground(QBrush(QColor(GRADE_COLOURS[Grade.MODERATE])))
                 self._table.setItem(r, c, item)
+        self._table.resizeRowsToContents()
+        rows_px = sum(self._table.rowHeight(r) for r in range(self._table.rowCount()))
+        self._table.setFixedHeight(self._table.horizontalHeader().height() + rows_px
+                                   + 2 * self._table.frameWidth() + 2)
 
 
 def _thresholds(result: MediaResult) -> dict[str, float]:

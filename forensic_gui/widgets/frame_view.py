@@ -143,8 +143,10 @@ class FrameView(QGraphicsView):
         box.setPen(pen)
         box.setZValue(2.0)
         p_fake = api.fuse_scores(face.scores).p_fake
-        p_text = "n/a" if p_fake is None else f"{p_fake:.2f}"
-        label = QGraphicsSimpleTextItem(f"face #{face.track_id}  fused p_fake {p_text}", box)
+        p_text = "" if p_fake is None else f": {p_fake:.2f}"
+        label = QGraphicsSimpleTextItem(f"face #{face.track_id}{p_text}", box)
+        label.setToolTip("fused p_fake of this face" if p_fake is not None else
+                         "no detector applied to this face")
         label.setBrush(QBrush(colour))
         label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
         label.setPos(x0, y1)  # under the box: text grows down from its anchor at every zoom
@@ -180,6 +182,7 @@ class FramePanel(QWidget):
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #9aa0a6;")
         self._build_layout()
+        self.show_message("Select an evidence item to see its frames.")
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()

@@ -10,6 +10,7 @@ switches between "all faces" (each frame's max over faces, the video rule) and o
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 import numpy as np
@@ -44,12 +45,7 @@ class TimelineWidget(QWidget):
         self._plot = pg.PlotWidget(self, background="w")
         self._plot.setObjectName("timeline_plot")
         self._item = self._plot.getPlotItem()
-        self._item.setLabel("bottom", "time", units="s")
-        self._item.setLabel("left", "calibrated p_fake")
-        self._item.showGrid(x=True, y=True, alpha=0.25)
-        self._item.setMouseEnabled(x=True, y=False)
-        self._item.setYRange(0.0, 1.0, padding=0.02)
-        self._legend = self._item.addLegend(offset=(-10, 5), colCount=3)
+        self._setup_axes()
         self._threshold = pg.InfiniteLine(
             pos=SUPPORT_THRESHOLD, angle=0, movable=False,
             pen=pg.mkPen("#5f6368", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
@@ -68,15 +64,27 @@ class TimelineWidget(QWidget):
         self._tracks.setObjectName("track_selector")
         self._tracks.currentIndexChanged.connect(self._on_tracks_current_index_changed)
         self._summary = QLabel("", self)
+        # NOTE: a QLabel legend, not pyqtgraph's LegendItem: laying out the item legend cost
+        # about 60 ms per analysis shown, most of the GUI thread's budget.
+        self._legend = QLabel("", self)
+        self._legend.setObjectName("timeline_legend")
         self._build_layout()
         self._result: MediaResult | None = None
         self._labels: dict[str, str] = {}
         self._frames: list[FrameResult] = []
         self._t_sec = np.zeros(0)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._legend_entries: list[str] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._current_frame_idx: int | None = None
         self.clear("No analysis to show. Select an evidence item and run Analyze.")
+
+    def _setup_axes(self) -> None:
+        self._item.setLabel("bottom", "time", units="s")
+        self._item.setLabel("left", "calibrated p_fake")
+        self._item.showGrid(x=True, y=True, alpha=0.25)
+        self._item.setMouseEnabled(x=True, y=False)
+        self._item.setYRange(0.0, 1.0, padding=0.02)
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -86,6 +94,7 @@ class TimelineWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self._legend)
         layout.addWidget(self._plot, 1)
 
     # -- public --------------------------------------------------------------------------
@@ -128,6 +137,10 @@ class TimelineWidget(QWidget):
 
     def set_result(self, result: MediaResult, labels: Mapping[str, str]) -> None:
         """Draw an analysis; ``labels`` maps detector ids to the names in the legend."""
+        if result.media is not None and result.media.kind == "image":
+            self.clear("Still image: there is no timeline. The findings and the frame view "
+                       "show its faces.")
+            return
         self._result = result
         self._labels = dict(labels)
         self._frames = sorted(result.frames, key=lambda f: f.frame_idx)
@@ -175,8 +188,9 @@ class TimelineWidget(QWidget):
     def _clear_curves(self) -> None:
         for item in self._curves.values():
             self._item.removeItem(item)
-        self._legend.clear()
         self._curves = {}
+        self._legend_entries = []
+        self._legend.setText("")
 
     def _clear_regions(self) -> None:
         for item in self._regions:
@@ -194,19 +208,15 @@ class TimelineWidget(QWidget):
         per_detector, findings = self._series(track)
         fused = np.array([np.nan if f is None or f.p_fake is None else f.p_fake
                           for f in findings])
-        series = {**per_detector, FUSED_CURVE: fused}
-        if list(series) == list(self._curves):
-            # NOTE: updating items in place costs a fraction of re-creating them (symbols,
-            # legend), which keeps the GUI thread under its 100 ms budget after an analysis.
-            for name, p_fake in series.items():
-                self._curves[name].setData(self._t_sec, p_fake)
-        else:
+        # NOTE: a detector that applied on no frame gets no curve (all-NaN data has no bounds).
+        series = {name: p for name, p in {**per_detector, FUSED_CURVE: fused}.items()
+                  if np.isfinite(p).any()}
+        if not series:
             self._clear_curves()
-            for i, (name, p_fake) in enumerate(per_detector.items()):
-                pen = pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5)
-                self._add_curve(name, self._labels.get(name, name), p_fake, pen, symbol_size=5)
-            self._add_curve(FUSED_CURVE, "fused finding", fused, pg.mkPen("#202124", width=3),
-                            symbol_size=7)
+            self._item.setTitle("No detector produced a score on any analysed frame.",
+                                color="#5f6368", size="10pt")
+            return
+        self._draw_curves(series, list(per_detector))
         self._add_regions(findings)
         who = "all faces (max per frame)" if track is None else f"face #{track}"
         self._item.setTitle(f"Scores over time: {who}", color="#202124", size="10pt")
@@ -215,13 +225,34 @@ class TimelineWidget(QWidget):
         self._summary.setText(f"{len(self._frames)} analysed frames; {len(self._regions)} "
                               "span(s) where the fused finding supports manipulation")
 
+    def _draw_curves(self, series: dict[str, np.ndarray], detector_order: list[str]) -> None:
+        if list(series) == list(self._curves):
+            # NOTE: updating items in place costs a fraction of re-creating them (symbols,
+            # legend), which keeps the GUI thread under its 100 ms budget after an analysis.
+            for name, p_fake in series.items():
+                self._curves[name].setData(self._t_sec, p_fake)
+            return
+        self._clear_curves()
+        for i, name in enumerate(detector_order):  # colours follow the detector order
+            if name in series:
+                pen = pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5)
+                self._add_curve(name, self._labels.get(name, name), series[name], pen,
+                                symbol_size=5)
+        if FUSED_CURVE in series:
+            self._add_curve(FUSED_CURVE, "fused finding", series[FUSED_CURVE],
+                            pg.mkPen("#202124", width=3), symbol_size=7)
+        self._legend.setText("&nbsp;&nbsp;".join(self._legend_entries))
+
     def _add_curve(self, name: str, label: str, p_fake: np.ndarray, pen: object,
                    symbol_size: int) -> None:
-        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, name=label, connect="finite",
-                                symbol="o", symbolSize=symbol_size, symbolPen=pen,
-                                symbolBrush=pen.color())  # type: ignore[attr-defined]
+        colour = pen.color().name()  # type: ignore[attr-defined]
+        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, connect="finite", symbol="o",
+                                symbolSize=symbol_size, symbolPen=pen, symbolBrush=colour)
         self._item.addItem(curve)
         self._curves[name] = curve
+        weight = "bold" if name == FUSED_CURVE else "normal"
+        self._legend_entries.append(f'<span style="color:{colour}; font-weight:{weight}">'
+                                    f"&#9632; {html.escape(label)}</span>")
 
     def _series(self, track: int | None) -> tuple[dict[str, np.ndarray], list[Finding | None]]:
         names = self._detector_names()

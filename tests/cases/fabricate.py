@@ -98,6 +98,28 @@ def _frame(pos: int, rng: np.random.Generator) -> FrameResult:
     return FrameResult(frame_idx, frame_idx / FPS, faces, scores, _finding(scores))
 
 
+def _provenance(frames: tuple[FrameResult, ...]) -> Provenance:
+    return Provenance(
+        engine_version="0.1.0",
+        detectors=tuple(
+            DetectorProvenance(
+                name,
+                "1.0.0",
+                hashlib.sha256(name.encode()).hexdigest(),
+                THRESHOLDS[name],
+                "temperature",
+            )
+            for name in DETECTORS
+        ),
+        runtime="onnx",
+        device="cpu",
+        sampling=f"{len(frames)} evenly spaced",
+        aggregation_rule="frame=max over faces; video=mean over frames",
+        sampled_frame_indices=tuple(fr.frame_idx for fr in frames),
+        timings_s=(("decode", 0.4), ("faces", 1.2), ("detectors", 3.1)),
+    )
+
+
 def make_result(path: Path, sha256: str, *, n_frames: int = 12, seed: int = 0) -> MediaResult:
     """A plausible video result: 2 detectors, 2 tracks, gaps where a detector does not apply."""
     rng = np.random.default_rng(seed)
@@ -123,25 +145,7 @@ def make_result(path: Path, sha256: str, *, n_frames: int = 12, seed: int = 0) -
         )
         for tid in (0, 1)
     )
-    provenance = Provenance(
-        engine_version="0.1.0",
-        detectors=tuple(
-            DetectorProvenance(
-                name,
-                "1.0.0",
-                hashlib.sha256(name.encode()).hexdigest(),
-                THRESHOLDS[name],
-                "temperature",
-            )
-            for name in DETECTORS
-        ),
-        runtime="onnx",
-        device="cpu",
-        sampling=f"{n_frames} evenly spaced",
-        aggregation_rule="frame=max over faces; video=mean over frames",
-        sampled_frame_indices=tuple(fr.frame_idx for fr in frames),
-        timings_s=(("decode", 0.4), ("faces", 1.2), ("detectors", 3.1)),
-    )
+    provenance = _provenance(frames)
     media = MediaInfo(
         str(path),
         "video",

@@ -7,6 +7,7 @@ attacker with the file would.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,24 @@ def test_chain_survives_reopen(store: CaseStore, analysed: EvidenceRecord, tmp_p
         report = again.verify_audit_chain()
         assert report.ok
         assert report.head_hash == head
+
+
+def test_two_app_instances_writing_at_once_keep_one_chain(store: CaseStore) -> None:
+    case = store.create_case(number="C-1", title="t", analyst="B", actor="B")
+
+    def write(target: CaseStore, tag: str) -> None:
+        for i in range(15):
+            target.update_case(case.id, actor=tag, notes=f"{tag}{i}")
+
+    with CaseStore.open(store.db_path) as second:
+        threads = [
+            threading.Thread(target=write, args=(store, "x")),
+            threading.Thread(target=write, args=(second, "y")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    report = store.verify_audit_chain()
+    assert report.ok, report.problems
+    assert report.n_entries == 31

@@ -109,3 +109,14 @@ def test_add_evidence_validates_what_the_worker_measured(
     assert item.sha256 == digest
     assert item.media_info == {"kind": "video", "fps": 25.0}
     assert store.list_evidence(case.id) == (item,)
+
+
+def test_default_hasher_is_the_engines(
+    store: CaseStore, added: EvidenceRecord, evidence_file: Path
+) -> None:
+    assert store.verify_evidence(added.id, actor="B").ok  # engine.api.sha256_file
+    evidence_file.unlink()
+    check = store.verify_evidence(added.id, actor="B")
+    assert not check.ok
+    assert check.actual is None
+    assert store.audit_entries(added.case_id)[-1].action == "evidence.unreadable"

@@ -42,10 +42,13 @@ def test_workflow_records_everything_and_the_chain_verifies(
     }
     per_face = [s for s in store.frame_scores(analysis.id) if s.track_id is not None]
     assert {s.track_id for s in per_face} == {0, 1}
-    assert per_face[0].t_sec == pytest.approx(per_face[0].frame_idx / 25.0)
+    first_face = per_face[0]
+    assert first_face.frame_idx is not None
+    assert first_face.t_sec == pytest.approx(first_face.frame_idx / 25.0)
 
     media_finding = [f for f in store.findings(analysis.id) if f.scope == "media"]
     assert len(media_finding) == 1
+    assert expected.finding is not None
     assert media_finding[0].grade == expected.finding.grade
     assert [k.frame_idx for k in store.key_frames(analysis.id)] == [30, 60]
     assert store.key_frames(analysis.id)[0].mime == "image/png"

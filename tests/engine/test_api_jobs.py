@@ -117,3 +117,20 @@ def test_batch_cancel_returns_no_result(video_path: str, tmp_path: Path) -> None
             progress=cancel_in_second_file,
             cancel=token,
         )
+
+
+def test_batches_grow_to_the_time_target_and_check_cancel() -> None:
+    from engine.analysis.batching import AdaptiveBatcher
+
+    batcher = AdaptiveBatcher(target_s=0.1, max_batch=16)
+    sizes = []
+    for start, stop in batcher.batches(40):
+        sizes.append(stop - start)
+        time.sleep(0.02 * (stop - start))
+    assert sum(sizes) == 40
+    assert sizes[0] == 1
+    assert 2 <= max(sizes) <= 6  # about 0.1 s / 0.02 s per item (sleep may overshoot)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        next(AdaptiveBatcher().batches(5, token))

@@ -62,7 +62,7 @@ def test_lines_go_to_stdout_without_jsonl(
     assert [r["status"] for r in lines] == ["no_face", "error"]
     assert len(lines[0]["frames"]) == 3
     assert lines[0]["finding"]["grade"] == "NOT_APPLICABLE"
-    assert lines[0]["provenance"]["sampling"] == "video: 3 evenly spaced frames"
+    assert lines[0]["provenance"]["sampling"] == "video frames: 3 evenly spaced"
     assert "not found" in lines[1]["error"].lower()
 
 
@@ -106,3 +106,11 @@ def test_maps_are_written_on_each_detectors_top_frame(tmp_path: Path) -> None:
     top = max(result.frames, key=lambda f: f.scores[0].p_fake or 0.0)
     assert [Path(p).name for p in written] == [f"a_frame{top.frame_idx:06d}.png"]
     assert Path(written[0]).stat().st_size > 0
+
+
+def test_fps_sampling_has_no_frame_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=40)  # 4 s at 10 fps
+    assert main([video, "--fps", "10", "--quiet", "--detectors", "all"]) == 0
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(line["frames"]) == 40
+    assert line["provenance"]["sampling"] == "video frames: 10 per second"

@@ -48,25 +48,29 @@ FAKE_DETECTORS = [
 ]
 
 
-def face_bbox(frame_idx: int, track_id: int = 0) -> tuple[float, float, float, float]:
+def face_bbox(frame_idx: int, track_id: int = 0, scale: float = 1.0
+              ) -> tuple[float, float, float, float]:
     """Where the drawn face ``track_id`` is in frame ``frame_idx``, in frame pixels."""
     cx = 30 + 2 * frame_idx + 60 * track_id
-    return (cx - 14.0, 24.0, cx + 14.0, 72.0)
+    return (scale * (cx - 14.0), scale * 24.0, scale * (cx + 14.0), scale * 72.0)
 
 
-def write_tiny_video(path: Path, *, n_faces: int = 1) -> Path:
-    """16 frames of 128x96 at 8 fps with ``n_faces`` drawn ellipse faces, written by cv2."""
+def write_tiny_video(path: Path, *, n_faces: int = 1, scale: int = 1) -> Path:
+    """16 frames of 128x96 (times ``scale``) at 8 fps with ``n_faces`` drawn faces, by cv2."""
     import cv2
 
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS,
-                             (VIDEO_W, VIDEO_H))
+                             (VIDEO_W * scale, VIDEO_H * scale))
     for frame_idx in range(VIDEO_FRAMES):
-        bgr = np.full((VIDEO_H, VIDEO_W, 3), 50, np.uint8)
+        bgr = np.full((VIDEO_H * scale, VIDEO_W * scale, 3), 50, np.uint8)
         for track_id in range(n_faces):
-            x0, y0, x1, y1 = face_bbox(frame_idx, track_id)
-            centre = (round((x0 + x1) / 2), round((y0 + y1) / 2))
-            cv2.ellipse(bgr, centre, (round((x1 - x0) / 2), round((y1 - y0) / 2)), 0, 0, 360,
-                        (140, 170, 215), -1)
+            x0, y0, x1, y1 = (round(v) for v in face_bbox(frame_idx, track_id, scale))
+            cx, cy, rx, ry = (x0 + x1) // 2, (y0 + y1) // 2, (x1 - x0) // 2, (y1 - y0) // 2
+            cv2.ellipse(bgr, (cx, cy), (rx, ry), 0, 0, 360, (140, 170, 215), -1)
+            for eye_x in (cx - rx // 2, cx + rx // 2):  # eyes and mouth, for screenshots
+                cv2.circle(bgr, (eye_x, cy - ry // 4), max(1, rx // 6), (60, 40, 30), -1)
+            cv2.ellipse(bgr, (cx, cy + ry // 2), (rx // 3, max(1, ry // 10)), 0, 0, 360,
+                        (70, 60, 160), -1)
         writer.write(bgr)
     writer.release()
     return path
@@ -83,8 +87,8 @@ def _p_fake(frame_idx: int, detector: str, track_id: int) -> float:
     return round(min(0.99, base + (0.04 if detector == XRAY else 0.0) + 0.02 * track_id), 4)
 
 
-def _face(frame_idx: int, track_id: int) -> FaceScore:
-    bbox = face_bbox(frame_idx, track_id)
+def _face(frame_idx: int, track_id: int, scale: float) -> FaceScore:
+    bbox = face_bbox(frame_idx, track_id, scale)
     scores = tuple(DetectorScore(name, _p_fake(frame_idx, name, track_id)) for name in (SBI, XRAY))
     ring = np.zeros((16, 16), np.float32)
     ring[2:14, 2:14] = 1.0
@@ -111,7 +115,7 @@ def canned_result(path: str, sha256: str, *, n_faces: int = 1, no_face: bool = F
                            finding=api.fuse_scores(scores), provenance=_provenance(()))
     frames = []
     for frame_idx in range(VIDEO_FRAMES):
-        faces = tuple(_face(frame_idx, t) for t in range(n_faces))
+        faces = tuple(_face(frame_idx, t, media.width / VIDEO_W) for t in range(n_faces))
         scores = _max_scores(faces)
         frames.append(FrameResult(frame_idx, frame_idx / VIDEO_FPS, faces, scores,
                                   api.fuse_scores(scores)))
@@ -174,12 +178,27 @@ class FakeAnalyzer:
 
 
 class FakeAnalyzerFactory:
-    """Stands in for ``engine.api.Analyzer``: records the options and hands out one fake."""
+    """Stands in for ``engine.api.Analyzer``: records the options and hands out one fake.
+
+    The analyzer it returns forwards to whatever ``self.analyzer`` is at call time, so a test can
+    swap in another fake even after the window preloaded the analyzer at start-up.
+    """
 
     def __init__(self, analyzer: FakeAnalyzer | None = None) -> None:
         self.analyzer = analyzer if analyzer is not None else FakeAnalyzer()
         self.options: list[api.AnalysisOptions] = []
 
-    def __call__(self, options: api.AnalysisOptions) -> FakeAnalyzer:
+    def __call__(self, options: api.AnalysisOptions) -> _Forwarder:
         self.options.append(options)
-        return self.analyzer
+        return _Forwarder(self)
+
+
+class _Forwarder:
+    def __init__(self, factory: FakeAnalyzerFactory) -> None:
+        self._factory = factory
+
+    def analyze(self, path: str, **kwargs: object) -> MediaResult:
+        return self._factory.analyzer.analyze(path, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._factory.analyzer.close()

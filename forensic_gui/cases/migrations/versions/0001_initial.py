@@ -241,6 +241,7 @@ def _create_audit_tables() -> None:
 
 
 def upgrade() -> None:
+    """Create every table, index and guard trigger, and the empty chain head."""
     _create_case_tables()
     _create_analysis_tables()
     _create_score_tables()
@@ -252,6 +253,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refused: dropping the initial schema would destroy evidence records and the audit log."""
     raise NotImplementedError(
         "The initial case schema is not downgraded: it would destroy evidence and the audit log."
     )

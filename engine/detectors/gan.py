@@ -1,0 +1,182 @@
+"""GAN-image detector (Wang et al., "CNN-generated images are surprisingly easy to spot... for
+now", CVPR 2020).
+
+A plain binary classifier trained on ONE family of generated images generalises to other CNN
+generators when it is trained with blur and JPEG augmentation (``engine.synthesis.blur_jpeg``:
+Gaussian blur sigma ~ U[0, 3] and JPEG quality ~ U{30..100}, each with p = 0.5), random crops
+for training and no resizing at test time.
+
+How we differ from the paper (docs/METHODS.md section 5, docs/MODELS_VIDEO_GAN.md):
+
+- ``gan_effl0`` (shipped): EfficientNet-Lite0 with ImageNet weights instead of ResNet-50, trained
+  on the 1,500 StyleGAN-style portraits of ``faces_gan`` against real face crops (UTKFace,
+  CelebA, video frames) instead of 720k ProGAN LSUN images. Inputs are policy face crops
+  (``engine.faces.crop``, 256 px) so ``input_size = 256`` means the crop reaches the network
+  unresized; training uses random 224 px crops of them (the network is fully convolutional
+  with global pooling, so train and test sizes may differ, as in the paper). Whole images are
+  scored tile by tile without resizing (``engine.runtime.whole_image``).
+- ``ganres_r50`` (full): the paper's ResNet-50 (random init: no offline ImageNet weights here);
+  no weights are shipped.
+
+Output: one logit ("sigmoid1", as the reference implementation). Explanation map: Grad-CAM of
+that logit on the last feature map. The head is global average pooling + linear, so Grad-CAM
+equals CAM exactly (the gradient of z = w . mean_xy(A) + b with respect to A_k is w_k / HW at
+every pixel), hence Grad-CAM = ReLU(sum_k w_k A_k) up to a positive factor; the network outputs
+that sum, so the ONNX graph gives the same map with no gradient.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.detectors.backbones import EfficientNetLite0, FeatureEncoder, load_imagenet_lite0
+from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.cfg import IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD, DetectorCfg
+from engine.detectors.registry import register_detector
+
+__all__ = [
+    "GANRES_R50",
+    "GAN_EFFL0",
+    "GAN_LICENSE",
+    "GanNet",
+    "ResNet50Encoder",
+    "gan_effl0",
+    "ganres_r50",
+]
+
+PAPER = ("Wang et al., CNN-generated images are surprisingly easy to spot... for now, "
+         "CVPR 2020")
+
+GAN_LICENSE = (
+    "Weights trained on generated portraits ('Generated Photos' style, redistribution terms not "
+    "documented: research use) against UTKFace and CelebA real faces (non-commercial research "
+    "only; copyright stays with the photo owners) and real video frames (research demo use): "
+    "research use only."
+)
+
+
+class ResNet50Encoder(FeatureEncoder):
+    """torchvision ResNet-50 trunk (random init) tapped at strides 4, 8, 16 and 32."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from torchvision.models import resnet50
+
+        net = resnet50(weights=None)
+        self.stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
+        self.layers = nn.ModuleList([net.layer1, net.layer2, net.layer3, net.layer4])
+        self.channels = (256, 512, 1024, 2048)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(x)
+        feats = []
+        for layer in self.layers:
+            x = layer(x)
+            feats.append(x)
+        return feats
+
+    def frozen_modules(self, n_stages: int) -> list[nn.Module]:
+        if n_stages <= 0:
+            return []
+        return [self.stem, *self.layers[: min(n_stages, 4)]]
+
+
+class GanNet(DetectorNet):
+    """Encoder -> last feature map A -> global average pool -> dropout -> linear (1 logit)."""
+
+    def __init__(self, encoder: FeatureEncoder, *, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(encoder.channels[-1], 1)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolutional feature map A, (N, C, h, w)."""
+        return self.encoder(x)[-1]
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """The fake logit, (N, 1)."""
+        return self.fc(self.dropout(features.mean(dim=(2, 3))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def class_activation(self, features: torch.Tensor) -> torch.Tensor:
+        """CAM of the fake logit, (N, h, w): sum_k w_k A_k (the ReLU is applied downstream)."""
+        return (features * self.fc.weight[0].view(1, -1, 1, 1)).sum(dim=1)
+
+    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.forward_features(x)
+        return self.forward_head(features), self.class_activation(features)
+
+
+def _build(encoder: FeatureEncoder) -> GanNet:
+    return GanNet(encoder)
+
+
+GAN_EFFL0 = DetectorCfg(
+    name="gan_effl0",
+    version="1",
+    variant="cpu",
+    # NOTE: 256 = CropPolicy().size with the full 0.25 margin: the policy crop is fed unresized.
+    input_size=256,
+    mean=LITE_MEAN,
+    std=LITE_STD,
+    face_margin=0.25,
+    clip_len=1,
+    output="sigmoid1",
+    map_kind="gradcam",
+    weights_file="gan_effl0.pt",
+    onnx_file="gan_effl0.onnx",
+    paper=PAPER,
+    license=GAN_LICENSE,
+)
+
+GANRES_R50 = DetectorCfg(
+    name="ganres_r50",
+    version="0",
+    variant="full",
+    input_size=256,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    face_margin=0.25,
+    clip_len=1,
+    output="sigmoid1",
+    map_kind="gradcam",
+    paper=PAPER,
+    license="No weights shipped; bring your own.",
+)
+
+
+@register_detector(GAN_EFFL0)
+def gan_effl0(
+    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
+) -> Detector:
+    """GAN-image detector on EfficientNet-Lite0 at 256 px (the shipped CPU configuration).
+
+    Args:
+        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
+        device: where to run.
+        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
+    """
+    encoder = EfficientNetLite0(head=True)
+    if pretrained_backbone:
+        load_imagenet_lite0(encoder)
+    return make_detector(GAN_EFFL0, _build(encoder), weights=weights, device=device)
+
+
+@register_detector(GANRES_R50)
+def ganres_r50(
+    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
+) -> Detector:
+    """The paper's ResNet-50 classifier (random init; no shipped weights).
+
+    Raises:
+        ValueError: ``pretrained_backbone`` (no offline ResNet-50 ImageNet weights here).
+    """
+    if pretrained_backbone:
+        raise ValueError("no offline ImageNet weights for ResNet-50; pass weights=")
+    return make_detector(GANRES_R50, _build(ResNet50Encoder()), weights=weights, device=device)

@@ -1,0 +1,109 @@
+"""Model cards: the JSON that travels with the weights, and its Markdown rendering.
+
+``<name>.json`` holds the :class:`DetectorCfg` (with threshold, calibration and hashes), the
+training config, how training ran, and every measured metric together with the exact command
+that produced it. ``<name>.md`` is rendered from that JSON, so the two never disagree; it is
+re-rendered whenever a metric is recorded (``python -m engine.training.evaluate --record``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.runtime.cfg import DetectorCfg
+from engine.runtime.weights import CARD_SCHEMA
+
+__all__ = ["DATA_TERMS", "read_card", "record_metrics", "render_markdown", "write_card"]
+
+DATA_TERMS = (
+    "Real faces: UTKFace `crop_part1` (non-commercial research only; copyright stays with the "
+    "photo owners) and CelebA crops (non-commercial research only), plus frames of the real "
+    "clips in `videos_real` (research demo use: MIT/Apache code repositories, clips from the "
+    "internet, Pexels licence). Fakes: synthesised on the fly from those reals (self-blends "
+    "and donor blends, `engine.synthesis`). No image is shipped; the weights are for research "
+    "use only. Evaluation data `dev_eval` (DFDC, research only) was never trained on."
+)
+
+
+def write_card(out_dir: Path, card: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``<name>.json`` and ``<name>.md`` into ``out_dir``; returns both paths."""
+    name = card["cfg"]["name"]
+    json_path = Path(out_dir) / f"{name}.json"
+    json_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    md_path = json_path.with_suffix(".md")
+    md_path.write_text(render_markdown(card), encoding="utf-8")
+    return json_path, md_path
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """A card JSON (schema checked, cfg validated)."""
+    card = json.loads(Path(path).read_text(encoding="utf-8"))
+    if card.get("schema") != CARD_SCHEMA:
+        raise ValueError(f"{path} is not a schema-{CARD_SCHEMA} model card")
+    DetectorCfg.from_dict(card["cfg"])
+    return card
+
+
+def record_metrics(card_path: Path, key: str, metrics: dict[str, Any], command: str) -> None:
+    """Store ``metrics`` under ``key`` with the command that produced them; re-render the md."""
+    card = read_card(card_path)
+    card.setdefault("metrics", {})[key] = {**metrics, "command": command}
+    write_card(Path(card_path).parent, card)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _metrics_table(metrics: dict[str, Any]) -> list[str]:
+    lines = ["| evaluation | AUC | AP | accuracy @ threshold | real / fake | command |",
+             "|---|---|---|---|---|---|"]
+    for key, m in sorted(metrics.items()):
+        lines.append(
+            f"| {key} | {_fmt(m.get('auc', '-'))} | {_fmt(m.get('ap', '-'))} | "
+            f"{_fmt(m.get('accuracy', '-'))} @ {_fmt(m.get('threshold', '-'))} | "
+            f"{m.get('n_real', '-')} / {m.get('n_fake', '-')} | `{m.get('command', '')}` |"
+        )
+    return lines
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """The human-readable model card."""
+    cfg, training = card["cfg"], card.get("training", {})
+    lines = [
+        f"# {cfg['name']} (version {cfg['version']})", "",
+        f"Method: {cfg['paper']}. Variant: `{cfg['variant']}`.", "",
+        card.get("summary", ""), "",
+        "## Files", "",
+        "| file | SHA-256 |", "|---|---|",
+        f"| `{cfg['weights_file']}` (PyTorch state dict) | `{cfg['weights_sha256']}` |",
+        f"| `{cfg['onnx_file']}` (ONNX opset {cfg['onnx_opset']}, dynamic batch) | "
+        f"`{cfg['onnx_sha256']}` |", "",
+        "## Inputs and outputs", "",
+        f"- Input: face crop from `engine.faces.crop.CropPolicy()` (margin 0.25, 256 px), "
+        f"resized to {cfg['input_size']} px, normalised with mean {cfg['mean']} and std "
+        f"{cfg['std']} (on the [0, 1] scale).",
+        f"- Output: `{cfg['output']}` logits -> `p_fake_raw`; explanation map: "
+        f"`{cfg['map_kind']}`.",
+        f"- Calibration (Platt, fitted on held-out synthetic validation faces): "
+        f"p = sigmoid(a * logit(p_raw) + b) with (a, b) = {cfg['calibration']}.",
+        f"- Threshold on calibrated `p_fake`: {cfg['threshold']}.", "",
+        "## Data and terms", "", card.get("data_terms") or DATA_TERMS, "",
+        f"Training faces: {training.get('n_train_faces', '?')}; validation faces: "
+        f"{training.get('n_val_faces', '?')} (identity/clip-disjoint split of the face cache).",
+        "", "## Training", "",
+        f"- Command: `{training.get('command', '')}`",
+        f"- Wall time: {training.get('elapsed_s', 0.0) / 60.0:.1f} min of training "
+        f"({training.get('steps', '?')} steps); hardware: {training.get('hardware', '?')}.",
+        "- Config:", "", "```toml", training.get("config_toml", "").rstrip(), "```", "",
+        "## Metrics", "",
+        *_metrics_table(card.get("metrics", {})), "",
+        "Synthetic validation = held-out real faces vs. their synthetic fakes (the kind of fake "
+        "the model was trained on); it says the model learned the blend artefacts, not how it "
+        "does on real deepfakes. `dev_eval` is a small DFDC smoke check (22 crops, 2 videos), "
+        "not a benchmark.", "",
+        "## Limitations", "", card.get("limitations", ""), "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,291 @@
+"""The training loop: resumable, logged, sized for a few CPU cores.
+
+``train(cfg, data_root, out)`` builds the registered detector (ImageNet encoder), trains it on
+real faces and their synthetic twins for ``cfg.steps`` steps, checkpoints every few minutes
+(``out/checkpoint.pt``; rerunning the same command resumes), then calibrates on half of the
+held-out validation faces (Platt), measures on the other half, and writes the state dict, the
+ONNX export and the model card (``out/<name>.{pt,onnx,json,md}``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.detectors import registry
+from engine.detectors.base import Detector
+from engine.training.augment import agda
+from engine.training.config import TrainConfig
+from engine.training.datasets import Batch, PairSampler, RealFaces, ValSet, make_val_set
+from engine.training.losses import RegionalIndependenceLoss, classification_loss, xray_loss
+from engine.training.metrics import roc_auc
+
+__all__ = [
+    "TrainRun",
+    "evaluate",
+    "imagenet_detector",
+    "learning_rate",
+    "load_checkpoint",
+    "progress",
+    "run_training",
+    "save_checkpoint",
+    "setup",
+    "train_step",
+    "train_steps",
+]
+
+logger = logging.getLogger(__name__)
+
+StepFn = Callable[["TrainRun", TrainConfig, torch.Tensor, torch.Tensor, Batch],
+                  tuple[torch.Tensor, dict[str, float]]]
+
+
+@dataclass
+class TrainRun:
+    """The mutable state of one training run (everything a checkpoint holds)."""
+
+    detector: Detector
+    optimizer: torch.optim.Optimizer
+    sampler: PairSampler
+    generator: torch.Generator
+    ril: RegionalIndependenceLoss | None
+    step: int = 0
+    elapsed_s: float = 0.0
+
+
+def progress(run: TrainRun, cfg: TrainConfig) -> float:
+    """How far training is, in [0, 1]: steps done, or wall time used if that is further.
+
+    The wall-time budget (``cfg.time_budget_s``) lets a run on a shared CPU end on time with a
+    fully annealed learning rate; the card records how many steps it actually took.
+    """
+    done = run.step / cfg.steps
+    if cfg.time_budget_s > 0:
+        done = max(done, run.elapsed_s / cfg.time_budget_s)
+    return min(1.0, done)
+
+
+def _lr_lambda(cfg: Any) -> Callable[[int], float]:
+    """Step-indexed warm-up + cosine factor for ``LambdaLR`` (kept for the video/GAN loop)."""
+
+    def factor(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        done = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+        return 0.01 + 0.99 * 0.5 * (1.0 + float(np.cos(np.pi * min(1.0, done))))
+
+    return factor
+
+
+def learning_rate(run: TrainRun, cfg: TrainConfig) -> float:
+    """Linear warm-up over ``warmup_steps``, then cosine from ``lr`` to 1% of it."""
+    if run.step < cfg.warmup_steps:
+        return cfg.lr * (run.step + 1) / cfg.warmup_steps
+    return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * progress(run, cfg))))
+
+
+DetectorFactory = Callable[[str], Detector]
+
+
+def imagenet_detector(name: str) -> Detector:
+    """The registered detector with its encoder initialised from ImageNet (the default)."""
+    return registry.create_detector(name, pretrained_backbone=True)
+
+
+def setup(
+    cfg: TrainConfig, train_faces: RealFaces, *, factory: DetectorFactory = imagenet_detector
+) -> TrainRun:
+    """Build the detector (seeded new layers), optimiser and sampler.
+
+    ``factory`` builds the detector from its name; tests inject a smaller input size.
+    """
+    torch.set_num_threads(cfg.threads)
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg.seed)  # NOTE: seeds only the init of the new layers
+        detector = factory(cfg.detector)
+    detector.net.freeze_backbone_stages(cfg.freeze_stages)
+    params = [p for p in detector.net.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    ril = None
+    if cfg.method == "mat":
+        n_maps, channels = _mat_shape(detector)
+        ril = RegionalIndependenceLoss(
+            n_maps, channels, alpha=cfg.ril_alpha, margin_real=cfg.ril_margin_real,
+            margin_fake=cfg.ril_margin_fake, margin_inter=cfg.ril_margin_inter,
+        )
+    rng = np.random.default_rng(cfg.seed)
+    sampler = PairSampler(train_faces, detector.cfg, rng, p_bi=cfg.p_bi)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    return TrainRun(detector, optimizer, sampler, generator, ril)
+
+
+def _mat_shape(detector: Detector) -> tuple[int, int]:
+    size = detector.cfg.input_size
+    with torch.inference_mode():
+        parts = detector.net.eval().forward_train(torch.zeros(1, 3, size, size))["parts"]
+    return int(parts.shape[1]), int(parts.shape[2])
+
+
+def _step_sbi(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
+              batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    loss = classification_loss(run.detector.net.forward_train(x)["logits"], y)
+    return loss, {"ce": float(loss.detach())}
+
+
+def _step_xray(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
+               batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    out = run.detector.net.forward_train(x)
+    return xray_loss(out["logits"], out["map_logits"], y, torch.from_numpy(batch.xray),
+                     map_weight=cfg.map_loss_weight)
+
+
+def _step_mat(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
+              batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    net = run.detector.net
+    used_agda = float(torch.rand(1, generator=run.generator)) < cfg.agda_prob
+    if used_agda:
+        net.eval()  # attention for the augmentation only: no gradient, no BN update
+        with torch.no_grad():
+            attention = net.forward_train(x)["attention"]
+        net.train()
+        x = agda(x, attention, run.generator)
+    out = net.forward_train(x)
+    ce = classification_loss(out["logits"], y)
+    assert run.ril is not None
+    ril = run.ril(out["parts"], y)
+    return ce + cfg.ril_weight * ril, {"ce": float(ce.detach()), "ril": float(ril.detach()),
+                                       "agda": float(used_agda)}
+
+
+_STEPS: dict[str, StepFn] = {"sbi": _step_sbi, "xray": _step_xray, "mat": _step_mat}
+
+
+def train_step(run: TrainRun, cfg: TrainConfig, batch: Batch) -> dict[str, float]:
+    """One optimiser step on ``batch``; returns the loss parts."""
+    run.detector.net.train()
+    x = torch.from_numpy(batch.images)
+    y = torch.from_numpy(batch.labels)
+    # NOTE: dropout draws from torch's global generator; seeding it per step from the run's
+    # own generator makes every step (and a resumed run) reproducible.
+    step_seed = int(torch.randint(0, 2**62, (1,), generator=run.generator))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(step_seed)
+        loss, parts = _STEPS[cfg.method](run, cfg, x, y, batch)
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"non-finite loss at step {run.step}: {parts}")
+    lr = learning_rate(run, cfg)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    return {"loss": float(loss.detach()), **parts, "lr": lr}
+
+
+def evaluate(detector: Detector, val: ValSet, *, batch_size: int = 64) -> np.ndarray:
+    """Raw ``p_fake`` of every validation crop (the inference preprocessing, eval mode)."""
+    out = []
+    for start in range(0, len(val.crops), batch_size):
+        crops = val.crops[start : start + batch_size]
+        out.append(detector.predict(detector.preprocess(crops)).p_fake_raw)
+    return np.concatenate(out)
+
+
+def save_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
+    """Write everything needed to resume, atomically."""
+    state: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "net": run.detector.net.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "sampler": run.sampler.state(),
+        "generator": run.generator.get_state(),
+        "ril": None if run.ril is None else {**run.ril.state_dict(), "alpha": run.ril.alpha},
+        "step": run.step,
+        "elapsed_s": run.elapsed_s,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    logger.info("checkpoint at step %d written to %s", run.step, path)
+
+
+def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
+    """Resume ``run`` from ``path``.
+
+    Raises:
+        ValueError: the checkpoint was written with a different configuration.
+    """
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state["config"] != cfg.to_dict():
+        raise ValueError(f"{path} was written with another config; use a new --out directory")
+    run.detector.net.load_state_dict(state["net"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.sampler.restore(state["sampler"])
+    run.generator.set_state(state["generator"])
+    if run.ril is not None and state["ril"] is not None:
+        ril_state = dict(state["ril"])
+        run.ril.alpha = float(ril_state.pop("alpha"))
+        run.ril.load_state_dict(ril_state)
+    run.step = int(state["step"])
+    run.elapsed_s = float(state["elapsed_s"])
+    logger.info("resumed from %s at step %d (%.0f s trained)", path, run.step, run.elapsed_s)
+
+
+def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) -> None:
+    """Train until :func:`progress` reaches 1, logging, validating and checkpointing."""
+    last_save = time.monotonic()
+    window: list[float] = []
+    next_val = (run.step // cfg.val_every_steps + 1) * cfg.val_every_steps
+    while progress(run, cfg) < 1.0:
+        t0 = time.perf_counter()
+        epoch = run.sampler.epoch
+        parts = train_step(run, cfg, run.sampler.sample(cfg.batch_reals))
+        if run.ril is not None and run.sampler.epoch != epoch:
+            run.ril.decay_alpha(cfg.ril_alpha_decay)
+        run.step += 1
+        dt = time.perf_counter() - t0
+        run.elapsed_s += dt
+        window.append(dt)
+        if run.step % cfg.log_every_steps == 0:
+            s_per_step = float(np.mean(window))
+            window.clear()
+            done = progress(run, cfg)
+            logger.info("step %d (%.1f%%) %s %.2f s/step, %.0f s trained", run.step, 100 * done,
+                        " ".join(f"{k} {v:.4g}" for k, v in parts.items()), s_per_step,
+                        run.elapsed_s)
+        if run.step >= next_val and progress(run, cfg) < 1.0:
+            next_val += cfg.val_every_steps
+            auc = roc_auc(evaluate(run.detector, val), val.labels)
+            logger.info("step %d validation AUC %.4f", run.step, auc)
+        if time.monotonic() - last_save >= cfg.checkpoint_every_s:
+            save_checkpoint(run, cfg, checkpoint)
+            last_save = time.monotonic()
+    save_checkpoint(run, cfg, checkpoint)
+
+
+def run_training(
+    cfg: TrainConfig,
+    train_faces: RealFaces,
+    val_faces: RealFaces,
+    out: Path,
+    *,
+    factory: DetectorFactory = imagenet_detector,
+) -> tuple[TrainRun, ValSet]:
+    """Set up (or resume) and train; returns the run and the validation set."""
+    out.mkdir(parents=True, exist_ok=True)
+    run = setup(cfg, train_faces, factory=factory)
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists():
+        load_checkpoint(run, cfg, checkpoint)
+    val = make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
+    logger.info("training %s: %d train faces, %d validation crops, %d steps of %d pairs",
+                cfg.detector, len(train_faces), len(val.labels), cfg.steps, cfg.batch_reals)
+    train_steps(run, cfg, checkpoint, val)
+    return run, val

@@ -1,0 +1,213 @@
+"""Start the real application on a throw-away database, drive it, and save screenshots.
+
+Usage (from the repository root; re-runs itself under ``xvfb-run`` when there is no display)::
+
+    python scripts/screenshot_app.py --out /work/cache/screenshots --fake-analyzer
+    python scripts/screenshot_app.py --out docs/screenshots            # demo case, real detectors
+    python scripts/screenshot_app.py --out /tmp/shots --media clip.mp4  # any files, real detectors
+
+With ``--fake-analyzer`` the detectors are replaced by the GUI tests' fake (``tests/gui/
+fakes.py``) on a generated video, to check the layout without weights. Without it the demo case
+from ``resources/sample`` is analysed with the shipped detectors. Prints the longest event-loop
+stall measured during each analysis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _ensure_display(argv: list[str]) -> None:
+    if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return
+    xvfb_run = shutil.which("xvfb-run")
+    if xvfb_run is None:
+        sys.exit("No display and no xvfb-run: apt-get install -y xvfb (see the docstring).")
+    os.execv(xvfb_run, [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
+                        str(Path(__file__).resolve()), *argv])
+
+
+def _load_fakes() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gui_fakes", REPO / "tests" / "gui" / "fakes.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _wait(app: object, done: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Run the event loop until ``done()`` (a script driving the app, not app code)."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {what}")
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.01)
+
+
+def _settle(app: object, seconds: float = 0.5) -> None:
+    end = time.monotonic() + seconds
+    _wait(app, lambda: time.monotonic() > end, seconds + 1, "the window to settle")
+
+
+def _shoot(window: object, out: Path, name: str) -> None:
+    path = out / f"{name}.png"
+    window.grab().save(str(path))  # type: ignore[attr-defined]
+    print(f"wrote {path}")
+
+
+def _analyse_all(app: object, window: object, timeout_s: float) -> None:
+    rows = window.evidence_list.rows  # type: ignore[attr-defined]
+    for row in rows:
+        window.evidence_list.select_ids([row.evidence_id])  # type: ignore[attr-defined]
+        window.analyze_selected()  # type: ignore[attr-defined]
+        _wait_for_analyses(app, window, timeout_s)
+
+
+def _wait_for_analyses(app: object, window: object, timeout_s: float) -> None:
+    controller = window.controller  # type: ignore[attr-defined]
+    _wait(app, lambda: controller.analysis_running, 30, "an analysis to start")
+    _wait(app, lambda: not controller.analysis_running, timeout_s, "the analyses")
+    print(f"longest GUI stall during the last analysis: {controller.last_max_stall_ms:.1f} ms")
+
+
+def _wait_for_preload(app: object, window: object, timeout_s: float) -> None:
+    t0 = time.monotonic()
+    _settle(app, 0.2)  # lets the start-up preload job begin
+    _wait(app, lambda: not window.tracker.running, timeout_s, "the detectors to load")  # type: ignore[attr-defined]
+    print(f"detectors loaded at start-up in {time.monotonic() - t0:.1f} s")
+    _settle(app)
+
+
+def _fill_case(app: object, window: object, work: Path, fakes: ModuleType | None,
+               media: list[Path], timeout_s: float) -> Path | None:
+    """The fake case (generated two-face video), the given media, or the demo case.
+
+    Returns the generated video in the fake case, else ``None``.
+    """
+    if media:
+        window.controller.create_case(_fake_case_fields())  # type: ignore[attr-defined]
+        window.import_paths(media)  # type: ignore[attr-defined]
+        _wait(app, lambda: len(window.evidence_list.rows) == len(media), 120, "the import")  # type: ignore[attr-defined]
+        _analyse_all(app, window, timeout_s)
+        return None
+    if fakes is None:
+        from forensic_gui.demo import DemoSampleMissingError, demo_paths
+
+        try:
+            demo_paths()
+        except DemoSampleMissingError as exc:
+            sys.exit(str(exc))
+        window.create_demo_case()  # type: ignore[attr-defined]
+        _wait(app, lambda: len(window.evidence_list.rows) == 2, 120, "the demo import")  # type: ignore[attr-defined]
+        _wait_for_analyses(app, window, timeout_s)  # the demo case is analysed on import
+        return None
+    video = fakes.write_tiny_video(work / "interview_two_faces.mp4", n_faces=2, scale=5)
+    window.controller.create_case(_fake_case_fields())  # type: ignore[attr-defined]
+    window.import_paths([video])  # type: ignore[attr-defined]
+    _wait(app, lambda: len(window.evidence_list.rows) == 1, 60, "the import")  # type: ignore[attr-defined]
+    _analyse_all(app, window, timeout_s)
+    return video
+
+
+def _shoot_views(app: object, window: object, out: Path) -> None:
+    row = window.evidence_list.rows[-1]  # type: ignore[attr-defined]
+    window.evidence_list.select_ids([row.evidence_id])  # type: ignore[attr-defined]
+    _settle(app, 1.0)
+    _shoot(window, out, "02_analysis")
+    choices = window.frame_panel.overlay_choices()  # type: ignore[attr-defined]
+    if choices:
+        window.frame_panel.set_active_overlay(choices[0])  # type: ignore[attr-defined]
+    window.timeline.seek_to_time(1.5)  # type: ignore[attr-defined]
+    _settle(app, 1.0)
+    _shoot(window, out, "03_heatmap_seek")
+    if window.timeline.findChild(object, "track_selector").isEnabled():  # type: ignore[attr-defined]
+        window.timeline.select_track(1)  # type: ignore[attr-defined]
+        _settle(app)
+        _shoot(window, out, "04_track_selected")
+
+
+def main(argv: list[str] | None = None) -> int:
+    raw = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument("--fake-analyzer", action="store_true",
+                        help="use the GUI tests' fake analyzer on a generated video")
+    parser.add_argument("--media", type=Path, nargs="*", default=[],
+                        help="analyse these files (real detectors) instead of the demo case")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per analysis")
+    args = parser.parse_args(raw)
+    _ensure_display(raw)
+
+    from PySide6.QtWidgets import QApplication
+
+    from forensic_gui.app import open_window, parse_args
+    from forensic_gui.controller import EngineServices
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="screenshots-"))
+    app = QApplication([sys.argv[0]])
+    fakes = _load_fakes() if args.fake_analyzer else None
+    services = None
+    if fakes is not None:
+        analyzer = fakes.FakeAnalyzer(n_faces=2, step_s=0.05)
+        services = EngineServices(analyzer_factory=fakes.FakeAnalyzerFactory(analyzer),
+                                  list_detectors=lambda: fakes.FAKE_DETECTORS)
+    started = open_window(parse_args(["--db", str(work / "cases.sqlite3"), "--settings",
+                                      str(work / "settings.toml")]), services=services)
+    window = started.window
+    window.resize(1500, 940)
+    _wait_for_preload(app, window, args.timeout)
+    _shoot(window, args.out, "01_first_start")
+    video = _fill_case(app, window, work, fakes, args.media, args.timeout)
+    _shoot_views(app, window, args.out)
+    if video is not None:
+        _shoot_integrity_failure(app, window, video, work, args.out)
+    window.close()
+    started.store.close()
+    return 0
+
+
+def _shoot_integrity_failure(app: object, window: object, video: Path, work: Path,
+                             out: Path) -> None:
+    """Import a copy, change one byte of it, analyse: the refusal, the red row, the message."""
+    from PySide6.QtGui import QGuiApplication
+
+    copy = Path(shutil.copy(video, work / "exhibit_7_copy.mp4"))
+    with copy.open("ab") as f:
+        f.write(b"\0")  # not the same bytes as the first exhibit, so it is not a duplicate
+    window.import_paths([copy])  # type: ignore[attr-defined]
+    _wait(app, lambda: len(window.evidence_list.rows) == 2, 60, "the import")  # type: ignore[attr-defined]
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    window.evidence_list.select_ids([window.evidence_list.rows[-1].evidence_id])  # type: ignore[attr-defined]
+    window.analyze_selected()  # type: ignore[attr-defined]
+    _wait(app, lambda: not window.controller.analysis_running, 60, "the refusal")  # type: ignore[attr-defined]
+    _settle(app, 1.0)
+    path = out / "05_integrity_failure.png"
+    QGuiApplication.primaryScreen().grabWindow(0).save(str(path))
+    print(f"wrote {path}")
+
+
+def _fake_case_fields() -> object:
+    from forensic_gui.dialogs.new_case_dialog import NewCaseFields
+
+    return NewCaseFields("2024-117", "Interview clip, suspected face swap", "J. Doe",
+                         "Layout check with the fake analyzer")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""Widgets on their own: frame view overlays, timeline spans, forms, key frames, demo case."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox, QSlider
+
+from engine import api
+from engine.jobs import CancelToken
+from forensic_gui.cases.records import AnalystVerdict
+from forensic_gui.demo import DEMO_SAMPLES, DemoSampleMissingError, demo_paths
+from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
+from forensic_gui.keyframes import map_detectors, pick_key_frames, render_key_frames
+from forensic_gui.resources import icon, resources_dir
+from forensic_gui.tasks import load_frame
+from forensic_gui.widgets.evidence_list import format_size
+from forensic_gui.widgets.findings_panel import FindingsPanel
+from forensic_gui.widgets.frame_view import FramePanel
+from forensic_gui.widgets.timeline import FUSED_CURVE, TimelineWidget
+from forensic_gui.widgets.verdict_form import VerdictForm
+from tests.gui.fakes import SBI, XRAY, canned_result
+
+
+@pytest.fixture(scope="module")
+def result(tiny_video):
+    return canned_result(str(tiny_video), api.sha256_file(tiny_video))
+
+
+def test_frame_panel_overlay_toggle_and_opacity(qtbot, tiny_video, result):
+    panel = FramePanel()
+    qtbot.addWidget(panel)
+    panel.set_overlay_labels({XRAY: "Face X-ray: blending boundary"})
+    frame = load_frame(str(tiny_video), 10, result.frames[10].faces, cancel=CancelToken())
+    panel.show_frame(frame)
+    assert panel.current_frame_idx == 10
+    assert panel.view.box_count == 1
+    assert panel.overlay_choices() == (XRAY,)
+    assert panel.active_overlay is None
+    assert not panel.view.overlay_visible
+    # The heatmap differs from the frame only around the face.
+    ((name, heat_rgb),) = frame.overlays
+    changed = np.any(heat_rgb != frame.rgb_u8, axis=2)
+    assert name == XRAY
+    assert changed.any()
+    assert not changed[:, :5].any()
+    panel.set_active_overlay(XRAY)
+    assert panel.view.overlay_visible
+    panel.findChild(QSlider).setValue(20)
+    assert panel.overlay_opacity == pytest.approx(0.2)
+    assert panel.view._overlay_item.opacity() == pytest.approx(0.2)
+    panel.set_active_overlay(None)
+    assert not panel.view.overlay_visible
+    with pytest.raises(KeyError):
+        panel.set_active_overlay(SBI)
+    panel.show_message("gone")
+    assert panel.current_frame_idx is None
+    assert panel.view.box_count == 0
+
+
+def test_timeline_spans_threshold_and_seek(qtbot, result):
+    timeline = TimelineWidget()
+    qtbot.addWidget(timeline)
+    timeline.set_result(result, {SBI: "SBI"})
+    assert timeline.curve_names() == (SBI, XRAY, FUSED_CURVE)
+    (span,) = timeline.elevated_spans()
+    assert span == pytest.approx((0.9375, 1.9375))  # frames 8..15 at 8 fps, half a gap either side
+    with qtbot.waitSignal(timeline.seek_requested) as blocker:
+        timeline.seek_to_time(0.76)
+    assert blocker.args == [6]
+    assert timeline.current_frame_idx == 6
+    timeline.clear("nothing")
+    assert timeline.curve_names() == ()
+    assert timeline.elevated_spans() == []
+
+
+def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(result, {SBI: "Self-Blended Images"})
+    rows = panel.detector_rows()
+    assert rows[0][:4] == ("Self-Blended Images", "0.500", "0.50", "yes")
+    assert rows[0][4] == "above its threshold"
+    assert "weak support" in panel.grade_text
+    assert "a" * 16 in panel.provenance_text()  # weights hash prefix
+    assert "mean of applicable calibrated p_fake" in panel.provenance_text()
+
+
+def test_findings_panel_says_why_a_detector_did_not_apply(qtbot, tiny_video):
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(canned_result(str(tiny_video), "0" * 64, no_face=True), {})
+    assert "not applicable (no face was found)" in panel.grade_text
+    assert [r[3:] for r in panel.detector_rows()] == [("no", "no face"), ("no", "no face")]
+
+
+def test_verdict_form_needs_choice_analyst_and_rationale(qtbot):
+    form = VerdictForm("Ann")
+    qtbot.addWidget(form)
+    assert form.draft() is None  # no evidence
+    form.set_evidence(7, ())
+    assert form.draft() is None  # no verdict chosen
+    form.fill(AnalystVerdict.INCONCLUSIVE, "  ")
+    assert form.draft() is None  # blank rationale
+    form.fill(AnalystVerdict.INCONCLUSIVE, "Too blurry to tell.")
+    draft = form.draft()
+    assert draft is not None
+    assert draft.evidence_id == 7
+    assert draft.analyst == "Ann"
+    assert draft.verdict is AnalystVerdict.INCONCLUSIVE
+
+
+def test_new_case_dialog_requires_number_title_analyst(qtbot):
+    dialog = NewCaseDialog(suggested_number="C-1", analyst="Ann")
+    qtbot.addWidget(dialog)
+    ok = dialog._buttons.button(dialog._buttons.StandardButton.Ok)
+    assert not ok.isEnabled()
+    dialog.case_title.setText("Interview clip")
+    assert ok.isEnabled()
+    assert dialog.fields().title == "Interview clip"
+
+
+def test_key_frames_are_pngs_of_the_highest_frames(tiny_video, result):
+    assert map_detectors(result) == (XRAY,)
+    assert [f.frame_idx for f in pick_key_frames(result, 2)] == [8, 9]
+    images = render_key_frames(result, 2, map_labels={XRAY: "Face X-ray"},
+                               cancel=CancelToken())
+    assert [k.frame_idx for k in images] == [8, 9]
+    assert all(k.image_bytes.startswith(b"\x89PNG") for k in images)
+    assert "Panels: frame with face boxes; Face X-ray." in images[0].caption
+
+
+def test_demo_paths_come_from_one_place(tmp_path, tiny_video):
+    with pytest.raises(DemoSampleMissingError, match=r"demo_real\.mp4"):
+        demo_paths(tmp_path)
+    for sample in DEMO_SAMPLES:
+        shutil.copy(tiny_video, tmp_path / sample.file_name)
+    assert [p.name for p in demo_paths(tmp_path)] == [s.file_name for s in DEMO_SAMPLES]
+
+
+def test_demo_case_missing_sample_is_a_clear_message(qtbot, window, tmp_path):
+    window.controller.create_demo_case(tmp_path)
+    (box,) = window.findChildren(QMessageBox)
+    assert box.windowTitle() == "Demo sample missing"
+    assert "Missing file" in box.text()
+    assert window.store.list_cases() == ()
+
+
+def test_demo_case_is_imported_and_analysed(qtbot, window, tmp_path, tiny_video):
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    for i, s in enumerate(DEMO_SAMPLES):
+        shutil.copy(tiny_video, sample / s.file_name)
+        with (sample / s.file_name).open("ab") as f:
+            f.write(bytes([i]))  # different bytes: the two files are not duplicates
+    window.controller.create_demo_case(sample)
+    qtbot.waitUntil(lambda: len(window.evidence_list.rows) == 2, timeout=15000)
+    qtbot.waitUntil(lambda: all(r.finding_text != "not analysed"
+                                for r in window.evidence_list.rows), timeout=15000)
+    (case,) = window.store.list_cases()
+    assert case.number == "DEMO-1"
+
+
+def test_every_icon_is_bundled():
+    for name in ("app", "new_case", "add_files", "add_folder", "analyze", "verify", "export",
+                 "demo"):
+        assert not icon(name).isNull()
+    assert (resources_dir() / "icons").is_dir()
+    assert format_size(1536) == "1.5 KB"
+    assert format_size(12) == "12 B"
+
+
+def test_timeline_has_no_curves_for_a_still_image(qtbot, result):
+    timeline = TimelineWidget()
+    qtbot.addWidget(timeline)
+    still = replace(result, media=replace(result.media, kind="image"))
+    timeline.set_result(still, {})
+    assert timeline.curve_names() == ()
+
+
+def test_detectors_that_cannot_load_are_reported_at_start(qtbot, store):
+    from engine.errors import WeightsIntegrityError
+    from forensic_gui.controller import EngineServices
+    from forensic_gui.main_window import MainWindow
+    from forensic_gui.settings import Settings
+
+    def broken_factory(_options):
+        raise WeightsIntegrityError("weights file sbi_effl0.onnx is missing from resources/models")
+
+    window = MainWindow(store, Settings(analyst="T"),
+                        services=EngineServices(broken_factory, lambda: []))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: bool(window.findChildren(QMessageBox)), timeout=15000)
+    (box,) = window.findChildren(QMessageBox)
+    assert box.windowTitle() == "Detectors not loaded"
+    assert "sbi_effl0.onnx is missing" in box.text()
+    window.close()

@@ -1,0 +1,133 @@
+"""Background jobs: one final signal, clear failure messages, cancel, throttled progress."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import api
+from engine.errors import NotMediaError
+from forensic_gui.settings import Settings
+from forensic_gui.tasks import AnalysisRequest, StoreAccess
+from forensic_gui.workers import (
+    AnalysisJob,
+    AnalyzerHolder,
+    FrameLoader,
+    HashJob,
+    ImportJob,
+    describe_error,
+)
+from tests.gui.fakes import FakeAnalyzer, FakeAnalyzerFactory
+
+TIMEOUT_MS = 15000
+
+
+class FinalSignals:
+    """Counts a job's final signals."""
+
+    def __init__(self, job) -> None:
+        self.succeeded: list[object] = []
+        self.failed: list[str] = []
+        self.cancelled = 0
+        job.succeeded.connect(self.succeeded.append)
+        job.failed.connect(self.failed.append)
+        job.cancelled.connect(self._on_cancelled)
+
+    def _on_cancelled(self) -> None:
+        self.cancelled += 1
+
+    @property
+    def total(self) -> int:
+        return len(self.succeeded) + len(self.failed) + self.cancelled
+
+
+def test_hash_job_succeeds_once_with_the_digest(qtbot, tiny_video):
+    job = HashJob(str(tiny_video))
+    seen = FinalSignals(job)
+    with qtbot.waitSignal(job.succeeded, timeout=TIMEOUT_MS):
+        job.start()
+    qtbot.wait(50)
+    assert seen.succeeded == [api.sha256_file(tiny_video)]
+    assert seen.total == 1
+    with pytest.raises(RuntimeError, match="already started"):
+        job.start()
+
+
+def test_failure_is_one_plain_message(qtbot, tmp_path):
+    job = HashJob(str(tmp_path / "missing.mp4"))
+    seen = FinalSignals(job)
+    with qtbot.waitSignal(job.failed, timeout=TIMEOUT_MS):
+        job.start()
+    qtbot.wait(50)
+    (message,) = seen.failed
+    assert seen.total == 1
+    assert "missing.mp4" in message
+    assert "Traceback" not in message
+
+
+def test_describe_error_is_specific():
+    assert "not a video" in describe_error(NotMediaError("/x.mp4", "not a video"), "Import")
+    missing = FileNotFoundError(2, "No such file", "/gone.mp4")
+    assert "/gone.mp4 does not exist any more" in describe_error(missing, "Analysing")
+    assert "unexpected internal error (ZeroDivisionError" in describe_error(
+        ZeroDivisionError("x"), "Export")
+
+
+def test_cancelled_import_adds_nothing(qtbot, store, tiny_video, tmp_path):
+    case = store.create_case(number="C", title="t", analyst="a", actor="a")
+    files = [Path(shutil.copy(tiny_video, tmp_path / f"{i}.mp4")) for i in range(5)]
+    job = ImportJob(files, case.id, StoreAccess(store.db_path, "a"))
+    seen = FinalSignals(job)
+    with qtbot.waitSignal(job.cancelled, timeout=TIMEOUT_MS):
+        job.start()
+        job.cancel()
+    qtbot.wait(50)
+    assert seen.total == 1
+    assert seen.cancelled == 1
+    assert store.list_evidence(case.id) == ()
+
+
+def test_analysis_progress_is_throttled(qtbot, store, tiny_video):
+    case = store.create_case(number="C", title="t", analyst="a", actor="a")
+    sha256 = api.sha256_file(tiny_video)
+    item = store.add_evidence(case.id, tiny_video, sha256=sha256,
+                              size_bytes=tiny_video.stat().st_size, media_info=None, actor="a")
+    factory = FakeAnalyzerFactory(FakeAnalyzer(n_steps=300, step_s=0.001))
+    holder = AnalyzerHolder(factory, Settings(analyst="a").analysis_options())
+    job = AnalysisJob(AnalysisRequest(item.id, str(tiny_video), sha256, "tiny.mp4"), holder,
+                      StoreAccess(store.db_path, "a"), key_frame_count=1, map_labels={})
+    reports = []
+    job.progressed.connect(reports.append)
+    with qtbot.waitSignal(job.succeeded, timeout=TIMEOUT_MS) as blocker:
+        job.start()
+    qtbot.wait(50)
+    # 300 fake steps over >= 0.3 s: about 10 a second pass, plus stage starts and ends.
+    assert 3 <= len(reports) < 40
+    outcome = blocker.args[0]
+    assert outcome.check.ok
+    assert outcome.analysis is not None
+    assert len(store.key_frames(outcome.analysis.id)) == 1
+    holder.close()
+    assert factory.analyzer.closed
+
+
+def test_frame_loader_ends_on_the_last_request(qtbot, tiny_video):
+    loader = FrameLoader()
+    shown: list[int] = []
+    loader.frame_loaded.connect(lambda frame: shown.append(frame.frame_idx))
+    for frame_idx in range(10):
+        loader.request(str(tiny_video), frame_idx, ())
+    qtbot.waitUntil(lambda: not loader.busy and shown and shown[-1] == 9, timeout=TIMEOUT_MS)
+    assert len(shown) < 10  # stale requests were dropped, not decoded
+    assert shown[0] == 0
+
+
+def test_frame_loader_reports_unreadable_media(qtbot, tmp_path):
+    loader = FrameLoader()
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("no video here")
+    with qtbot.waitSignal(loader.frame_failed, timeout=TIMEOUT_MS) as blocker:
+        loader.request(str(bad), 0, ())
+    assert "bad.mp4" in blocker.args[0]
