@@ -128,6 +128,14 @@ def _finding_from_dict(data: dict[str, Any] | None) -> Finding | None:
     )
 
 
+def _required_finding(data: dict[str, Any], what: str) -> Finding:
+    """The finding of a frame or track dict, which always has one."""
+    finding = _finding_from_dict(data["finding"])
+    if finding is None:
+        raise ValueError(f"{what} has no finding")
+    return finding
+
+
 def _face_to_dict(face: FaceScore) -> dict[str, Any]:
     return {
         "frame_idx": int(face.frame_idx),
@@ -162,9 +170,7 @@ def _frame_to_dict(frame: FrameResult) -> dict[str, Any]:
 
 
 def _frame_from_dict(data: dict[str, Any]) -> FrameResult:
-    finding = _finding_from_dict(data["finding"])
-    if finding is None:
-        raise ValueError(f"frame {data['frame_idx']} has no finding")
+    finding = _required_finding(data, f"frame {data['frame_idx']}")
     return FrameResult(
         frame_idx=data["frame_idx"],
         t_sec=data["t_sec"],
@@ -184,9 +190,7 @@ def _track_to_dict(track: TrackResult) -> dict[str, Any]:
 
 
 def _track_from_dict(data: dict[str, Any]) -> TrackResult:
-    finding = _finding_from_dict(data["finding"])
-    if finding is None:
-        raise ValueError(f"track {data['track_id']} has no finding")
+    finding = _required_finding(data, f"track {data['track_id']}")
     return TrackResult(
         track_id=data["track_id"],
         frame_indices=tuple(data["frame_indices"]),

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.types import Grade, MediaResult
-from forensic_gui.cases.records import AuditEntry, EvidenceCheck, EvidenceRecord, VerdictRecord
+from forensic_gui.cases.records import (
+    AnalysisSummary,
+    AuditEntry,
+    EvidenceCheck,
+    EvidenceRecord,
+    VerdictRecord,
+)
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.widgets.evidence_list import EvidenceRow
 
@@ -20,6 +26,7 @@ __all__ = [
     "build_evidence_rows",
     "finding_summary",
     "last_integrity_checks",
+    "summary_text",
     "with_check",
     "with_result",
     "with_verdicts",
@@ -43,23 +50,26 @@ def finding_summary(result: MediaResult | None) -> str:
     """The machine finding in a few words, e.g. ``"moderate support for manipulation (0.81)"``."""
     if result is None:
         return "not analysed"
-    if result.status == "error":
-        return f"analysis failed: {result.error}"
-    if result.status == "no_face" or result.finding is None:
-        return "no face found"
     finding = result.finding
-    if finding.grade is Grade.NOT_APPLICABLE or finding.p_fake is None:
-        return finding.grade.value
-    return f"{finding.grade.value} ({finding.p_fake:.2f})"
+    return _finding_text(result.status, result.error,
+                         None if finding is None else finding.grade,
+                         None if finding is None else finding.p_fake)
+
+
+def summary_text(summary: AnalysisSummary | None) -> str:
+    """:func:`finding_summary` of a stored analysis, from its summary row."""
+    if summary is None:
+        return "not analysed"
+    return _finding_text(summary.status, summary.error, summary.grade, summary.p_fake)
 
 
 def build_evidence_rows(store: CaseStore, case_id: int) -> list[EvidenceRow]:
     """One row per evidence item of the case, in the order they were added."""
     checks = last_integrity_checks(store.audit_entries(case_id))
+    summaries = store.latest_analysis_summaries(case_id)
     rows = []
     for item in store.list_evidence(case_id):
-        analysis = store.latest_analysis(item.id)
-        row = _base_row(item, finding_summary(None if analysis is None else analysis.result))
+        row = _base_row(item, summary_text(summaries.get(item.id)))
         entry = checks.get(item.id)
         if entry is not None:
             row = _with_integrity(row, entry.action, entry.ts_utc[:16].replace("T", " "))
@@ -87,6 +97,17 @@ def with_verdicts(row: EvidenceRow, verdicts: Sequence[VerdictRecord]) -> Eviden
         return replace(row, verdict_text="—")
     current = verdicts[-1]
     return replace(row, verdict_text=f"{current.verdict.value} ({current.analyst})")
+
+
+def _finding_text(status: str, error: str | None, grade: Grade | None,
+                  p_fake: float | None) -> str:
+    if status == "error":
+        return f"analysis failed: {error}"
+    if status == "no_face" or grade is None:
+        return "no face found"
+    if grade is Grade.NOT_APPLICABLE or p_fake is None:
+        return grade.value
+    return f"{grade.value} ({p_fake:.2f})"
 
 
 def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:

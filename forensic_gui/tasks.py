@@ -78,8 +78,12 @@ class StoreAccess:
     actor: str
 
     def open(self) -> CaseStore:
-        """A new store on the database (close it when done)."""
-        return CaseStore.open(self.db_path)
+        """A new store on the database (close it when done).
+
+        The app checked the file's integrity when it opened it at start; repeating SQLite's
+        quick check (a read of the whole file) for every job would only slow the jobs down.
+        """
+        return CaseStore.open(self.db_path, check_integrity=False)
 
 
 @dataclass(frozen=True)

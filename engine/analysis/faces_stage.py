@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from engine.analysis.progress import StageClock, StageReporter
 from engine.jobs import CancelToken, Progress
-from engine.types import FaceCrop, FaceDetection, Frame
+from engine.types import FaceCrop, Frame
 
 __all__ = ["FaceStage", "FoundFaces"]
 
@@ -51,18 +49,10 @@ class FaceStage:
         self._policy = policy
 
     def warm_up(self) -> None:
-        """Pay one-off start-up costs now, not in the middle of the first file.
+        """Pay one-off start-up costs now (see ``warm_up_face_pipeline``)."""
+        from engine.faces.pipeline import warm_up_face_pipeline
 
-        The first Face Mesh call builds its TFLite interpreters, and the tracker imports SciPy
-        the first time two frames have faces (1.4 s on the reference machine): either would
-        leave the first analysis silent and deaf to a cancel for longer than half a second.
-        """
-        from engine.faces.tracking import assign_track_ids
-
-        self._detector.analyze(np.zeros((64, 64, 3), dtype=np.uint8), 0)
-        grid = np.stack(np.meshgrid(np.arange(22.0), np.arange(22.0)), axis=-1).reshape(-1, 2)
-        face = FaceDetection(0, (0.0, 0.0, 21.0, 21.0), grid[:478].astype(np.float32), 1.0)
-        assign_track_ids([[face], [face]])
+        warm_up_face_pipeline(self._detector, self._policy)
 
     def run(
         self,

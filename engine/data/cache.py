@@ -90,7 +90,7 @@ class FaceCache:
     ) -> dict[str, np.ndarray]:
         """Video face tracks with ``min_len`` or more crops: key -> global indices in frame order.
 
-        The key is ``"<source>:<clip_id>"``, e.g. ``"videos_real:liveportrait_d0/t0"``.
+        The key is ``"<source>:<clip_id>"``, e.g. ``"videos_real:liveportrait_d0.mp4/t0"``.
         Consecutive indices are consecutive sampled frames of one face; frames where the face
         was not found are absent, so check ``rows[i].frame_idx`` where gaps matter.
         """

@@ -183,7 +183,7 @@ class FaceExtractor:
                 row=buffer.next_row,
                 file=rel,
                 identity=stem,
-                clip_id=f"{stem}/t{crop.track_id}",
+                clip_id=f"{Path(rel).name}/t{crop.track_id}",
                 track_id=crop.track_id,
                 frame_idx=crop.frame_idx,
                 label=label,

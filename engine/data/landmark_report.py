@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine.data.manifest import CropRow, RejectedRow, read_rows
 from engine.data.sources import plan_parts, source_by_name
+from engine.data.summary import reason_kind
 from engine.errors import MediaError
 from engine.faces.mesh import FaceMeshDetector
 from engine.faces.pipeline import MIN_FACE_PX
@@ -154,7 +155,7 @@ def render(images: list[ImageCount], clips: list[ClipCount], video_step: int) ->
             f"{c.n_faces} | {c.n_too_small} | {c.n_boxes_without_landmarks} |"
         )
     for c in images:
-        reasons = Counter(reason for _, reason in c.failures)
+        reasons = Counter(reason_kind(reason) for _, reason in c.failures)
         lines += ["", f"{c.source} failures by reason: {dict(reasons)}"]
     return "\n".join(lines) + "\n"
 

@@ -128,6 +128,9 @@ def _prepare_source(
             buffer = extractor.run_part(part, bar)
             _write(buffer, folder / part.name, part)
     folder.mkdir(parents=True, exist_ok=True)
+    for orphan in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in names):
+        log.info("%s: removing %s, which is no longer part of the plan", source.name, orphan)
+        shutil.rmtree(orphan)
     marker.write_text(json.dumps({"parts": names, "seconds": round(time.monotonic() - t0, 1)}))
 
 

@@ -95,7 +95,8 @@ def plan_parts(
     if limit is not None:
         files = files[:limit]
     if source.kind == "videos":
-        return [Part(source, Path(path).stem, ((path, label),)) for path, label in files]
+        # NOTE: the file name, not the stem: a folder may hold name.jpg and name.mp4.
+        return [Part(source, Path(path).name, ((path, label),)) for path, label in files]
     return [
         Part(source, f"part_{k // chunk_size:04d}", tuple(files[k : k + chunk_size]))
         for k in range(0, len(files), chunk_size)

@@ -10,8 +10,8 @@ How we differ from the paper (docs/METHODS.md section 2):
 
 - ``xray_effl0`` (shipped): EfficientNet-Lite0 encoder (ImageNet weights) at 192 px with a light
   multi-scale decoder: the stride 4/8/16/32 features are projected to 32 channels, upsampled to
-  stride 4, concatenated, fused by one 3x3 conv and projected to one channel, then resized to
-  64x64. The paper's HRNet-W48 at 256 px gives the map at 1/4 resolution directly.
+  stride 4 and summed, fused by a depthwise-separable 3x3 block and projected to one channel,
+  then resized to 64x64. The paper's HRNet-W48 at 256 px gives the map at 1/4 resolution directly.
 - ``xray_hrnet18`` (full): an HRNet-W18-style encoder (four parallel resolutions exchanging
   information, random init) at 256 px, so stride 4 is exactly 64x64, with the same head.
   No weights are shipped.
@@ -58,21 +58,29 @@ def _conv_bn_relu(c_in: int, c_out: int, k: int) -> nn.Sequential:
 
 
 class BoundaryDecoder(nn.Module):
-    """Multi-scale features -> fused stride-4 features and a one-channel boundary logit map."""
+    """Multi-scale features -> fused stride-4 features and a one-channel boundary logit map.
 
-    def __init__(self, channels: tuple[int, ...], *, width: int = 32, fused: int = 64) -> None:
+    Each scale is projected to ``width`` channels (1x1), upsampled to stride 4 and summed
+    (FPN-style), then fused by a depthwise-separable 3x3 block. NOTE: a concatenation + dense
+    3x3 fusion at stride 4 would cost more than the whole Lite0 encoder on a CPU.
+    """
+
+    def __init__(self, channels: tuple[int, ...], *, width: int = 32) -> None:
         super().__init__()
         self.lateral = nn.ModuleList(_conv_bn_relu(c, width, 1) for c in channels)
-        self.fuse = _conv_bn_relu(width * len(channels), fused, 3)
-        self.to_map = nn.Conv2d(fused, 1, 1)
-        self.fused_channels = fused
+        self.fuse = nn.Sequential(
+            nn.Conv2d(width, width, 3, 1, 1, groups=width, bias=False), nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True), _conv_bn_relu(width, width, 1),
+        )
+        self.to_map = nn.Conv2d(width, 1, 1)
+        self.fused_channels = width
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         size = feats[0].shape[-2:]
-        ups = [self.lateral[0](feats[0])]
+        acc = self.lateral[0](feats[0])
         for lateral, f in zip(self.lateral[1:], feats[1:], strict=True):
-            ups.append(F.interpolate(lateral(f), size=size, mode="bilinear", align_corners=False))
-        fused = self.fuse(torch.cat(ups, dim=1))
+            acc = acc + F.interpolate(lateral(f), size=size, mode="bilinear", align_corners=False)
+        fused = self.fuse(acc)
         return fused, self.to_map(fused)
 
 

@@ -107,20 +107,25 @@ class Lite0Stride16(FeatureEncoder):
 
 
 class RegionAttention(nn.Module):
-    """Feature map -> N attention maps -> N region vectors (attention-weighted averages)."""
+    """Feature map -> N attention maps -> N region vectors (attention-weighted averages).
+
+    Each head's map is a softmax over the h x w positions (it sums to 1: a region, not a
+    gate). The pooled features are the signed BN outputs, not post-ReLU ones: averages of
+    non-negative vectors all point into the same orthant, so the heads could never become
+    orthogonal as the diversity loss asks.
+    """
 
     def __init__(self, c_in: int, c_feat: int, n_heads: int) -> None:
         super().__init__()
-        self.proj = nn.Sequential(nn.Conv2d(c_in, c_feat, 1, bias=False),
-                                  nn.BatchNorm2d(c_feat), nn.ReLU())
+        self.proj = nn.Sequential(nn.Conv2d(c_in, c_feat, 1, bias=False), nn.BatchNorm2d(c_feat))
         self.heads = nn.Conv2d(c_feat, n_heads, 1)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, C_in, h, w) -> region vectors (B, N, C_feat) and attention (B, N, h, w)."""
         feat = self.proj(features)
-        attention = torch.sigmoid(self.heads(feat))
-        pooled = torch.einsum("bnhw,bchw->bnc", attention, feat)
-        return pooled / (attention.sum(dim=(2, 3)).unsqueeze(-1) + _EPS), attention
+        logits = self.heads(F.relu(feat))
+        attention = torch.softmax(logits.flatten(2), dim=-1).reshape(logits.shape)
+        return torch.einsum("bnhw,bchw->bnc", attention, feat), attention
 
 
 def minimum_mask(weights: torch.Tensor, n_drop: int) -> torch.Tensor:

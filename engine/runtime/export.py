@@ -47,8 +47,6 @@ def export_net(
     """
     import onnx
 
-    from engine.runtime.onnx_rt import OnnxRuntime
-
     net = net.cpu().eval()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -71,13 +69,19 @@ def export_net(
     for item in caught:
         logger.debug("onnx export of %s: %s: %s", cfg.name, item.category.__name__, item.message)
     onnx.checker.check_model(onnx.load(str(out)))
-    with torch.inference_mode():
-        ref_logits, ref_map = net.eval().forward_with_map(example)
-    ort_logits, ort_map = OnnxRuntime(out.read_bytes(), threads=2).run(example.numpy())
-    np.testing.assert_allclose(ort_logits, ref_logits.numpy(), atol=atol, rtol=1e-3)
-    np.testing.assert_allclose(ort_map, ref_map.numpy(), atol=atol, rtol=1e-3)
+    _check_parity(net, out, example, atol)
     logger.info("exported %s to %s (opset %d)", cfg.name, out, opset)
     return out
+
+
+def _check_parity(net: DetectorNet, onnx_path: Path, example: torch.Tensor, atol: float) -> None:
+    from engine.runtime.onnx_rt import OnnxRuntime
+
+    with torch.inference_mode():
+        ref_logits, ref_map = net.eval().forward_with_map(example)
+    ort_logits, ort_map = OnnxRuntime(onnx_path.read_bytes(), threads=2).run(example.numpy())
+    np.testing.assert_allclose(ort_logits, ref_logits.numpy(), atol=atol, rtol=1e-3)
+    np.testing.assert_allclose(ort_map, ref_map.numpy(), atol=atol, rtol=1e-3)
 
 
 def export_onnx(name: str, weights: Path | None, out: Path, opset: int = ONNX_OPSET) -> Path:

@@ -48,6 +48,15 @@ def _method(config: Path) -> str:
         return str(tomllib.load(fh).get("method", ""))
 
 
+def _held_out_clips(data_root: Path, train_groups: object) -> list[str]:
+    """Video clips of the cache that this run never trained on (for the video evaluation)."""
+    from engine.data.cache import FaceCache
+
+    cache = FaceCache(data_root)
+    videos = {f"{r.source}:{r.identity}" for r in cache.rows if r.source == "videos_real"}
+    return sorted(videos - set(str(g) for g in train_groups))  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parse(argv)
@@ -71,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     run, val = run_training(cfg, train_faces, val_faces, args.out)
     card = release(run, cfg, val, args.out, command=command,
                    config_toml=args.config.read_text(encoding="utf-8"),
-                   n_faces=(len(train_faces), len(val_faces)))
+                   n_faces=(len(train_faces), len(val_faces)),
+                   held_out_clips=_held_out_clips(args.data_root, train_faces.groups))
     logger.info("done: %s", card)
     return 0
 

@@ -15,7 +15,15 @@ from typing import Any
 from engine.runtime.cfg import DetectorCfg
 from engine.runtime.weights import CARD_SCHEMA
 
-__all__ = ["DATA_TERMS", "read_card", "record_metrics", "render_markdown", "write_card"]
+__all__ = [
+    "DATA_TERMS",
+    "MODEL_NOTES",
+    "apply_notes",
+    "read_card",
+    "record_metrics",
+    "render_markdown",
+    "write_card",
+]
 
 DATA_TERMS = (
     "Real faces: UTKFace `crop_part1` (non-commercial research only; copyright stays with the "
@@ -25,6 +33,49 @@ DATA_TERMS = (
     "and donor blends, `engine.synthesis`). No image is shipped; the weights are for research "
     "use only. Evaluation data `dev_eval` (DFDC, research only) was never trained on."
 )
+
+
+_COMMON_LIMITS = (
+    "Trained for minutes on a shared CPU, with a CPU-sized backbone (EfficientNet-Lite0 at "
+    "192 px, stem and stride-4/8/16 stages frozen at their ImageNet weights), on real faces "
+    "from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen a "
+    "real face-swap video in training. The synthetic validation score measures how well it "
+    "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "
+    "the wild; the DFDC smoke check is 22 crops and 2 videos. Calibration was fitted on "
+    "synthetic validation data, so a calibrated p_fake is a probability for that mix of real "
+    "faces and synthetic blends. Use it as one piece of evidence next to the other "
+    "detectors and the analyst's own examination."
+)
+
+MODEL_NOTES: dict[str, tuple[str, str]] = {
+    "sbi": (
+        "Binary classifier of real faces vs. self-blended images (SBI): it looks for the "
+        "generic traces of blending one face region into another (boundary, colour and "
+        "frequency mismatch). Explanation map: Grad-CAM of the fake log-odds on the last "
+        "convolutional block, computed exactly in the graph as a class activation map.",
+        _COMMON_LIMITS,
+    ),
+    "xray": (
+        "Predicts the blending boundary (Face X-ray) as a 64x64 map and a real/fake score; "
+        "trained on self-blends and nearest-landmark donor blends. Explanation map: the "
+        "predicted boundary itself (a per-pixel probability; empty for a clean real face).",
+        _COMMON_LIMITS,
+    ),
+    "mat": (
+        "Multi-attentional classifier: four attention maps pick face regions whose shallow "
+        "texture features are pooled and classified with a global feature; trained with the "
+        "regional independence loss and attention-guided augmentation on self-blends and "
+        "donor blends. Explanation map: the mean of the four attention maps (each kept as a "
+        "part map).",
+        _COMMON_LIMITS + " Attention maps show where the model looked, not where a forgery is.",
+    ),
+}
+
+
+def apply_notes(card: dict[str, Any], method: str) -> dict[str, Any]:
+    """The card with the summary and limitations of ``method`` filled in."""
+    summary, limitations = MODEL_NOTES[method]
+    return {**card, "summary": summary, "limitations": limitations}
 
 
 def write_card(out_dir: Path, card: dict[str, Any]) -> tuple[Path, Path]:

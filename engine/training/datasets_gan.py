@@ -262,6 +262,11 @@ class GanSampler:
                                              self.rng) for i in idx])
         return GanBatch(normalise(views, self.cfg), self.faces.labels[np.array(idx)])
 
+    def describe(self) -> dict[str, int]:
+        """Counts of the training data (for the model card)."""
+        counts = {f"real_{name}": len(pool) for name, pool in self._pools.items()}
+        return {"n_items": len(self.faces), **counts, "generated": len(self._fakes)}
+
     def state(self) -> dict[str, Any]:
         """Everything needed to resume the exact sequence of batches."""
         return {"rng": self.rng.bit_generator.state, "epoch": self.epoch,
@@ -277,10 +282,12 @@ class GanSampler:
 
 @dataclass(frozen=True, eq=False)
 class LabelledSet:
-    """A fixed evaluation set: uint8 crops (any square size) and labels (0 real, 1 fake)."""
+    """A fixed evaluation set: uint8 crops (any square size), labels (0 real, 1 fake) and, for
+    views of a ``LabelledFaces``, the index of each crop's face in it."""
 
     crops: np.ndarray
     labels: np.ndarray
+    indices: np.ndarray | None = None
 
 
 def make_gan_views(
@@ -307,5 +314,5 @@ def make_gan_views(
     oval = np.stack([remove_background(c, faces.landmarks[i], (0, 0, 0))
                      for c, i in zip(policy, order, strict=True)])
     margin0 = np.stack([center_crop(c, MARGIN0_PX) for c in policy])
-    return {"policy": LabelledSet(policy, labels), "oval": LabelledSet(oval, labels),
-            "margin0": LabelledSet(np.ascontiguousarray(margin0), labels)}
+    return {"policy": LabelledSet(policy, labels, order), "oval": LabelledSet(oval, labels, order),
+            "margin0": LabelledSet(np.ascontiguousarray(margin0), labels, order)}

@@ -282,6 +282,13 @@ class ClipSampler:
         return ClipBatch(preprocess(clips, self.cfg),
                          np.repeat(np.array([0, 1], dtype=np.int64), n_pairs))
 
+    def describe(self) -> dict[str, int]:
+        """Counts of the training data (for the model card)."""
+        runs = self.tracks.runs if self.tracks is not None else ()
+        n_frames = sum(len(r) for r in runs)
+        return {"n_items": n_frames + len(self.stills), "video_runs": len(runs),
+                "video_frames": n_frames, "stills": len(self.stills)}
+
     def state(self) -> dict[str, Any]:
         """Everything needed to resume the exact sequence of batches."""
         return {"rng": self.rng.bit_generator.state, "epoch": self.epoch,

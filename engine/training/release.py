@@ -18,12 +18,15 @@ import numpy as np
 import torch
 
 from engine.fusion import calibration
+from engine.runtime.cfg import DetectorCfg
 from engine.runtime.export import ONNX_OPSET, export_net
+from engine.runtime.loaded import LoadedDetector
+from engine.runtime.onnx_rt import OnnxRuntime
 from engine.runtime.weights import CARD_SCHEMA, sha256_file
-from engine.training.card import write_card
+from engine.training.card import apply_notes, write_card
 from engine.training.config import TrainConfig
 from engine.training.datasets import ValSet
-from engine.training.loop import TrainRun, evaluate
+from engine.training.loop import TrainRun
 from engine.training.metrics import roc_auc, summarize
 
 __all__ = ["SHIPPED_THRESHOLD", "calibrate_and_measure", "release"]
@@ -49,6 +52,13 @@ def calibrate_and_measure(
     return platt, metrics
 
 
+def _score_with_onnx(onnx_path: Path, cfg: DetectorCfg, val: ValSet) -> np.ndarray:
+    loaded = LoadedDetector(cfg, OnnxRuntime(onnx_path.read_bytes(), threads=2),
+                            runtime_name="onnx", device="cpu")
+    return np.concatenate([loaded.predict(val.crops[i : i + 64]).p_fake_raw
+                           for i in range(0, len(val.crops), 64)])
+
+
 def _hardware() -> str:
     cpu = platform.processor() or platform.machine()
     return (f"{cpu}, {os.cpu_count()} logical CPUs shared with other jobs, "
@@ -64,34 +74,33 @@ def release(
     command: str,
     config_toml: str,
     n_faces: tuple[int, int],
+    held_out_clips: list[str] | None = None,
 ) -> Path:
     """Write ``out/<name>.{pt,onnx,json,md}``; returns the card JSON path."""
     detector = run.detector
     name = detector.cfg.name
-    p_raw = evaluate(detector, val)
-    platt, metrics = calibrate_and_measure(p_raw, val.labels)
-    logger.info("%s validation: %s; %s", name, metrics, platt.describe())
     weights_path = out / f"{name}.pt"
     torch.save(detector.net.state_dict(), weights_path)
     onnx_path = export_net(detector.net, detector.cfg, out / f"{name}.onnx", opset=ONNX_OPSET)
+    # NOTE: the reported numbers come from the exported graph the app will run.
+    p_raw = _score_with_onnx(onnx_path, detector.cfg, val)
+    platt, metrics = calibrate_and_measure(p_raw, val.labels)
+    logger.info("%s validation: %s; %s", name, metrics, platt.describe())
     final_cfg = detector.cfg.replace(
         threshold=SHIPPED_THRESHOLD, calibration=platt.as_tuple(),
         weights_file=weights_path.name, weights_sha256=sha256_file(weights_path),
         onnx_file=onnx_path.name, onnx_sha256=sha256_file(onnx_path), onnx_opset=ONNX_OPSET,
     )
     metrics["command"] = command
-    card: dict[str, Any] = {
-        "schema": CARD_SCHEMA,
-        "cfg": final_cfg.to_dict(),
-        "metrics": {"synthetic_val": metrics},
-        "training": {
-            "command": command, "config": cfg.to_dict(), "config_toml": config_toml,
-            "elapsed_s": run.elapsed_s, "steps": run.step, "hardware": _hardware(),
-            "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "n_train_faces": n_faces[0], "n_val_faces": n_faces[1],
-        },
-        "summary": "",
-        "limitations": "",
+    training = {
+        "command": command, "config": cfg.to_dict(), "config_toml": config_toml,
+        "elapsed_s": run.elapsed_s, "steps": run.step, "hardware": _hardware(),
+        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_train_faces": n_faces[0], "n_val_faces": n_faces[1],
+        "held_out_clips": held_out_clips or [],
     }
+    card: dict[str, Any] = apply_notes(
+        {"schema": CARD_SCHEMA, "cfg": final_cfg.to_dict(), "metrics": {"synthetic_val": metrics},
+         "training": training}, cfg.method)
     json_path, _ = write_card(out, card)
     return json_path

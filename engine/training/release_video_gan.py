@@ -176,7 +176,10 @@ def release(run: VgRun, cfg: VideoGanConfig, val: VgValidation, out: Path, *, co
             "elapsed_s": run.elapsed_s, "steps": run.step, "hardware": _hardware(),
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "stopped_by_time_budget": run.step < cfg.steps,
-            "n_val_items": n_val,
+            "train_data": run.sampler.describe(),
+            # NOTE: the keys the shared card renderer prints (faces, or frames + stills).
+            "n_train_faces": run.sampler.describe()["n_items"],
+            "n_val_faces": n_val,
         },
         **_card_text(cfg),
     }

@@ -19,6 +19,7 @@ from forensic_gui.cases.errors import (
 )
 from forensic_gui.cases.records import (
     AnalysisRecord,
+    AnalysisSummary,
     AnalystVerdict,
     AuditEntry,
     CaseRecord,
@@ -37,6 +38,7 @@ from forensic_gui.cases.repository import CaseStore
 
 __all__ = [
     "AnalysisRecord",
+    "AnalysisSummary",
     "AnalystVerdict",
     "AuditEntry",
     "CaseDbCorruptError",

@@ -2,27 +2,30 @@
 
 ``record_analysis`` writes the analysis, every score, finding and key frame and its audit entry
 in one transaction. The reads return frozen records; the full ``MediaResult`` is rebuilt from the
-stored JSON with ``engine.api.result_from_dict``.
+stored JSON with ``engine.api.result_from_dict``, except in ``latest_analysis_summaries``, which
+lists a whole case from the analysis and finding rows without parsing any stored result.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.api import result_from_dict, result_to_dict
 from engine.errors import EvidenceHashMismatchError
-from engine.types import MediaResult
+from engine.types import Grade, MediaResult
 from forensic_gui.cases import analysis_rows as rows
 from forensic_gui.cases import audit
 from forensic_gui.cases import store_ops as ev
 from forensic_gui.cases.errors import InvalidFieldError, RecordNotFoundError
-from forensic_gui.cases.models import Analysis, DetectorScoreRow, FindingRow, KeyFrame
+from forensic_gui.cases.models import Analysis, DetectorScoreRow, Evidence, FindingRow, KeyFrame
 from forensic_gui.cases.records import (
     AnalysisRecord,
+    AnalysisSummary,
     EvidenceRecord,
     FindingRecord,
     KeyFrameImage,
@@ -35,6 +38,11 @@ from forensic_gui.cases.store_base import StoreBase
 __all__ = ["AnalysisStore"]
 
 logger = logging.getLogger(__name__)
+
+
+def _newest_first(analysis: Any) -> tuple[Any, ...]:
+    """Which analysis of an item is its latest: the newest, the higher id breaking a tie."""
+    return (analysis.created_at_utc.desc(), analysis.id.desc())
 
 
 class AnalysisStore(StoreBase):
@@ -122,12 +130,27 @@ class AnalysisStore(StoreBase):
             analysis = session.scalars(
                 select(Analysis)
                 .where(Analysis.evidence_id == evidence_id)
-                .order_by(Analysis.created_at_utc.desc(), Analysis.id.desc())
+                .order_by(*_newest_first(Analysis))
                 .limit(1)
             ).first()
             if analysis is None:
                 return None
             return rows.to_analysis_record(analysis, _rebuild(analysis))
+
+    def latest_analysis_summaries(self, case_id: int) -> dict[int, AnalysisSummary]:
+        """The newest analysis of every analysed item of a case, summed up, by evidence id.
+
+        The same analysis :meth:`latest_analysis` returns, but read in one query from the
+        analysis and media-finding rows, with no stored result parsed: cheap enough to fill a
+        list of a large case. Items never analysed are absent.
+
+        Raises:
+            CaseNotFoundError: unknown case.
+        """
+        with self._read() as session:
+            ev.get_case(session, case_id)
+            found = session.execute(_latest_summaries_query(case_id))
+            return {row.evidence_id: _to_summary(row) for row in found}
 
     def get_analysis(self, analysis_id: int) -> AnalysisRecord:
         """One analysis by id, with its ``MediaResult`` rebuilt."""
@@ -192,3 +215,49 @@ def _get_analysis(session: Session, analysis_id: int) -> Analysis:
 
 def _rebuild(analysis: Analysis) -> MediaResult:
     return result_from_dict(ev.json_loads(analysis.result_json))
+
+
+def _latest_summaries_query(case_id: int) -> Select[Any]:
+    other = aliased(Analysis)
+    latest_id = (
+        select(other.id)
+        .where(other.evidence_id == Evidence.id)
+        .order_by(*_newest_first(other))
+        .limit(1)
+        .correlate(Evidence)
+        .scalar_subquery()
+    )
+    # NOTE: only a failed analysis's message is read out of its JSON (SQLite's json_extract,
+    # no Python parsing); a failed result is small, and the others are never touched.
+    error = case(
+        (Analysis.status == "error", func.json_extract(Analysis.result_json, "$.error")),
+        else_=None,
+    )
+    return (
+        select(
+            Analysis.id,
+            Analysis.evidence_id,
+            Analysis.created_at_utc,
+            Analysis.status,
+            error.label("error"),
+            FindingRow.grade,
+            FindingRow.p_fake,
+        )
+        .select_from(Evidence)
+        .join(Analysis, Analysis.id == latest_id)
+        .outerjoin(
+            FindingRow, (FindingRow.analysis_id == Analysis.id) & (FindingRow.scope == "media")
+        )
+        .where(Evidence.case_id == case_id)
+    )
+
+
+def _to_summary(row: Row[Any]) -> AnalysisSummary:
+    return AnalysisSummary(
+        analysis_id=row.id,
+        created_at_utc=row.created_at_utc,
+        grade=None if row.grade is None else Grade[row.grade],
+        p_fake=row.p_fake,
+        status=row.status,
+        error=row.error,
+    )

@@ -175,8 +175,14 @@ def _integrity_check(connection: Connection, db_path: Path) -> None:
         )
 
 
-def upgrade_to_head(engine: Engine, db_path: Path) -> None:
+def upgrade_to_head(engine: Engine, db_path: Path, *, check_integrity: bool = True) -> None:
     """Check the file's integrity, then migrate it to the newest schema in one transaction.
+
+    Args:
+        engine: an engine from :func:`create_db_engine` on ``db_path``.
+        db_path: the database file (named in error messages).
+        check_integrity: run SQLite's ``quick_check`` first. It reads every page, so it is
+            worth paying once when the app opens the file, not on every store a worker opens.
 
     Raises:
         CaseDbCorruptError: SQLite's quick check failed.
@@ -186,7 +192,8 @@ def upgrade_to_head(engine: Engine, db_path: Path) -> None:
     writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
     try:
         with writer.begin() as connection:
-            _integrity_check(connection, db_path)
+            if check_integrity:
+                _integrity_check(connection, db_path)
             stored = MigrationContext.configure(connection).get_current_revision()
             if stored == known:
                 return

@@ -18,6 +18,7 @@ from engine.types import Grade, MediaResult
 
 __all__ = [
     "AnalysisRecord",
+    "AnalysisSummary",
     "AnalystVerdict",
     "AuditEntry",
     "CaseRecord",
@@ -214,6 +215,26 @@ class AnalysisRecord:
     engine_version: str
     elapsed_s: float
     result: MediaResult
+
+
+@dataclass(frozen=True)
+class AnalysisSummary:
+    """The few fields of an analysis a list needs, read without rebuilding its ``MediaResult``.
+
+    Attributes:
+        grade: the grade of the media-level finding; ``None`` when the analysis has none (no
+            face was found, or the analysis failed).
+        p_fake: the media-level finding's ``p_fake`` (``None`` when not applicable).
+        status: the engine's status, ``"ok"``, ``"no_face"`` or ``"error"``.
+        error: the engine's message when ``status`` is ``"error"``, else ``None``.
+    """
+
+    analysis_id: int
+    created_at_utc: datetime
+    grade: Grade | None
+    p_fake: float | None
+    status: str
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,22 +36,25 @@ class StoreBase:
         self._db_path = db_path
 
     @classmethod
-    def open(cls, db_path: Path | None = None) -> Self:
+    def open(cls, db_path: Path | None = None, *, check_integrity: bool = True) -> Self:
         """Open (creating if needed) the database and migrate it to the newest schema.
 
         Args:
             db_path: the SQLite file; ``None`` uses :func:`forensic_gui.cases.db.default_db_path`.
+            check_integrity: run SQLite's quick check (reads the whole file) before anything
+                else. Leave it on for the first open by the app; a store opened again on the
+                same file while the app runs (a worker's) can skip it.
 
         Raises:
             CaseDbLocationError: the folder is read-only or cannot be created.
-            CaseDbCorruptError: the file is damaged.
+            CaseDbCorruptError: the file is damaged (only with ``check_integrity``).
             CaseDbError: the file is not a case database or is from a newer app version.
         """
         path = Path(db_path) if db_path is not None else db.default_db_path()
         path = path.expanduser().absolute()
         engine = db.create_db_engine(path)
         try:
-            db.upgrade_to_head(engine, path)
+            db.upgrade_to_head(engine, path, check_integrity=check_integrity)
         except BaseException:
             engine.dispose()
             raise

@@ -8,6 +8,7 @@ depend on the media module.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from pathlib import Path
@@ -29,6 +30,7 @@ from engine.types import (
     Provenance,
     TrackResult,
 )
+from forensic_gui.cases import CaseStore, EvidenceRecord
 
 DETECTORS = ("sbi_effl0", "xray_hrnet18")
 THRESHOLDS = {"sbi_effl0": 0.5, "xray_hrnet18": 0.6}
@@ -210,3 +212,36 @@ def detector_cards() -> list[DetectorInfo]:
             card_summary="Looks for blending boundaries; does not apply to faces under 64 pixels.",
         ),
     ]
+
+
+FAILED_ANALYSIS_MESSAGE = "cannot decode the video stream"
+
+
+def mixed_case(store: CaseStore, folder: Path) -> tuple[EvidenceRecord, ...]:
+    """A new case with four items: analysed twice, no face, failed, never analysed."""
+    case = store.create_case(number="MIXED-1", title="mixed", analyst="A", actor="A")
+    items = []
+    for seed, name in enumerate(("twice", "no_face", "failed", "never")):
+        path = folder / f"{name}.mp4"
+        path.write_bytes(np.random.default_rng(seed).integers(0, 256, 999, np.uint8).tobytes())
+        items.append(store.hash_and_add_evidence(case.id, path, actor="A", sha256_fn=hash_file))
+    twice, no_face, failed, _never = items
+    for seed in (0, 1):
+        result = make_result(Path(twice.original_path), twice.sha256, seed=seed)
+        store.record_analysis(twice.id, result, actor="A")
+    base = make_result(Path(no_face.original_path), no_face.sha256)
+    empty = dataclasses.replace(base, status="no_face", frames=(), tracks=(), finding=None)
+    store.record_analysis(no_face.id, empty, actor="A")
+    broken = dataclasses.replace(
+        base,
+        path=failed.original_path,
+        status="error",
+        sha256=None,
+        frames=(),
+        tracks=(),
+        scores=(),
+        finding=None,
+        error=FAILED_ANALYSIS_MESSAGE,
+    )
+    store.record_analysis(failed.id, broken, actor="A")
+    return tuple(items)

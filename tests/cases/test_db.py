@@ -166,3 +166,16 @@ def test_killing_the_writer_loses_nothing_committed(tmp_path: Path, evidence_fil
         report = store.verify_audit_chain()
         assert report.ok, report.problems
         assert report.n_entries == 2 + len(kept)
+
+
+def test_integrity_check_runs_on_open_unless_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cases.sqlite3"
+    CaseStore.open(path).close()
+    checked: list[Path] = []
+    monkeypatch.setattr(case_db, "_integrity_check", lambda _conn, db_path: checked.append(db_path))
+    CaseStore.open(path, check_integrity=False).close()
+    assert checked == []
+    CaseStore.open(path).close()
+    assert checked == [path]

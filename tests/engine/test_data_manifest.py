@@ -56,7 +56,7 @@ def test_video_split_holds_whole_clips_out() -> None:
         split_of.setdefault(r.identity, set()).add(r.split)
     assert all(len(s) == 1 for s in split_of.values())  # no clip straddles the split
     val = sorted(i for i, s in split_of.items() if s == {"val"})
-    assert sum(v.startswith("liveportrait_") for v in val) == 3
+    assert sum(v.startswith("liveportrait_") for v in val) == 2
     assert sum(v.startswith("ghost_") for v in val) == 1
     assert not any(v.startswith("pyfeat_") for v in val)
 

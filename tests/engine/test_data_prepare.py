@@ -29,7 +29,7 @@ _ARGS = ["--size", "64", "--limit", "6", "--video-step", "3", "--max-video-frame
 
 @pytest.fixture(scope="module")
 def data_root(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """5 UTKFace files, a blank image (no face) and one short clip, linked, not copied."""
+    """5 UTKFace files, a blank image (no face), a clip and a still of the same name, linked."""
     import cv2
 
     root = tmp_path_factory.mktemp("data")
@@ -41,9 +41,8 @@ def data_root(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     (utk / "extra_not_used.jpg").symlink_to(shared_data / "faces_real/utkface" / _UTK[0])
     videos = root / "videos_real"
     videos.mkdir()
-    (videos / "pyfeat_single_face.mp4").symlink_to(
-        shared_data / "videos_real/pyfeat_single_face.mp4"
-    )
+    for name in ("pyfeat_single_face.mp4", "pyfeat_single_face.jpg"):
+        (videos / name).symlink_to(shared_data / "videos_real" / name)
     return root
 
 
@@ -61,10 +60,10 @@ def test_cache_holds_crops_landmarks_affines_and_rows(cache_dir: Path) -> None:
     utk = cache.indices(source="utkface")
     video = cache.indices(source="videos_real")
     assert len(utk) == 5  # 6 files under --limit 6: the blank one has no face
-    assert len(video) == 4
-    assert len(cache) == 9
+    assert len(video) == 5  # 4 sampled frames of the clip + the still of the same name
+    assert len(cache) == 10
     crops = cache.crops(np.concatenate([utk, video]))
-    assert crops.shape == (9, 64, 64, 3)
+    assert crops.shape == (10, 64, 64, 3)
     assert crops.dtype == np.uint8
     assert crops.std() > 10  # real pixels, not a blank buffer
     for i in range(len(cache)):
@@ -73,9 +72,10 @@ def test_cache_holds_crops_landmarks_affines_and_rows(cache_dir: Path) -> None:
         assert lm.dtype == np.float32
         # the crop policy puts the landmark box in the middle 1/1.5 of the crop
         assert np.ptp(lm, axis=0).max() == pytest.approx(64 / 1.5, rel=0.02)
-    first = cache.rows[int(video[0])]
-    assert (first.label, first.clip_id, first.track_id) == ("real", "pyfeat_single_face/t0", 0)
-    assert [cache.rows[int(i)].frame_idx for i in video] == [0, 3, 6, 9]
+    clip_ids = [cache.rows[int(i)].clip_id for i in video]
+    assert clip_ids == ["pyfeat_single_face.jpg/t0"] + ["pyfeat_single_face.mp4/t0"] * 4
+    assert {cache.rows[int(i)].label for i in video} == {"real"}
+    assert [cache.rows[int(i)].frame_idx for i in video] == [0, 0, 3, 6, 9]
     frame_xy = apply_affine(cache.crop_to_frame(int(video[0])), cache.landmarks(int(video[0])))
     assert 0 < frame_xy[:, 0].mean() < 640
     assert 0 < frame_xy[:, 1].mean() < 360
@@ -92,7 +92,10 @@ def test_rejected_inputs_are_listed_with_a_reason(cache_dir: Path) -> None:
 
 def test_clips_come_back_in_frame_order(cache_dir: Path) -> None:
     clips = FaceCache(cache_dir).clips(source="videos_real", min_len=2)
-    assert list(clips) == ["videos_real:pyfeat_single_face/t0"]
+    assert list(clips) == ["videos_real:pyfeat_single_face.mp4/t0"]
+    assert [FaceCache(cache_dir).rows[int(i)].frame_idx for i in clips[next(iter(clips))]] == [
+        0, 3, 6, 9,
+    ]  # fmt: skip
     assert FaceCache(cache_dir).clips(min_len=5) == {}
 
 
@@ -113,11 +116,11 @@ def test_rerun_skips_finished_sources_and_redoes_an_unfinished_part(
     assert calls == []
     # simulate a crash inside the video source: its marker and one part never got written
     (cache_dir / "parts/videos_real/DONE.json").unlink()
-    (cache_dir / "parts/videos_real/pyfeat_single_face/done.json").unlink()
+    (cache_dir / "parts/videos_real/pyfeat_single_face.mp4/done.json").unlink()
     summary = prepare(data_root, cache_dir, config, sources=sources, show_progress=False)
-    assert calls == ["videos_real/pyfeat_single_face"]
-    assert summary["n_items"] == 9
-    assert len(FaceCache(cache_dir)) == 9
+    assert calls == ["videos_real/pyfeat_single_face.mp4"]
+    assert summary["n_items"] == 10
+    assert len(FaceCache(cache_dir)) == 10
 
 
 def test_other_settings_refuse_to_extend_the_cache(cache_dir: Path, data_root: Path) -> None:

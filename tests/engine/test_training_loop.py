@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 from engine.detectors import registry  # noqa: E402
 from engine.detectors.base import Detector  # noqa: E402
 from engine.runtime import load_detector  # noqa: E402
+from engine.training import release as release_module  # noqa: E402
 from engine.training.config import TrainConfig  # noqa: E402
 from engine.training.datasets import PairSampler, RealFaces  # noqa: E402
 from engine.training.loop import run_training, save_checkpoint, setup, train_step  # noqa: E402
@@ -93,11 +94,21 @@ def test_a_checkpoint_from_another_config_is_refused(
 
 
 def test_release_writes_weights_onnx_and_a_card_that_loads(
-    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     train, val = faces
     cfg = _cfg(steps=1)
     run, val_set = run_training(cfg, train, val, tmp_path, factory=small)
+    real_scoring = release_module._score_with_onnx
+
+    def ranked_scores(*args: object) -> np.ndarray:
+        # The exported graph is really run; its one-step scores are then replaced by scores
+        # that rank fakes higher, because calibration refuses (rightly) an untrained model.
+        p_raw = real_scoring(*args)  # type: ignore[arg-type]
+        assert p_raw.shape == val_set.labels.shape
+        return 0.3 + 0.4 * val_set.labels + 0.01 * np.arange(len(p_raw)) / len(p_raw)
+
+    monkeypatch.setattr(release_module, "_score_with_onnx", ranked_scores)
     card_path = release(run, cfg, val_set, tmp_path, command="python -m engine.training test",
                         config_toml="steps = 1\n", n_faces=(len(train), len(val)))
     card = json.loads(card_path.read_text())
@@ -115,7 +126,8 @@ def test_release_writes_weights_onnx_and_a_card_that_loads(
 
 @pytest.mark.parametrize(
     ("detector", "method", "extra"),
-    [("xray_effl0", "xray", {"p_bi": 1.0}), ("mat_effl0", "mat", {"p_bi": 0.5, "agda_prob": 1.0})],
+    [("xray_effl0", "xray", {"p_bi": 1.0}),
+     ("mat_effl0", "mat", {"p_bi": 0.5, "agda_prob": 1.0, "trunk_runtime": "onnx"})],
 )
 def test_every_method_takes_a_finite_step(
     faces: tuple[RealFaces, RealFaces], detector: str, method: str, extra: dict[str, object]

@@ -1,0 +1,42 @@
+"""The evidence table's rows, read from the summaries, say what the full results would say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forensic_gui.cases import db as case_db
+from forensic_gui.cases.repository import CaseStore
+from forensic_gui.evidence_rows import build_evidence_rows, finding_summary
+from forensic_gui.tasks import StoreAccess
+from tests.cases.fabricate import FAILED_ANALYSIS_MESSAGE, mixed_case
+
+
+def test_rows_match_the_rebuilt_results(store: CaseStore, tmp_path: Path) -> None:
+    items = mixed_case(store, tmp_path)
+
+    texts = [row.finding_text for row in build_evidence_rows(store, items[0].case_id)]
+
+    expected = []
+    for item in items:
+        analysis = store.latest_analysis(item.id)
+        expected.append(finding_summary(None if analysis is None else analysis.result))
+    assert texts == expected
+    assert texts[1:] == [
+        "no face found",
+        f"analysis failed: {FAILED_ANALYSIS_MESSAGE}",
+        "not analysed",
+    ]
+    assert texts[0].endswith(")")  # a graded finding with its p_fake
+
+
+def test_worker_stores_skip_the_integrity_check(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args: object) -> None:
+        raise AssertionError("quick_check ran for a worker's store")
+
+    monkeypatch.setattr(case_db, "_integrity_check", fail)
+    with StoreAccess(store.db_path, "A").open() as worker_store:
+        assert worker_store.list_cases() == ()
