@@ -151,10 +151,11 @@ def render_markdown(card: dict[str, Any]) -> str:
         "- Config:", "", "```toml", training.get("config_toml", "").rstrip(), "```", "",
         "## Metrics", "",
         *_metrics_table(card.get("metrics", {})), "",
-        "Synthetic validation = held-out real faces vs. their synthetic fakes (the kind of fake "
-        "the model was trained on); it says the model learned the blend artefacts, not how it "
-        "does on real deepfakes. `dev_eval` is a small DFDC smoke check (22 crops, 2 videos), "
-        "not a benchmark.", "",
+        card.get("metrics_note") or (
+            "Synthetic validation = held-out real faces vs. their synthetic fakes (the kind of "
+            "fake the model was trained on); it says the model learned the blend artefacts, not "
+            "how it does on real deepfakes. `dev_eval` is a small DFDC smoke check (22 crops, 2 "
+            "videos), not a benchmark."), "",
         "## Limitations", "", card.get("limitations", ""), "",
     ]
     return "\n".join(lines)

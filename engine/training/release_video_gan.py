@@ -112,41 +112,64 @@ def _hardware() -> str:
             f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU")
 
 
+_GAN_CARD_TEXT = {
+    "display_name": "GAN-generated image (CNNDetection)",
+    "scope": "image",
+    "data_terms": GAN_TERMS,
+    "summary": (
+        "Binary classifier of generated vs real faces (Wang et al. 2020 recipe: blur + "
+        "JPEG augmentation, random crops, no resizing at test time) on EfficientNet-"
+        "Lite0. Scores face crops (256 px policy crop, unresized) and whole images "
+        "(256 px tiles, engine.runtime.whole_image)."),
+    "limitations": (
+        "Trained on ONE family of generated portraits (StyleGAN-style, frontal, grey "
+        "studio background): other generators, diffusion models and face swaps are not "
+        "covered by its measurements. Real faces are web photos and a few videos; their "
+        "resolution and background differ from the generated set (val_oval and "
+        "val_margin0 measure it without background). It still separates the classes "
+        "when both are reduced to a 64 px face (val_lowres64), where little of a "
+        "generator's pixel-level trace survives: it also uses the look of this "
+        "generated set (studio-lit, frontal, young adults), so expect false alarms on "
+        "real studio portraits and misses on other generators. Not validated on "
+        "in-the-wild generated images."),
+    "metrics_note": (
+        "val_* = held-out generated portraits vs held-out real faces (UTKFace, CelebA, "
+        "frames of held-out videos), measured on the half not used for calibration: "
+        "policy = the crop inference sees; oval = background outside the face "
+        "silhouette set to black (oval_meanfill: to the face's mean colour); margin0 = "
+        "central 160 px (landmark box, no margin); lowres64 / jpeg75 = both classes "
+        "resampled through 64 px / JPEG quality 75. dev_eval_dfdc_real = share of 11 "
+        "unseen real DFDC faces below the threshold."),
+}
+
+_MRL_CARD_TEXT = {
+    "display_name": "Masked Relation Learning (video)",
+    "scope": "clip",
+    "data_terms": MRL_TERMS,
+    "summary": (
+        "Video detector: N = 4 attention heads pick facial regions in each of T = 8 frames "
+        "of one face track, a masked relation graph links them, a GCN + graph GRU follows "
+        "them over time (Yang et al. 2023). Input: clips (N, 8, 256, 256, 3) of policy "
+        "crops, resized to 160 px. Map: per-frame, per-head region attention."),
+    "metrics_note": (
+        "val_*_clips = held-out real clips (videos never trained on; pseudo-clips of "
+        "held-out stills) vs their synthetic temporal fakes (drift / jump / donor), on the "
+        "pairs not used for calibration; stride2 / stride4 = windows of every 2nd / 4th "
+        "cached frame. dev_eval_dfdc_videos = 8-frame windows of the 2 DFDC deepfake "
+        "videos vs stride-4 windows of held-out real videos: a smoke check, not a "
+        "benchmark."),
+    "limitations": (
+        "Trained only on synthetic temporal fakes (drifting or jumping self-blends, donor "
+        "blends) made from about twenty real people's videos and pseudo-clips of stills; "
+        "its validation AUC says it learnt those artefacts, not how it does on real "
+        "deepfake videos. Clips are T consecutive analysed frames: their spacing depends on "
+        "the sampling (trained with strides 1-4 of every 2nd video frame)."),
+}
+
+
 def _card_text(cfg: VideoGanConfig) -> dict[str, str]:
-    if cfg.method == "gan":
-        return {
-            "display_name": "GAN-generated image (CNNDetection)",
-            "scope": "image",
-            "data_terms": GAN_TERMS,
-            "summary": (
-                "Binary classifier of generated vs real faces (Wang et al. 2020 recipe: blur + "
-                "JPEG augmentation, random crops, no resizing at test time) on EfficientNet-"
-                "Lite0. Scores face crops (256 px policy crop, unresized) and whole images "
-                "(256 px tiles, engine.runtime.whole_image)."),
-            "limitations": (
-                "Trained on ONE family of generated portraits (StyleGAN-style, frontal, grey "
-                "studio background): other generators, diffusion models and face swaps are not "
-                "covered by its measurements. Real faces are web photos and a few videos; their "
-                "resolution and background differ from the generated set (see val_oval and "
-                "val_margin0 for the measurement without background). Not validated on "
-                "in-the-wild generated images."),
-        }
-    return {
-        "display_name": "Masked Relation Learning (video)",
-        "scope": "clip",
-        "data_terms": MRL_TERMS,
-        "summary": (
-            "Video detector: N = 4 attention heads pick facial regions in each of T = 8 frames "
-            "of one face track, a masked relation graph links them, a GCN + graph GRU follows "
-            "them over time (Yang et al. 2023). Input: clips (N, 8, 256, 256, 3) of policy "
-            "crops, resized to 160 px. Map: per-frame, per-head region attention."),
-        "limitations": (
-            "Trained only on synthetic temporal fakes (drifting or jumping self-blends, donor "
-            "blends) made from about twenty real people's videos and pseudo-clips of stills; "
-            "its validation AUC says it learnt those artefacts, not how it does on real "
-            "deepfake videos. Clips are T consecutive analysed frames: their spacing depends on "
-            "the sampling (trained with strides 1-4 of every 2nd video frame)."),
-    }
+    """The card's display name, scope, terms, summary, limitations and metrics note."""
+    return dict(_GAN_CARD_TEXT if cfg.method == "gan" else _MRL_CARD_TEXT)
 
 
 def release(run: VgRun, cfg: VideoGanConfig, val: VgValidation, out: Path, *, command: str,
