@@ -5,11 +5,17 @@ Usage (from the repository root; re-runs itself under ``xvfb-run`` when there is
     python scripts/screenshot_app.py --out /work/cache/screenshots --fake-analyzer
     python scripts/screenshot_app.py --out docs/screenshots            # demo case, real detectors
     python scripts/screenshot_app.py --out /tmp/shots --media clip.mp4  # any files, real detectors
+    python scripts/screenshot_app.py --out docs/screenshots --docs     # the README's pictures
 
 With ``--fake-analyzer`` the detectors are replaced by the GUI tests' fake (``tests/gui/
 fakes.py``) on a generated video, to check the layout without weights. Without it the demo case
 from ``resources/sample`` is analysed with the shipped detectors. Prints the longest event-loop
 stall measured during each analysis.
+
+``--docs`` (demo case only) writes the documentation set instead: ``main_window.png`` (the
+synthesized fake selected, a heatmap shown) and ``report_page<N>.png`` for page 1 and the fake's
+two pages of the exported PDF report (rendered with ``pdftoppm -r 70``; ``pdftotext`` finds the
+pages), as 256-colour PNGs to keep them small.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,16 +129,29 @@ def _fill_case(app: object, window: object, work: Path, fakes: ModuleType | None
     return video
 
 
-def _shoot_views(app: object, window: object, out: Path) -> None:
-    row = window.evidence_list.rows[-1]  # type: ignore[attr-defined]
+def _select_row(window: object, file_name: str) -> None:
+    """The row of ``file_name`` (the demo's fake), else the last row."""
+    rows = window.evidence_list.rows  # type: ignore[attr-defined]
+    row = next((r for r in rows if r.file_name == file_name), rows[-1])
     window.evidence_list.select_ids([row.evidence_id])  # type: ignore[attr-defined]
-    _settle(app, 1.0)
-    _shoot(window, out, "02_analysis")
-    choices = window.frame_panel.overlay_choices()  # type: ignore[attr-defined]
-    if choices:
-        window.frame_panel.set_active_overlay(choices[0])  # type: ignore[attr-defined]
+
+
+def _show_overlay(app: object, window: object, preferred: str) -> None:
+    """Seek to 1.5 s and show the ``preferred`` detector's heatmap, else the first one."""
     window.timeline.seek_to_time(1.5)  # type: ignore[attr-defined]
     _settle(app, 1.0)
+    choices = window.frame_panel.overlay_choices()  # type: ignore[attr-defined]
+    if choices:
+        chosen = preferred if preferred in choices else choices[0]
+        window.frame_panel.set_active_overlay(chosen)  # type: ignore[attr-defined]
+    _settle(app, 1.0)
+
+
+def _shoot_views(app: object, window: object, out: Path, overlay: str) -> None:
+    _select_row(window, "demo_fake.mp4")
+    _settle(app, 1.0)
+    _shoot(window, out, "02_analysis")
+    _show_overlay(app, window, overlay)
     _shoot(window, out, "03_heatmap_seek")
     if window.timeline.findChild(object, "track_selector").isEnabled():  # type: ignore[attr-defined]
         window.timeline.select_track(1)  # type: ignore[attr-defined]
@@ -148,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, nargs="*", default=[],
                         help="analyse these files (real detectors) instead of the demo case")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per analysis")
+    parser.add_argument("--overlay", default="sbi_effl0",
+                        help="the detector whose heatmap is shown, when it has one")
+    parser.add_argument("--docs", action="store_true",
+                        help="demo case only: write main_window.png and the report pages")
     args = parser.parse_args(raw)
+    if args.docs and (args.fake_analyzer or args.media):
+        parser.error("--docs shows the demo case with the real detectors only")
     _ensure_display(raw)
 
     from PySide6.QtWidgets import QApplication
@@ -170,9 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     window = started.window
     window.resize(1500, 940)
     _wait_for_preload(app, window, args.timeout)
-    _shoot(window, args.out, "01_first_start")
+    if not args.docs:
+        _shoot(window, args.out, "01_first_start")
     video = _fill_case(app, window, work, fakes, args.media, args.timeout)
-    _shoot_views(app, window, args.out)
+    if args.docs:
+        _shoot_docs(app, window, work, args.out, args.overlay)
+    else:
+        _shoot_views(app, window, args.out, args.overlay)
     if video is not None:
         _shoot_integrity_failure(app, window, video, work, args.out)
     window.close()
@@ -200,6 +230,55 @@ def _shoot_integrity_failure(app: object, window: object, video: Path, work: Pat
     path = out / "05_integrity_failure.png"
     QGuiApplication.primaryScreen().grabWindow(0).save(str(path))
     print(f"wrote {path}")
+
+
+def _shoot_docs(app: object, window: object, work: Path, out: Path, overlay: str) -> None:
+    """The README's pictures: the analysed fake with a heatmap, then the report's pages."""
+    _select_row(window, "demo_fake.mp4")
+    _settle(app, 1.0)
+    _show_overlay(app, window, overlay)
+    _save_small(window.grab(), out / "main_window.png")  # type: ignore[attr-defined]
+    pdf = work / "demo_report.pdf"
+    job = window.controller.export_report(window.current_case_id, pdf)  # type: ignore[attr-defined]
+    outcome: list[object] = []
+    job.succeeded.connect(outcome.append)
+    job.failed.connect(outcome.append)
+    _wait(app, lambda: bool(outcome), 120, "the report export")
+    if not pdf.is_file():
+        sys.exit(f"the report was not written: {outcome[0]}")
+    fake_page = _page_with(pdf, "Item 2: demo_fake.mp4")
+    for page in (1, fake_page, fake_page + 1):  # cover, the fake's findings, its key frames
+        stem = work / f"report_page{page}"
+        subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", str(page), "-l", str(page),
+                        "-singlefile", str(pdf), str(stem)], check=True)
+        _save_small(stem.with_suffix(".png"), out / f"report_page{page}.png")
+
+
+def _page_with(pdf: Path, text: str) -> int:
+    """The first page (1-based) of ``pdf`` whose text holds ``text`` (``pdftotext``)."""
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout.split("\f")
+    found = [i for i, page in enumerate(pages, start=1) if text in page]
+    if not found:
+        sys.exit(f"no page of {pdf} mentions {text!r}")
+    return found[0]
+
+
+def _save_small(image: object, path: Path) -> None:
+    """Save a QPixmap or PNG file as a 256-colour PNG (screenshots have few colours)."""
+    from PIL import Image
+
+    source = image if isinstance(image, Path) else path.with_suffix(".full.png")
+    if source is not image:
+        image.save(str(source))  # type: ignore[attr-defined]
+    with Image.open(source) as opened:
+        rgb = opened.convert("RGB")
+    if source is not image:
+        source.unlink()
+    # NOTE: Pillow dithers only against a given palette, so the palette is computed first.
+    palette = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    rgb.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)")
 
 
 def _fake_case_fields() -> object:

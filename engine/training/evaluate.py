@@ -23,8 +23,14 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from engine.faces.mesh import FaceMeshDetector
+    from engine.runtime import LoadedDetector
 
 __all__ = ["LabelledFile", "main", "score_files", "video_score"]
 
@@ -42,7 +48,7 @@ class LabelledFile:
     label: int
 
 
-def video_score(frame_idx: np.ndarray, p_fake: np.ndarray) -> float:
+def video_score(frame_idx: npt.NDArray[np.int64], p_fake: npt.NDArray[np.float64]) -> float:
     """Mean over frames of the max over faces in each frame (Shiohara & Yamasaki's rule)."""
     frames = np.unique(frame_idx)
     return float(np.mean([p_fake[frame_idx == f].max() for f in frames]))
@@ -70,7 +76,9 @@ def _read_csv(path: Path) -> list[LabelledFile]:
     return out
 
 
-def _face_crops(path: Path, n_frames: int, mesh: object) -> tuple[np.ndarray, np.ndarray]:
+def _face_crops(
+    path: Path, n_frames: int, mesh: FaceMeshDetector
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """(crops (N, S, S, 3) uint8, frame_idx (N,)) of the usable faces of one file."""
     from engine.faces.crop import CropPolicy
     from engine.faces.pipeline import detect_faces_in_frames
@@ -85,7 +93,7 @@ def _face_crops(path: Path, n_frames: int, mesh: object) -> tuple[np.ndarray, np
 
 
 def score_files(
-    files: list[LabelledFile], detectors: dict[str, object], *, n_frames: int
+    files: list[LabelledFile], detectors: dict[str, LoadedDetector], *, n_frames: int
 ) -> tuple[dict[str, list[float]], list[int], list[Path]]:
     """Score every file with every detector (faces found once per file).
 
@@ -107,7 +115,7 @@ def score_files(
                 continue
             labels.append(item.label)
             for name, det in detectors.items():
-                out = det.predict(crops)  # type: ignore[attr-defined]
+                out = det.predict(crops)
                 scores[name].append(video_score(frame_idx, out.p_fake))
             logger.info("%d/%d %s scored (%d faces)", i, len(files), item.path.name, len(crops))
     return scores, labels, no_face
@@ -134,10 +142,12 @@ def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-def _report(name: str, scores: list[float], labels: list[int], threshold: float) -> dict:
+def _report(
+    name: str, scores: list[float], labels: list[int], threshold: float
+) -> dict[str, Any]:
     from engine.training.metrics import summarize
 
-    metrics = summarize(np.array(scores), np.array(labels), threshold)
+    metrics: dict[str, Any] = dict(summarize(np.array(scores), np.array(labels), threshold))
     _out(f"{name}: AUC {metrics['auc']:.4f}  AP {metrics['ap']:.4f}  "
           f"accuracy {metrics['accuracy']:.4f} @ {threshold:g}  "
           f"({metrics['n_real']} real, {metrics['n_fake']} fake)")
