@@ -36,8 +36,9 @@ class DemoSample:
 
 
 DEMO_SAMPLES: tuple[DemoSample, ...] = (
-    DemoSample("demo_real.mp4", "short real talking-head clip"),
-    DemoSample("demo_fake.mp4", "the same kind of clip with a synthesized (blended) face"),
+    DemoSample("demo_real.mp4",
+               "a real public-domain photograph seen through a virtual camera (pan/zoom)"),
+    DemoSample("demo_fake.mp4", "the same frames with a self-blended face (synthesized fake)"),
 )
 
 

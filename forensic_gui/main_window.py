@@ -52,6 +52,7 @@ __all__ = ["MainWindow"]
 logger = logging.getLogger(__name__)
 
 _SHUTDOWN_TIMEOUT_S = 10.0
+_CASE_LIST_MIN_PX = 170
 _NO_MAPS_NOTE = ("Heatmaps are kept only for analyses run in this session: run Analyze again to "
                  "see them. The key frames stored with the analysis (in the report) show them.")
 
@@ -124,7 +125,12 @@ class MainWindow(QMainWindow):
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.case_list)
         main.addWidget(right)
-        main.setSizes([220, 1220])
+        # NOTE: the case list keeps its width when the window resizes; the work area gives.
+        self.case_list.setMinimumWidth(_CASE_LIST_MIN_PX)
+        main.setCollapsible(0, False)
+        main.setStretchFactor(0, 0)
+        main.setStretchFactor(1, 1)
+        main.setSizes([_CASE_LIST_MIN_PX + 20, 1220])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)

@@ -25,7 +25,14 @@ from typing import Any
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+)
 
 from engine.api import list_detectors, sha256_file
 from forensic_gui.cases.models import utc_now
@@ -45,7 +52,14 @@ from forensic_gui.cases.report_sections import (
     timeline_block,
     verdict_box,
 )
-from forensic_gui.cases.report_style import ReportStyles, esc, fmt_time, kv_table, make_styles
+from forensic_gui.cases.report_style import (
+    ReportStyles,
+    detector_label,
+    esc,
+    fmt_time,
+    kv_table,
+    make_styles,
+)
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.cases.store_ops import Sha256Fn
 
@@ -54,6 +68,8 @@ __all__ = ["ReportSummary", "build_case_report"]
 logger = logging.getLogger(__name__)
 
 _MARGIN = 16 * mm
+# Room the heading, details and findings table of an item need to start on the current page.
+_ITEM_START_ROOM_PT = 300.0
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,10 @@ def _item_flowables(
 ) -> list[Flowable]:
     ev = item.evidence
     blocks: list[Flowable] = [
-        PageBreak(),
+        # NOTE: a new page only when the item's heading, details and findings would not fit
+        # on this one (an unconditional break left most of page 1 empty).
+        CondPageBreak(_ITEM_START_ROOM_PT),
+        Spacer(1, 10),
         Paragraph(f"Item {index}: {esc(ev.file_name)}", st.h1),
         kv_table(
             [
@@ -176,7 +195,7 @@ def _item_flowables(
     thresholds = {name: card.threshold for name, card in cards.items()}
     if item.analysis is not None and item.analysis.result.provenance is not None:
         thresholds.update({d.name: d.threshold for d in item.analysis.result.provenance.detectors})
-    names = {name: f"{card.display_name} ({name})" for name, card in cards.items()}
+    names = {name: detector_label(card.display_name, name) for name, card in cards.items()}
     blocks += findings_block(item, st, width, thresholds, names)
     blocks += timeline_block(item, st, width, thresholds)
     blocks.append(verdict_box(item, st, width))

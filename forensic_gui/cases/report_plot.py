@@ -113,6 +113,7 @@ def _legend(series: Sequence[TimelineSeries], x: float, y: float) -> Legend:
     legend.alignment = "right"  # text to the right of the swatch
     legend.dx, legend.dy = 8, 6
     legend.deltay = 9
+    legend.columnMaximum = max(1, len(series))  # one column: "fused" under the detectors
     legend.colorNamePairs = [
         (
             colors.black if line.label == FUSED_LABEL else _PALETTE[i % len(_PALETTE)],

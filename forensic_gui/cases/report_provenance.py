@@ -19,6 +19,7 @@ from forensic_gui.cases.records import AnalysisRecord, AuditEntry, ChainReport
 from forensic_gui.cases.report_style import (
     WARN_RED,
     ReportStyles,
+    detector_label,
     esc,
     hash_cell,
     kv_table,
@@ -125,7 +126,7 @@ def limits_block(
                     f" (Note: this card describes version {card.version}; the analysis "
                     f"used version {ran[name]}.)"
                 )
-        label = name if card is None else f"{card.display_name} ({name})"
+        label = name if card is None else detector_label(card.display_name, name)
         pairs.append((label, text))
     return [
         Paragraph("Limits of the detectors (from their model cards)", st.h2),

@@ -231,11 +231,12 @@ def key_frames_block(item: ItemData, st: ReportStyles, width: float) -> list[Flo
     for frame in item.key_frames:
         img_w, img_h = ImageReader(io.BytesIO(frame.image_bytes)).getSize()
         scale = min(cell_w / img_w, 170.0 / img_h)
-        time = "" if frame.t_sec is None else f", t = {frame.t_sec:.2f} s"
         cells.append(
             [
                 Image(io.BytesIO(frame.image_bytes), width=img_w * scale, height=img_h * scale),
-                Paragraph(f"Frame {frame.frame_idx}{time}: {esc(frame.caption)}", st.small),
+                Paragraph(
+                    esc(_key_frame_caption(frame.frame_idx, frame.t_sec, frame.caption)), st.small
+                ),
             ]
         )
     rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
@@ -290,3 +291,15 @@ def verdict_box(item: ItemData, st: ReportStyles, width: float) -> Flowable:
         )
     )
     return KeepTogether([Spacer(1, 8), box, Spacer(1, 4)])
+
+
+def _key_frame_caption(frame_idx: int, t_sec: float | None, caption: str) -> str:
+    """The stored caption, led by the frame and time unless it already starts with them.
+
+    Captions made by ``forensic_gui.keyframes`` name their frame and time themselves
+    ("Frame 7 (t = 0.47 s): fused p_fake ..."); prefixing them again printed both.
+    """
+    if caption.startswith(f"Frame {frame_idx} ") or caption.startswith(f"Frame {frame_idx}:"):
+        return caption
+    time = "" if t_sec is None else f" (t = {t_sec:.2f} s)"
+    return f"Frame {frame_idx}{time}: {caption}"

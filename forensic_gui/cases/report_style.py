@@ -22,6 +22,7 @@ __all__ = [
     "OK_GREEN",
     "WARN_RED",
     "ReportStyles",
+    "detector_label",
     "esc",
     "fmt_p",
     "fmt_time",
@@ -96,6 +97,11 @@ def make_styles() -> ReportStyles:
 def esc(value: Any) -> str:
     """Text made safe for reportlab's paragraph markup."""
     return escape(str(value))
+
+
+def detector_label(display_name: str, name: str) -> str:
+    """``"Display name (id)"``, or the id alone when the card gives it no other name."""
+    return name if not display_name or display_name == name else f"{display_name} ({name})"
 
 
 def fmt_time(value: datetime | str) -> str:

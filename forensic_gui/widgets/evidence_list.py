@@ -123,6 +123,7 @@ class EvidenceListWidget(QWidget):
         self._table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         self._hint = QLabel("Drop files or folders here, or use Evidence ▸ Add files…", self)
         self._hint.setStyleSheet("color: #5f6368;")
+        self._hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._table, 1)

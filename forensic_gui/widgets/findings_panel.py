@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -36,6 +36,7 @@ GRADE_COLOURS = {
     Grade.STRONG: "#a50e0e",
 }
 _COLUMNS = ("Detector", "p_fake", "Threshold", "Applies", "Note")
+_NOTE_MAX_PX = 150
 
 
 class FindingsPanel(QWidget):
@@ -45,6 +46,7 @@ class FindingsPanel(QWidget):
         super().__init__(parent)
         title = QLabel("Machine findings (automated; not a verdict)", self)
         title.setStyleSheet("font-weight: bold;")
+        title.setWordWrap(True)
         self._grade = QLabel("", self)
         self._grade.setObjectName("fused_grade")
         self._grade.setWordWrap(True)
@@ -57,11 +59,18 @@ class FindingsPanel(QWidget):
         self._table.setHorizontalHeaderLabels(_COLUMNS)
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # NOTE: the detector name takes the width left over (elided; its tooltip has it all),
+        # so the short columns and the note are never pushed out of sight; a scroll bar shows
+        # only when the panel is narrower than the short columns themselves.
         header = self._table.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self._table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._table.setWordWrap(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(40)
+        self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._table.setWordWrap(True)  # long detector names wrap; rows follow the width
         self._table.horizontalHeaderItem(1).setToolTip("Calibrated probability of manipulation")
         self._provenance = QTextBrowser(self)
         self._provenance.setObjectName("provenance")
@@ -143,15 +152,31 @@ class FindingsPanel(QWidget):
                      "—" if threshold is None else f"{threshold:.2f}", applies, note)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(score.detector if c == 0 else text)
+                item.setToolTip(_detector_tip(cells[0], score.detector) if c == 0 else text)
                 if c == 1 and score.p_fake is not None and threshold is not None \
                         and score.p_fake >= threshold:
                     item.setForeground(QBrush(QColor(GRADE_COLOURS[Grade.MODERATE])))
                 self._table.setItem(r, c, item)
+        self._table.resizeColumnToContents(len(_COLUMNS) - 1)
+        note_px = min(self._table.columnWidth(len(_COLUMNS) - 1), _NOTE_MAX_PX)
+        self._table.setColumnWidth(len(_COLUMNS) - 1, note_px)  # longer notes elide
+        self._fit_table_height()
+
+    def _fit_table_height(self) -> None:
+        """Rows as high as their wrapped text, the table as high as its rows (no scrolling)."""
         self._table.resizeRowsToContents()
         rows_px = sum(self._table.rowHeight(r) for r in range(self._table.rowCount()))
         self._table.setFixedHeight(self._table.horizontalHeader().height() + rows_px
                                    + 2 * self._table.frameWidth() + 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._table.rowCount():
+            self._fit_table_height()  # the detector column's width, hence its wrapping, changed
+
+
+def _detector_tip(label: str, detector: str) -> str:
+    return detector if label == detector else f"{label} ({detector})"
 
 
 def _thresholds(result: MediaResult) -> dict[str, float]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QPen, QPixmap, QWheelEvent
+from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QPen, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGraphicsPixmapItem,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -35,6 +36,43 @@ from forensic_gui.tasks import FrameImage
 __all__ = ["FramePanel", "FrameView"]
 
 _ZOOM_STEP = 1.25
+_OPACITY_MIN_PX = 90
+_OVERLAY_BUTTON_MIN_PX = 60
+
+
+class _ElidingToolButton(QToolButton):
+    """A checkable tool button that elides its text when the row is too narrow for it.
+
+    Heatmap buttons are named after their detector ("GAN-generated image (CNNDetection):
+    grad-cam"); at full width three of them made the whole window wider than a laptop screen.
+    The size hint keeps the full text, so the button takes it when there is room.
+    """
+
+    def __init__(self, full_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full_text = full_text
+        self.setText(full_text)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        metrics = self.fontMetrics()
+        extra = metrics.horizontalAdvance(self._full_text) - metrics.horizontalAdvance(self.text())
+        return QSize(hint.width() + extra, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(_OVERLAY_BUTTON_MIN_PX, self.sizeHint().width()),
+                     super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        metrics = self.fontMetrics()
+        full_px = self.sizeHint().width()
+        elided = self._full_text if self.width() >= full_px else metrics.elidedText(
+            self._full_text, Qt.TextElideMode.ElideRight,
+            max(0, self.width() - (full_px - metrics.horizontalAdvance(self._full_text))))
+        if elided != self.text():
+            self.setText(elided)
 
 
 class FrameView(QGraphicsView):
@@ -163,6 +201,9 @@ class FramePanel(QWidget):
         super().__init__(parent)
         self.view = FrameView(self)
         self._caption = QLabel("No frame", self)
+        # NOTE: Ignored: the caption may be cut rather than widen the window.
+        self._caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._caption.setMinimumWidth(120)
         self._overlay_labels: dict[str, str] = {}
         self._overlay_pixmaps: dict[str, QPixmap] = {}
         self._overlay_rgb: dict[str, object] = {}
@@ -172,10 +213,14 @@ class FramePanel(QWidget):
         self._overlay_buttons.setExclusive(False)
         self._overlay_buttons.buttonToggled.connect(self._on_overlay_buttons_toggled)
         self._overlay_row = QHBoxLayout()
+        self._no_overlay = QLabel("none on this frame", self)
+        self._no_overlay.setStyleSheet("color: #5f6368;")
         self._opacity = QSlider(Qt.Orientation.Horizontal, self)
         self._opacity.setRange(0, 100)
         self._opacity.setValue(50)
-        self._opacity.setMaximumWidth(140)
+        self._opacity.setMinimumWidth(_OPACITY_MIN_PX)
+        self._opacity.setMaximumWidth(160)
+        self._opacity.setEnabled(False)  # until a frame has a heatmap
         self._opacity.setToolTip("Heatmap opacity")
         self._opacity.valueChanged.connect(self._on_opacity_value_changed)
         self._note = QLabel("", self)
@@ -185,11 +230,9 @@ class FramePanel(QWidget):
         self.show_message("Select an evidence item to see its frames.")
 
     def _build_layout(self) -> None:
+        """Frame caption, boxes and zoom on one row; heatmap choice and opacity on the next."""
         controls = QHBoxLayout()
         controls.addWidget(self._caption, 1)
-        controls.addLayout(self._overlay_row)
-        controls.addWidget(QLabel("Opacity", self))
-        controls.addWidget(self._opacity)
         self._boxes_button = self._tool_button("Boxes", "Show face boxes and track ids", True)
         self._boxes_button.toggled.connect(self.view.set_boxes_visible)
         controls.addWidget(self._boxes_button)
@@ -199,9 +242,17 @@ class FramePanel(QWidget):
             button = self._tool_button(text, tip, False)
             button.clicked.connect(slot)
             controls.addWidget(button)
+        heatmaps = QHBoxLayout()
+        heatmaps.addWidget(QLabel("Heatmap:", self))
+        heatmaps.addWidget(self._no_overlay)
+        heatmaps.addLayout(self._overlay_row)
+        heatmaps.addStretch(1)
+        heatmaps.addWidget(QLabel("Opacity", self))
+        heatmaps.addWidget(self._opacity)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addLayout(heatmaps)
         layout.addWidget(self.view, 1)
         layout.addWidget(self._note)
 
@@ -294,12 +345,16 @@ class FramePanel(QWidget):
             self._overlay_row.removeWidget(button)
             button.deleteLater()
         for name in detectors:
-            button = self._tool_button(self._overlay_labels.get(name, name),
-                                       f"Show the heatmap of {name}", True)
-            button.setChecked(False)
+            label = self._overlay_labels.get(name, name)
+            button = _ElidingToolButton(label, self)
+            button.setToolTip(f"Show the heatmap: {label} ({name})" if label != name else
+                              f"Show the heatmap of {name}")
+            button.setCheckable(True)
             button.setProperty("detector", name)
             self._overlay_buttons.addButton(button)
             self._overlay_row.addWidget(button)
+        self._no_overlay.setVisible(not detectors)
+        self._opacity.setEnabled(bool(detectors))
 
     @Slot(object, bool)
     def _on_overlay_buttons_toggled(self, button: QToolButton, checked: bool) -> None:

@@ -34,6 +34,11 @@ _SPAN_BRUSH = {Grade.WEAK: (251, 188, 4, 55), Grade.MODERATE: (217, 48, 37, 55),
                Grade.STRONG: (217, 48, 37, 90)}
 
 
+def _unbreakable(text_html: str) -> str:
+    """Spaces and hyphens that do not break: the legend wraps between entries only."""
+    return text_html.replace(" ", "&nbsp;").replace("-", "&#8209;")
+
+
 class TimelineWidget(QWidget):
     """Score curves over time for one analysis, with a cursor that seeks the frame view."""
 
@@ -48,9 +53,7 @@ class TimelineWidget(QWidget):
         self._setup_axes()
         self._threshold = pg.InfiniteLine(
             pos=SUPPORT_THRESHOLD, angle=0, movable=False,
-            pen=pg.mkPen("#5f6368", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            label="supports manipulation ≥ {value:.2f}",
-            labelOpts={"position": 0.08, "color": "#5f6368", "anchors": [(0, 1), (0, 1)]})
+            pen=pg.mkPen("#5f6368", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
         self._cursor = pg.InfiniteLine(pos=0.0, angle=90, movable=True,
                                        pen=pg.mkPen("#202124", width=2),
                                        hoverPen=pg.mkPen("#1a73e8", width=3))
@@ -64,10 +67,12 @@ class TimelineWidget(QWidget):
         self._tracks.setObjectName("track_selector")
         self._tracks.currentIndexChanged.connect(self._on_tracks_current_index_changed)
         self._summary = QLabel("", self)
+        self._summary.setWordWrap(True)  # wraps rather than widening the window
         # NOTE: a QLabel legend, not pyqtgraph's LegendItem: laying out the item legend cost
         # about 60 ms per analysis shown, most of the GUI thread's budget.
         self._legend = QLabel("", self)
         self._legend.setObjectName("timeline_legend")
+        self._legend.setWordWrap(True)
         self._build_layout()
         self._result: MediaResult | None = None
         self._labels: dict[str, str] = {}
@@ -241,7 +246,12 @@ class TimelineWidget(QWidget):
         if FUSED_CURVE in series:
             self._add_curve(FUSED_CURVE, "fused finding", series[FUSED_CURVE],
                             pg.mkPen("#202124", width=3), symbol_size=7)
-        self._legend.setText("&nbsp;&nbsp;".join(self._legend_entries))
+        # NOTE: the dashed line is named in the legend, not by a label in the plot: the fused
+        # curve runs near 0.50 exactly when it matters, so an in-plot label hid it or was hidden.
+        threshold = ('<span style="color:#5f6368">'
+                     f"{_unbreakable(f'- - - supports manipulation ≥ {SUPPORT_THRESHOLD:.2f}')}"
+                     "</span>")
+        self._legend.setText("&nbsp;&nbsp; ".join([*self._legend_entries, threshold]))
 
     def _add_curve(self, name: str, label: str, p_fake: np.ndarray, pen: object,
                    symbol_size: int) -> None:
@@ -252,7 +262,8 @@ class TimelineWidget(QWidget):
         self._curves[name] = curve
         weight = "bold" if name == FUSED_CURVE else "normal"
         self._legend_entries.append(f'<span style="color:{colour}; font-weight:{weight}">'
-                                    f"&#9632; {html.escape(label)}</span>")
+                                    f"&#9632;&nbsp;{_unbreakable(html.escape(label))}"
+                                    "</span>")
 
     def _series(self, track: int | None) -> tuple[dict[str, np.ndarray], list[Finding | None]]:
         names = self._detector_names()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import sqlite3
@@ -10,9 +11,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from forensic_gui.cases import CaseStore, EvidenceRecord
+from forensic_gui.cases import CaseStore, EvidenceRecord, KeyFrameImage
 from forensic_gui.cases.report_pdf import build_case_report
-from tests.cases.fabricate import detector_cards, hash_file
+from tests.cases.fabricate import detector_cards, hash_file, make_result, png_bytes
 
 
 def _pages(path: Path) -> list[str]:
@@ -116,3 +117,27 @@ def test_report_for_unknown_case_writes_nothing(store: CaseStore, tmp_path: Path
             store, 42, tmp_path / "r.pdf", actor="B", sha256_fn=hash_file, detector_cards=[]
         )
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_report_layout_names_and_captions(
+    store: CaseStore, added: EvidenceRecord, evidence_file: Path, tmp_path: Path
+) -> None:
+    """No "X (X)" for a card without a display name, no doubled key-frame heading, and the
+    first item starts on page 1 under the case summary when it fits."""
+    result = make_result(evidence_file, added.sha256)
+    caption = "Frame 30 (t = 1.20 s): fused p_fake 0.63, weak support for manipulation."
+    frames = [KeyFrameImage(30, caption, png_bytes("f30"), 1.2)]
+    store.record_analysis(added.id, result, actor="A. Analyst", key_frames=frames)
+    sbi, xray = detector_cards()
+    cards = [dataclasses.replace(sbi, display_name=sbi.name), xray]
+    out = tmp_path / "report.pdf"
+    build_case_report(
+        store, added.case_id, out, actor="B", sha256_fn=hash_file, detector_cards=cards
+    )
+    pages = _pages(out)
+    text = " ".join(pages)
+    assert "sbi_effl0 (sbi_effl0)" not in text
+    assert "Face X-ray (xray_hrnet18)" in text
+    assert text.count("Frame 30 (t = 1.20 s)") == 1
+    assert "Frame 30, t = 1.20 s" not in text
+    assert "Item 1: clip 01.mp4" in pages[0]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QSlider
+from PySide6.QtWidgets import QMessageBox, QSlider, QTableWidget
 
 from engine import api
 from engine.jobs import CancelToken
@@ -60,6 +60,26 @@ def test_frame_panel_overlay_toggle_and_opacity(qtbot, tiny_video, result):
     assert panel.current_frame_idx is None
     assert panel.view.box_count == 0
 
+
+
+def test_window_fits_a_laptop_screen_with_long_detector_names(qtbot, window, tiny_video, result):
+    """Long detector names elide or wrap: the window stays usable at 1280 x 800."""
+    long_names = {SBI: "Self-Blended Images (SBI), a long display name for face swaps",
+                  XRAY: "Face X-ray blending boundary detector with an even longer name"}
+    window.frame_panel.set_overlay_labels({k: f"{v}: heatmap" for k, v in long_names.items()})
+    window.frame_panel.show_frame(load_frame(str(tiny_video), 10, result.frames[10].faces,
+                                             cancel=CancelToken()))
+    window.timeline.set_result(result, long_names)
+    window.findings.set_result(result, long_names)
+    qtbot.wait(50)  # lets the layouts take in the new texts
+    assert window.minimumSizeHint().width() <= 1000  # was over 1600 with the real names
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    assert window.case_list.width() >= 170
+    assert window.frame_panel.findChild(QSlider).width() >= 80
+    table = window.findings.findChild(QTableWidget)
+    columns_px = sum(table.columnWidth(c) for c in range(table.columnCount()))
+    assert columns_px <= table.viewport().width()  # the last column is not cut off
 
 def test_timeline_spans_threshold_and_seek(qtbot, result):
     timeline = TimelineWidget()
