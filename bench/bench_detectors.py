@@ -2,6 +2,7 @@
 
     python bench/bench_detectors.py [--threads 2] [--batch 1 8] [--repeats 20] [--models-dir D]
 
+Clip models (``clip_len`` > 1) take (N, T, S, S, 3) clips and are left out by default.
 The timed call is ``LoadedDetector.predict(crops, want_maps=True)``: preprocessing (256 px policy
 crop -> model input), the runtime, and the postprocessing the app runs. Inputs are random
 256 px crops (timing does not depend on the content). Prints a table; the machine's load
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.runtime import list_shipped, load_detector
+from engine.runtime import WeightsStore, load_detector
 
 
 def _time_per_face(detector: object, batch: int, repeats: int) -> float:
@@ -41,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--runtimes", nargs="+", default=["onnx", "torch"])
+    parser.add_argument("--detectors", nargs="+", default=None,
+                        help="default: every shipped per-face detector (clip_len 1)")
     args = parser.parse_args(argv)
-    names = list_shipped(args.models_dir)
+    store = WeightsStore(args.models_dir)
+    names = args.detectors or [n for n in store.names() if store.cfg(n).clip_len == 1]
     if not names:
         raise SystemExit("no shipped detectors found")
     print(f"load average before: {os.getloadavg()}; {args.threads} threads; median of "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -113,7 +114,8 @@ class _MBConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x if self.expand is None else self.act(self.expand(x))
         y = self.project(self.act(self.dw(y)))
-        return y + x if self.residual else y
+        out: torch.Tensor = y + x if self.residual else y
+        return out
 
 
 # (repeats, kernel, stride, expand, c_in, c_out) of EfficientNet-Lite0.
@@ -151,7 +153,7 @@ class EfficientNetLite0(FeatureEncoder):
             feats = list(x.taps)
             h, start = feats[-1], _LITE0_TAPS[len(feats) - 1] + 1
         else:
-            if not torch.jit.is_tracing() and (x.shape[-1] % 32 or x.shape[-2] % 32):
+            if not torch.onnx.is_in_onnx_export() and (x.shape[-1] % 32 or x.shape[-2] % 32):
                 raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got "
                                  f"{x.shape}")
             feats, h, start = [], self.act(self.stem(x)), 0
@@ -271,7 +273,8 @@ class _Basic(nn.Module):
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(x + self.body(x))
+        out: torch.Tensor = self.act(x + self.body(x))
+        return out
 
 
 def _down(c_in: int, c_out: int, times: int) -> nn.Sequential:
@@ -310,7 +313,7 @@ class _Exchange(nn.Module):
         out = []
         for i, row in enumerate(self.links):
             acc = xs[i]
-            for j, link in enumerate(row):
+            for j, link in enumerate(cast(nn.ModuleList, row)):
                 if j != i:
                     y = link(xs[j])
                     if j > i:

@@ -16,35 +16,41 @@ the one function training and inference share, and ``predict`` returns the same
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
+from engine.detectors.backbones import FeatureEncoder, TrunkFeatures
 from engine.fusion.calibration import PlattCalibration
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.runtime.loaded import DetectorOutput, postprocess
 
-__all__ = ["Detector", "DetectorNet", "load_weights_file", "make_detector"]
+__all__ = ["Detector", "DetectorNet", "NetInput", "load_weights_file", "make_detector"]
+
+NetInput = torch.Tensor | TrunkFeatures
+"""Images (N, 3, S, S), or the taps of a frozen trunk computed elsewhere (CPU training)."""
 
 
 class DetectorNet(nn.Module):
     """Base class of detector networks (see the module docstring for the contract)."""
 
-    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    encoder: FeatureEncoder
+
+    def forward_with_map(self, x: NetInput) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the raw explanation map."""
         raise NotImplementedError
 
-    def forward_train(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward_train(self, x: NetInput) -> dict[str, torch.Tensor]:
         """Tensors the training losses need; ``logits`` at least."""
-        return {"logits": self.forward(x)}
+        logits: torch.Tensor = self.forward(x)
+        return {"logits": logits}
 
     def freeze_backbone_stages(self, n_stages: int) -> None:
         """Freeze the encoder's stem and first ``n_stages`` stride groups."""
-        encoder = getattr(self, "encoder", None)
-        if encoder is None:
-            raise AttributeError(f"{type(self).__name__} has no encoder to freeze")
-        encoder.freeze_stages(n_stages)
+        self.encoder.freeze_stages(n_stages)
 
 
 def load_weights_file(net: nn.Module, path: Path) -> None:
@@ -67,11 +73,13 @@ class Detector:
         self.device = torch.device(device)
         self.net = net.to(self.device)
 
-    def preprocess(self, crops_rgb_u8: np.ndarray) -> np.ndarray:
+    def preprocess(self, crops_rgb_u8: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(N, S, S, 3) uint8 policy crops -> (N, 3, s, s) float32 network input."""
         return preprocess(crops_rgb_u8, self.cfg)
 
-    def predict(self, batch_nchw_f32: np.ndarray, *, want_maps: bool = False) -> DetectorOutput:
+    def predict(
+        self, batch_nchw_f32: npt.NDArray[Any], *, want_maps: bool = False
+    ) -> DetectorOutput:
         """Scores (and maps) of a preprocessed batch, calibrated with ``cfg.calibration``."""
         self.net.eval()
         x = torch.from_numpy(np.ascontiguousarray(batch_nchw_f32, dtype=np.float32))

@@ -35,7 +35,7 @@ from engine.detectors.backbones import (
     HRNetStyle,
     load_imagenet_lite0,
 )
-from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
     IMAGENET_MEAN,
@@ -94,7 +94,7 @@ class XrayNet(DetectorNet):
         self.fc = nn.Linear(self.decoder.fused_channels + encoder.channels[-1], 2)
         self.map_size = map_size
 
-    def forward_train(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward_train(self, x: NetInput) -> dict[str, torch.Tensor]:
         """``logits`` (N, 2) and ``map_logits`` (N, 64, 64), the boundary before the sigmoid."""
         feats = self.encoder(x)
         fused, map_logits = self.decoder(feats)
@@ -103,10 +103,10 @@ class XrayNet(DetectorNet):
                                    mode="bilinear", align_corners=False)
         return {"logits": self.fc(pooled), "map_logits": map_logits[:, 0]}
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: NetInput) -> torch.Tensor:
         return self.forward_train(x)["logits"]
 
-    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_map(self, x: NetInput) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.forward_train(x)
         return out["logits"], torch.sigmoid(out["map_logits"])
 

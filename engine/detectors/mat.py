@@ -37,7 +37,7 @@ from engine.detectors.backbones import (
     FeatureEncoder,
     load_imagenet_lite0,
 )
-from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
     IMAGENET_MEAN,
@@ -63,7 +63,8 @@ def bilinear_attention_pool(features: torch.Tensor, attention: torch.Tensor) -> 
     attention = F.interpolate(attention, size=features.shape[-2:], mode="bilinear",
                               align_corners=False)
     pooled = torch.einsum("nmhw,nchw->nmc", attention, features)
-    return pooled / (pooled.norm(dim=2, keepdim=True) + _EPS)
+    normalised: torch.Tensor = pooled / (pooled.norm(dim=2, keepdim=True) + _EPS)
+    return normalised
 
 
 class TextureEnhance(nn.Module):
@@ -104,7 +105,7 @@ class MatNet(DetectorNet):
                                         nn.Dropout(0.2), nn.Linear(256, 2))
         self.n_maps = n_maps
 
-    def forward_train(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward_train(self, x: NetInput) -> dict[str, torch.Tensor]:
         """``logits``, ``attention`` (N, M, h, w) and ``parts`` (N, M, C): BAP textural features
         (the vectors the regional independence loss keeps apart)."""
         f4, _, f16, f32 = self.encoder(x)
@@ -115,10 +116,10 @@ class MatNet(DetectorNet):
         logits = self.classifier(torch.cat([local, global_feat], dim=1))
         return {"logits": logits, "attention": attention, "parts": parts}
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: NetInput) -> torch.Tensor:
         return self.forward_train(x)["logits"]
 
-    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_map(self, x: NetInput) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.forward_train(x)
         return out["logits"], out["attention"]
 

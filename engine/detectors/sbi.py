@@ -32,7 +32,7 @@ from engine.detectors.backbones import (
     FeatureEncoder,
     load_imagenet_lite0,
 )
-from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
     IMAGENET_MEAN,
@@ -57,15 +57,17 @@ class SbiNet(DetectorNet):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(encoder.channels[-1], 2)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: NetInput) -> torch.Tensor:
         """The last convolutional feature map A, (N, C, h, w)."""
-        return self.encoder(x)[-1]
+        features: torch.Tensor = self.encoder(x)[-1]
+        return features
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """Logits of [real, fake] from A."""
-        return self.fc(self.dropout(features.mean(dim=(2, 3))))
+        logits: torch.Tensor = self.fc(self.dropout(features.mean(dim=(2, 3))))
+        return logits
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: NetInput) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
     def class_activation(self, features: torch.Tensor) -> torch.Tensor:
@@ -73,7 +75,7 @@ class SbiNet(DetectorNet):
         w = (self.fc.weight[1] - self.fc.weight[0]).view(1, -1, 1, 1)
         return (features * w).sum(dim=1)
 
-    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_map(self, x: NetInput) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.forward_features(x)
         return self.forward_head(features), self.class_activation(features)
 
@@ -84,7 +86,7 @@ def _build(encoder: FeatureEncoder) -> SbiNet:
 
 SBI_EFFL0 = DetectorCfg(
     name="sbi_effl0",
-    version="1",
+    version="2",
     variant="cpu",
     input_size=192,
     mean=LITE_MEAN,

@@ -12,8 +12,10 @@ gives a finite slope. numpy only: the packaged app applies calibration without t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["CalibrationError", "PlattCalibration", "apply", "fit", "logit"]
 
@@ -24,14 +26,14 @@ class CalibrationError(ValueError):
     """Validation data cannot produce a monotonic calibration (one class, or inverted scores)."""
 
 
-def logit(p: np.ndarray) -> np.ndarray:
+def logit(p: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """log(p / (1 - p)) with p clipped away from 0 and 1 (float64)."""
     q = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1.0 - _EPS)
-    return np.log(q) - np.log1p(-q)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+def _sigmoid(z: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)  # overflow-free logistic
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class PlattCalibration:
         if not (np.isfinite(self.a) and np.isfinite(self.b) and self.a > 0.0):
             raise CalibrationError(f"Platt parameters must be finite with a > 0; got {self}")
 
-    def apply(self, p_fake_raw: np.ndarray) -> np.ndarray:
+    def apply(self, p_fake_raw: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Calibrated probabilities in [0, 1], same shape as ``p_fake_raw`` (float64)."""
         return _sigmoid(self.a * logit(p_fake_raw) + self.b)
 
@@ -58,7 +60,9 @@ class PlattCalibration:
         return f"Platt: p = sigmoid({self.a:.4g} * logit(p_raw) + {self.b:.4g})"
 
 
-def fit(p_fake_raw: np.ndarray, labels: np.ndarray, *, max_iter: int = 100) -> PlattCalibration:
+def fit(
+    p_fake_raw: npt.NDArray[Any], labels: npt.NDArray[Any], *, max_iter: int = 100
+) -> PlattCalibration:
     """Fit Platt scaling by Newton's method on the log-loss.
 
     Args:
@@ -94,7 +98,7 @@ def fit(p_fake_raw: np.ndarray, labels: np.ndarray, *, max_iter: int = 100) -> P
     return PlattCalibration(float(w[0]), float(w[1]))
 
 
-def apply(p_fake_raw: np.ndarray, calibration: PlattCalibration | None) -> np.ndarray:
+def apply(p_fake_raw: npt.NDArray[Any], calibration: PlattCalibration | None) -> npt.NDArray[Any]:
     """Calibrate ``p_fake_raw`` (float64); ``None`` returns the raw scores unchanged."""
     p = np.asarray(p_fake_raw, dtype=np.float64)
     return p.copy() if calibration is None else calibration.apply(p)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.faces.crop import CropPolicy
 
@@ -113,7 +114,7 @@ def center_fraction(face_margin: float, crop_margin: float = CropPolicy().margin
     return (0.5 + face_margin) / (0.5 + crop_margin)
 
 
-def preprocess(crops_rgb_u8: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
+def preprocess(crops_rgb_u8: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[Any]:
     """Face crops made with ``CropPolicy()`` -> the network input. Used by training too.
 
     Args:
@@ -137,7 +138,7 @@ def preprocess(crops_rgb_u8: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
     return _preprocess_frames(crops, cfg)
 
 
-def _preprocess_frames(crops: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
+def _preprocess_frames(crops: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[Any]:
     import cv2
 
     if crops.shape[1] != crops.shape[2]:

@@ -81,6 +81,7 @@ def _check_parity(net: DetectorNet, onnx_path: Path, example: torch.Tensor, atol
         ref_logits, ref_map = net.eval().forward_with_map(example)
     ort_logits, ort_map = OnnxRuntime(onnx_path.read_bytes(), threads=2).run(example.numpy())
     np.testing.assert_allclose(ort_logits, ref_logits.numpy(), atol=atol, rtol=1e-3)
+    assert ort_map is not None, "the exported graph has no map output"
     np.testing.assert_allclose(ort_map, ref_map.numpy(), atol=atol, rtol=1e-3)
 
 

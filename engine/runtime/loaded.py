@@ -9,9 +9,10 @@ runtimes cannot drift apart and the app needs no torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.fusion.calibration import PlattCalibration
 from engine.fusion.calibration import apply as apply_calibration
@@ -35,30 +36,32 @@ class DetectorOutput:
             multi-attention model (MAT), else ``None``.
     """
 
-    p_fake_raw: np.ndarray
-    p_fake: np.ndarray
-    maps: np.ndarray | None
-    part_maps: np.ndarray | None = None
+    p_fake_raw: npt.NDArray[Any]
+    p_fake: npt.NDArray[Any]
+    maps: npt.NDArray[Any] | None
+    part_maps: npt.NDArray[Any] | None = None
 
 
 class Runtime(Protocol):
     """What a runtime does: normalised (N, 3, S, S) float32 -> (logits, raw map or None)."""
 
-    def run(self, batch_nchw_f32: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def run(
+        self, batch_nchw_f32: npt.NDArray[Any]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
         """Raw graph outputs for one batch."""
         ...
 
 
-def _scale_by_max(maps: np.ndarray) -> np.ndarray:
+def _scale_by_max(maps: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """ReLU, then divide each (h, w) map by its own maximum (all-zero maps stay zero)."""
     pos = np.maximum(maps, 0.0)
     peak = pos.max(axis=(-2, -1), keepdims=True)
-    return (pos / np.maximum(peak, _TINY)).astype(np.float32)
+    return np.asarray(pos / np.maximum(peak, _TINY), dtype=np.float32)
 
 
 def normalise_maps(
-    map_raw: np.ndarray, cfg: DetectorCfg
-) -> tuple[np.ndarray | None, np.ndarray | None]:
+    map_raw: npt.NDArray[Any], cfg: DetectorCfg
+) -> tuple[npt.NDArray[Any] | None, npt.NDArray[Any] | None]:
     """Raw map output -> ``(maps (N, h, w), part_maps (N, M, h, w) or None)`` in [0, 1].
 
     - ``gradcam``: class activation map of the fake log-odds; ReLU and per-face max scaling,
@@ -81,7 +84,7 @@ def normalise_maps(
     return _scale_by_max(parts.mean(axis=-3)), parts
 
 
-def _p_fake_from_logits(logits: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
+def _p_fake_from_logits(logits: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[Any]:
     z = np.asarray(logits, dtype=np.float64)
     if cfg.output == "softmax2":
         if z.ndim != 2 or z.shape[1] != 2:
@@ -89,12 +92,12 @@ def _p_fake_from_logits(logits: np.ndarray, cfg: DetectorCfg) -> np.ndarray:
         z = z[:, 1] - z[:, 0]  # softmax over two classes == sigmoid of the difference
     else:
         z = z.reshape(z.shape[0])
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
 
 
 def postprocess(
-    logits: np.ndarray,
-    map_raw: np.ndarray | None,
+    logits: npt.NDArray[Any],
+    map_raw: npt.NDArray[Any] | None,
     cfg: DetectorCfg,
     calibration: PlattCalibration | None,
     *,
@@ -127,7 +130,7 @@ class LoadedDetector:
         self.device = device
         self._runtime = runtime
 
-    def predict(self, crops_rgb_u8: np.ndarray, *, want_maps: bool = False) -> DetectorOutput:
+    def predict(self, crops_rgb_u8: npt.NDArray[Any], *, want_maps: bool = False) -> DetectorOutput:
         """Score (N, S, S, 3) uint8 RGB crops made with ``engine.faces.crop.CropPolicy()``."""
         crops = np.asarray(crops_rgb_u8)
         if crops.ndim >= 4 and crops.shape[0] == 0:  # (0, S, S, 3) crops or (0, T, ...) clips

@@ -7,7 +7,10 @@ bytes, never from a path that could change after the hash check.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["OnnxRuntime", "providers_for"]
 
@@ -54,7 +57,9 @@ class OnnxRuntime:
         if self._outputs[:1] != ["logits"]:
             raise ValueError(f"ONNX graph must output 'logits' first; has {self._outputs}")
 
-    def run(self, batch_nchw_f32: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def run(
+        self, batch_nchw_f32: npt.NDArray[Any]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
         """(logits, raw map or None) for one normalised batch."""
         outs = self._session.run(self._outputs, {"input": batch_nchw_f32.astype(np.float32)})
         return outs[0], (outs[1] if len(outs) > 1 else None)

@@ -6,9 +6,13 @@ against. Every detector network offers ``forward_with_map(x) -> (logits, map_raw
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import torch
-from torch import nn
+
+from engine.detectors.base import DetectorNet
 
 __all__ = ["TorchRuntime"]
 
@@ -21,11 +25,13 @@ class TorchRuntime:
         device: ``"cpu"`` or a CUDA device string.
     """
 
-    def __init__(self, net: nn.Module, *, device: str = "cpu") -> None:
+    def __init__(self, net: DetectorNet, *, device: str = "cpu") -> None:
         self._device = torch.device(device)
         self._net = net.to(self._device).eval()
 
-    def run(self, batch_nchw_f32: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def run(
+        self, batch_nchw_f32: npt.NDArray[Any]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
         """(logits, raw map) for one normalised batch."""
         x = torch.from_numpy(np.ascontiguousarray(batch_nchw_f32, dtype=np.float32))
         with torch.inference_mode():

@@ -84,7 +84,7 @@ class WeightsStore:
         if not path.is_file():
             raise UnknownDetectorError(name, self.names())
         try:
-            card = json.loads(path.read_text(encoding="utf-8"))
+            card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise WeightsIntegrityError(f"model card {path} is unreadable: {exc}") from exc
         if card.get("schema") != CARD_SCHEMA or not isinstance(card.get("cfg"), dict):

@@ -47,8 +47,9 @@ _COMMON_LIMITS = (
     "detectors and the analyst's own examination."
 )
 
-MODEL_NOTES: dict[str, tuple[str, str]] = {
+MODEL_NOTES: dict[str, tuple[str, str, str]] = {
     "sbi": (
+        "Self-Blended Images (SBI)",
         "Binary classifier of real faces vs. self-blended images (SBI): it looks for the "
         "generic traces of blending one face region into another (boundary, colour and "
         "frequency mismatch). Explanation map: Grad-CAM of the fake log-odds on the last "
@@ -56,12 +57,14 @@ MODEL_NOTES: dict[str, tuple[str, str]] = {
         _COMMON_LIMITS,
     ),
     "xray": (
+        "Face X-ray (blending boundary)",
         "Predicts the blending boundary (Face X-ray) as a 64x64 map and a real/fake score; "
         "trained on self-blends and nearest-landmark donor blends. Explanation map: the "
         "predicted boundary itself (a per-pixel probability; empty for a clean real face).",
         _COMMON_LIMITS,
     ),
     "mat": (
+        "Multi-attentional (MAT)",
         "Multi-attentional classifier: four attention maps pick face regions whose shallow "
         "texture features are pooled and classified with a global feature; trained with the "
         "regional independence loss and attention-guided augmentation on self-blends and "
@@ -73,9 +76,9 @@ MODEL_NOTES: dict[str, tuple[str, str]] = {
 
 
 def apply_notes(card: dict[str, Any], method: str) -> dict[str, Any]:
-    """The card with the summary and limitations of ``method`` filled in."""
-    summary, limitations = MODEL_NOTES[method]
-    return {**card, "summary": summary, "limitations": limitations}
+    """The card with the display name, summary and limitations of ``method`` filled in."""
+    display_name, summary, limitations = MODEL_NOTES[method]
+    return {**card, "display_name": display_name, "summary": summary, "limitations": limitations}
 
 
 def write_card(out_dir: Path, card: dict[str, Any]) -> tuple[Path, Path]:
@@ -90,7 +93,7 @@ def write_card(out_dir: Path, card: dict[str, Any]) -> tuple[Path, Path]:
 
 def read_card(path: Path) -> dict[str, Any]:
     """A card JSON (schema checked, cfg validated)."""
-    card = json.loads(Path(path).read_text(encoding="utf-8"))
+    card: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     if card.get("schema") != CARD_SCHEMA:
         raise ValueError(f"{path} is not a schema-{CARD_SCHEMA} model card")
     DetectorCfg.from_dict(card["cfg"])

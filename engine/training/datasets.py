@@ -18,6 +18,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from engine.errors import SynthesisInputError
 from engine.runtime.cfg import DetectorCfg, preprocess
@@ -50,8 +51,8 @@ class RealFaces:
     """
 
     crops: Any
-    landmarks: np.ndarray
-    groups: np.ndarray
+    landmarks: npt.NDArray[Any]
+    groups: npt.NDArray[Any]
 
     def __post_init__(self) -> None:
         k = len(self.crops)
@@ -62,7 +63,7 @@ class RealFaces:
     def __len__(self) -> int:
         return len(self.crops)
 
-    def subset(self, indices: np.ndarray) -> RealFaces:
+    def subset(self, indices: npt.NDArray[Any]) -> RealFaces:
         """The faces at ``indices`` (loaded into memory)."""
         idx = np.asarray(indices)
         return RealFaces(np.stack([np.asarray(self.crops[int(i)]) for i in idx]),
@@ -72,14 +73,14 @@ class RealFaces:
 class _CacheCrops:
     """Lazy crop access into a face cache: ``crops[i]`` reads one memory-mapped crop."""
 
-    def __init__(self, cache: Any, indices: np.ndarray) -> None:
+    def __init__(self, cache: Any, indices: npt.NDArray[Any]) -> None:
         self._cache = cache
         self._indices = indices
 
     def __len__(self) -> int:
         return len(self._indices)
 
-    def __getitem__(self, i: int) -> np.ndarray:
+    def __getitem__(self, i: int) -> npt.NDArray[Any]:
         return np.asarray(self._cache.crop(int(self._indices[i])))
 
 
@@ -115,14 +116,14 @@ def faces_from_cache(
 class Batch:
     """A training batch: normalised images, labels (0 real, 1 fake) and X-ray targets."""
 
-    images: np.ndarray  # (2n, 3, s, s) float32
-    labels: np.ndarray  # (2n,) int64
-    xray: np.ndarray  # (2n, 64, 64) float32
+    images: npt.NDArray[Any]  # (2n, 3, s, s) float32
+    labels: npt.NDArray[Any]  # (2n,) int64
+    xray: npt.NDArray[Any]  # (2n, 64, 64) float32
 
 
 def synthesize_pair(
     faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """``(real_rgb_u8, fake_rgb_u8, fake_xray_64)`` for face ``idx``.
 
     Raises:
@@ -132,7 +133,7 @@ def synthesize_pair(
     lm = faces.landmarks[idx]
     if p_bi > 0.0 and rng.random() < p_bi:
         same_group = np.flatnonzero(faces.groups == faces.groups[idx])
-        donor = nearest_donor(lm, faces.landmarks, rng, exclude=same_group)
+        donor = nearest_donor(lm, faces.landmarks, rng, exclude=same_group.tolist())
         fake = blend_with_donor(crop, lm, np.asarray(faces.crops[donor]),
                                 faces.landmarks[donor], rng)
     else:
@@ -176,7 +177,9 @@ class PairSampler:
 
     def sample(self, n_reals: int) -> Batch:
         """``n_reals`` real crops and their fakes, preprocessed."""
-        reals, fakes, xrays = [], [], []
+        reals: list[npt.NDArray[Any]] = []
+        fakes: list[npt.NDArray[Any]] = []
+        xrays: list[npt.NDArray[Any]] = []
         while len(reals) < n_reals:
             idx = self._next_index()
             try:
@@ -217,14 +220,15 @@ class PairSampler:
 class ValSet:
     """A fixed validation set: uint8 policy crops and labels (0 real, 1 fake)."""
 
-    crops: np.ndarray
-    labels: np.ndarray
+    crops: npt.NDArray[Any]
+    labels: npt.NDArray[Any]
 
 
 def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
     """Every face, untouched, and one deterministic fake of it (no post-augmentation)."""
     rng = np.random.default_rng(seed)
-    reals, fakes = [], []
+    reals: list[npt.NDArray[Any]] = []
+    fakes: list[npt.NDArray[Any]] = []
     for idx in range(len(faces)):
         try:
             _, fake, _ = synthesize_pair(faces, idx, rng, p_bi=p_bi, postaug=False)

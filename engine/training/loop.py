@@ -1,10 +1,10 @@
 """The training loop: resumable, logged, sized for a few CPU cores.
 
-``train(cfg, data_root, out)`` builds the registered detector (ImageNet encoder), trains it on
-real faces and their synthetic twins for ``cfg.steps`` steps, checkpoints every few minutes
-(``out/checkpoint.pt``; rerunning the same command resumes), then calibrates on half of the
-held-out validation faces (Platt), measures on the other half, and writes the state dict, the
-ONNX export and the model card (``out/<name>.{pt,onnx,json,md}``).
+``run_training(cfg, train_faces, val_faces, out)`` builds the registered detector (ImageNet
+encoder, frozen stem and first stride groups, optionally run in ONNX Runtime), trains it on real
+faces and their synthetic twins until ``cfg.steps`` or ``cfg.time_budget_s`` runs out, logs, and
+checkpoints every few minutes (``out/checkpoint.pt``; rerunning the same command resumes).
+``engine.training.release`` then calibrates, measures, exports and writes the model card.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from engine.detectors import registry
@@ -80,7 +81,7 @@ def progress(run: TrainRun, cfg: TrainConfig) -> float:
     done = run.step / cfg.steps
     if cfg.time_budget_s > 0:
         done = max(done, run.elapsed_s / cfg.time_budget_s)
-    return min(1.0, done)
+    return float(min(1.0, done))
 
 
 def _lr_lambda(cfg: Any) -> Callable[[int], float]:
@@ -88,7 +89,7 @@ def _lr_lambda(cfg: Any) -> Callable[[int], float]:
 
     def factor(step: int) -> float:
         if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
+            return float((step + 1) / cfg.warmup_steps)
         done = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
         return 0.01 + 0.99 * 0.5 * (1.0 + float(np.cos(np.pi * min(1.0, done))))
 
@@ -99,7 +100,7 @@ def learning_rate(run: TrainRun, cfg: TrainConfig) -> float:
     """Linear warm-up over ``warmup_steps``, then cosine from ``lr`` to 1% of it."""
     if run.step < cfg.warmup_steps:
         return cfg.lr * (run.step + 1) / cfg.warmup_steps
-    return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * progress(run, cfg))))
+    return float(cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * progress(run, cfg)))))
 
 
 DetectorFactory = Callable[[str], Detector]
@@ -199,12 +200,12 @@ def train_step(run: TrainRun, cfg: TrainConfig, batch: Batch) -> dict[str, float
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     run.optimizer.step()
     return {"loss": float(loss.detach()), **parts, "lr": lr}
 
 
-def evaluate(run: TrainRun, val: ValSet, *, batch_size: int = 64) -> np.ndarray:
+def evaluate(run: TrainRun, val: ValSet, *, batch_size: int = 64) -> npt.NDArray[Any]:
     """Raw ``p_fake`` of every validation crop (the inference preprocessing, eval mode)."""
     detector = run.detector
     net = detector.net.eval()

@@ -58,6 +58,9 @@ class RegionalIndependenceLoss(nn.Module):
         margin_inter: m_out between centres (squared distance).
     """
 
+    centres: torch.Tensor
+    initialised: torch.Tensor
+
     def __init__(
         self,
         n_maps: int,

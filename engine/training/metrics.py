@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["accuracy_at", "average_precision", "roc_auc", "summarize"]
 
 
-def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(
+    scores: npt.NDArray[Any], labels: npt.NDArray[Any]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     s = np.asarray(scores, dtype=np.float64).ravel()
     y = np.asarray(labels).astype(np.int64).ravel()
     if s.shape != y.shape or s.size == 0:
@@ -19,7 +24,7 @@ def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return s, y
 
 
-def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+def roc_auc(scores: npt.NDArray[Any], labels: npt.NDArray[Any]) -> float:
     """Area under the ROC curve (Mann-Whitney U, ties count one half).
 
     Raises:
@@ -42,7 +47,7 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+def average_precision(scores: npt.NDArray[Any], labels: npt.NDArray[Any]) -> float:
     """Average precision (area under the step precision-recall curve, fake = positive)."""
     s, y = _check(scores, labels)
     n_pos = int(y.sum())
@@ -60,13 +65,15 @@ def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.sum((recall - recall_prev) * precision))
 
 
-def accuracy_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
+def accuracy_at(scores: npt.NDArray[Any], labels: npt.NDArray[Any], threshold: float) -> float:
     """Share of samples on the right side of ``threshold`` (fake when score >= threshold)."""
     s, y = _check(scores, labels)
     return float(np.mean((s >= threshold).astype(np.int64) == y))
 
 
-def summarize(p_fake: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+def summarize(
+    p_fake: npt.NDArray[Any], labels: npt.NDArray[Any], threshold: float
+) -> dict[str, float]:
     """AUC, AP, accuracy at ``threshold`` and the class counts."""
     return {
         "auc": roc_auc(p_fake, labels),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from engine.fusion import calibration
@@ -39,7 +40,7 @@ SHIPPED_THRESHOLD = 0.5
 
 
 def calibrate_and_measure(
-    p_raw: np.ndarray, labels: np.ndarray
+    p_raw: npt.NDArray[Any], labels: npt.NDArray[Any]
 ) -> tuple[calibration.PlattCalibration, dict[str, float]]:
     """Fit Platt on even faces, measure on odd faces (crops are [reals..., fakes...])."""
     n = len(labels) // 2
@@ -52,7 +53,7 @@ def calibrate_and_measure(
     return platt, metrics
 
 
-def _score_with_onnx(onnx_path: Path, cfg: DetectorCfg, val: ValSet) -> np.ndarray:
+def _score_with_onnx(onnx_path: Path, cfg: DetectorCfg, val: ValSet) -> npt.NDArray[Any]:
     loaded = LoadedDetector(cfg, OnnxRuntime(onnx_path.read_bytes(), threads=2),
                             runtime_name="onnx", device="cpu")
     return np.concatenate([loaded.predict(val.crops[i : i + 64]).p_fake_raw
@@ -84,7 +85,8 @@ def release(
     onnx_path = export_net(detector.net, detector.cfg, out / f"{name}.onnx", opset=ONNX_OPSET)
     # NOTE: the reported numbers come from the exported graph the app will run.
     p_raw = _score_with_onnx(onnx_path, detector.cfg, val)
-    platt, metrics = calibrate_and_measure(p_raw, val.labels)
+    platt, measured = calibrate_and_measure(p_raw, val.labels)
+    metrics: dict[str, Any] = dict(measured)
     logger.info("%s validation: %s; %s", name, metrics, platt.describe())
     final_cfg = detector.cfg.replace(
         threshold=SHIPPED_THRESHOLD, calibration=platt.as_tuple(),

@@ -13,8 +13,10 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 
 from engine.detectors.backbones import FeatureEncoder, TrunkFeatures
@@ -50,7 +52,8 @@ class OnnxTrunk:
         with warnings.catch_warnings(record=True):
             # NOTE: see engine.runtime.export: the TorchScript exporter's notices are expected.
             warnings.simplefilter("always")
-            torch.onnx.export(trunk, (example,), buffer, opset_version=17, input_names=["input"],
+            torch.onnx.export(trunk, (example,), buffer,  # type: ignore[arg-type]
+                              opset_version=17, input_names=["input"],
                               output_names=names, dynamo=False,
                               dynamic_axes={n: {0: "batch"} for n in ["input", *names]})
         options = ort.SessionOptions()
@@ -65,7 +68,7 @@ class OnnxTrunk:
             np.testing.assert_allclose(have, want.numpy(), atol=1e-3, rtol=1e-3)
         logger.info("frozen trunk (%d stride groups) runs in ONNX Runtime", n_stages)
 
-    def __call__(self, images_nchw: np.ndarray) -> TrunkFeatures:
+    def __call__(self, images_nchw: npt.NDArray[Any]) -> TrunkFeatures:
         """Taps of the trunk for a normalised (N, 3, S, S) float32 batch."""
         outs = self._session.run(None, {"input": np.ascontiguousarray(images_nchw, np.float32)})
         return TrunkFeatures(tuple(torch.from_numpy(o) for o in outs))

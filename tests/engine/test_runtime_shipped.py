@@ -47,6 +47,10 @@ def dfdc_real(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
     return _face_crops(sorted(folder.iterdir())[::4][:3])
 
 
+def test_the_three_face_swap_detectors_are_shipped() -> None:
+    assert FACE_SWAP == ["sbi_effl0", "xray_effl0", "mat_effl0"], CARDS
+
+
 @pytest.mark.parametrize("name", CARDS)
 def test_every_card_lists_weights_that_exist_and_match_their_sha256(name: str) -> None:
     cfg = STORE.cfg(name)
