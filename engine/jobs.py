@@ -38,7 +38,7 @@ def null_sink(_progress: Progress) -> None:
     """A sink that ignores every report (the default when a caller wants none)."""
 
 
-class JobCancelled(Exception):  # noqa: N818 - named as in superqt/Orange: it is not an error
+class JobCancelled(Exception):  # named as in superqt/Orange: cancelling is not an error
     """Raised inside a job when its token was cancelled. Callers map it to 'cancelled'."""
 
 
