@@ -86,7 +86,7 @@ def _build(encoder: FeatureEncoder) -> SbiNet:
 
 SBI_EFFL0 = DetectorCfg(
     name="sbi_effl0",
-    version="2",
+    version="1",
     variant="cpu",
     input_size=192,
     mean=LITE_MEAN,

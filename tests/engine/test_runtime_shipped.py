@@ -63,6 +63,19 @@ def test_every_card_lists_weights_that_exist_and_match_their_sha256(name: str) -
     assert cfg.weights_sha256 in markdown.read_text()
 
 
+@pytest.mark.parametrize("name", FACE_SWAP)
+def test_the_card_matches_the_code_config_it_was_trained_with(name: str) -> None:
+    pytest.importorskip("torch")
+    from engine.detectors import registry
+
+    code, card = registry.get_cfg(name), STORE.cfg(name)
+    fields = ("version", "variant", "input_size", "mean", "std", "face_margin", "clip_len",
+              "output", "map_kind", "weights_file", "onnx_file")
+    assert {f: getattr(card, f) for f in fields} == {f: getattr(code, f) for f in fields}
+    assert card.calibration is not None
+    assert card.weights_sha256 is not None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FACE_SWAP)
 def test_shipped_torch_and_onnx_outputs_agree(
