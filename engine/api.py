@@ -12,7 +12,7 @@ sets the status, with every finding ``NOT_APPLICABLE`` and no score.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -189,6 +189,33 @@ class Analyzer:
             os.fspath(path), expected_sha256=expected_sha256, progress=progress, cancel=cancel
         )
 
+    def analyze_many(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        workers: int = 2,
+        progress: ProgressSink = null_sink,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[MediaResult]:
+        """Analyse ``paths`` with up to ``workers`` files in flight; results in input order.
+
+        Each result is what :meth:`analyze` gives for that file; two files at a time overlap
+        one's face finding with the other's detectors (see ``engine.analysis.many``).
+        ``progress`` may then be called from two threads, one call at a time; its reports
+        carry the file's path in ``message``.
+
+        Raises:
+            JobCancelled: ``cancel`` was set; no further result is yielded.
+        """
+        from engine.analysis.many import analyze_in_order, locked_sink
+
+        sink = locked_sink(progress)
+
+        def one(path: str) -> MediaResult:
+            return self.analyze(path, progress=sink, cancel=cancel)
+
+        return analyze_in_order(one, [os.fspath(p) for p in paths], workers=workers)
+
     def close(self) -> None:
         """Release the models."""
         self._pipeline.close()
@@ -220,10 +247,12 @@ def analyze(
     """
     results = []
     with Analyzer(options) as analyzer:
-        for i, path in enumerate(paths):
-            progress(Progress("files", i, len(paths), os.fspath(path)))
-            results.append(analyzer.analyze(path, progress=progress, cancel=cancel))
-        progress(Progress("files", len(paths), len(paths)))
+        progress(Progress("files", 0, len(paths)))
+        for result in analyzer.analyze_many(paths, progress=progress, cancel=cancel):
+            results.append(result)
+            progress(Progress("files", len(results), len(paths), result.path))
+            if cancel is not None:  # a file may finish after the cancel: return nothing then
+                cancel.raise_if_cancelled()
     return results
 
 

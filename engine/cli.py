@@ -192,6 +192,8 @@ def _run_batch(
 ) -> None:
     from tqdm import tqdm
 
+    from engine.analysis.many import DEFAULT_WORKERS, analyze_in_order, locked_sink
+
     with tqdm(
         total=len(paths), unit="file", file=sys.stderr, disable=True if quiet else None
     ) as bar:
@@ -199,10 +201,13 @@ def _run_batch(
         def show(p: Progress) -> None:
             bar.set_postfix_str(f"{p.stage} {p.done}/{p.total}", refresh=True)
 
-        sink = ThrottledSink(show, max_hz=5.0)
-        for path in paths:
+        # NOTE: two files in flight overlap one's face stage with the other's detectors
+        # (engine.analysis.many); the lines still come out in input order.
+        sink = locked_sink(ThrottledSink(show, max_hz=5.0))
+        results = analyze_in_order(
+            lambda path: _analyze_one(analyzer, path, sink), paths, workers=DEFAULT_WORKERS)
+        for path, result in zip(paths, results, strict=True):
             bar.set_description(os.path.basename(path)[:30])
-            result = _analyze_one(analyzer, path, sink)
             record = result_record(result)
             if maps_dir is not None and result.status == "ok":
                 record["maps"] = _write_maps(result, maps_dir)

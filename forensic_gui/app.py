@@ -61,7 +61,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f"settings TOML file (default: {default_settings_path()})")
     parser.add_argument("--log-level", default="INFO",
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    return parser.parse_args(argv)
+    parser.add_argument("--self-test", type=Path, default=None, metavar="OUT_DIR",
+                        help="check this installation without a user: create the demo case on "
+                             "a fresh database in OUT_DIR, analyse it, export its PDF report, "
+                             "exit 0 on success (see forensic_gui/selftest.py)")
+    parser.add_argument("--self-test-timeout", type=float, default=None, metavar="SECONDS",
+                        help="--self-test fails after this many seconds (default 600)")
+    args = parser.parse_args(argv)
+    if args.self_test is not None and args.db is not None:
+        parser.error("--self-test uses a fresh database in OUT_DIR; do not pass --db")
+    return args
 
 
 def open_window(args: argparse.Namespace, *, services: EngineServices | None = None) -> Started:
@@ -100,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setWindowIcon(icon("app"))
+    if args.self_test is not None:
+        from forensic_gui.selftest import run_self_test
+
+        return run_self_test(args.self_test, settings_path=args.settings,
+                             timeout_s=args.self_test_timeout)
     try:
         started = open_window(args)
     except StartupError as exc:

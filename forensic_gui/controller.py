@@ -59,6 +59,9 @@ __all__ = ["CaseController", "EngineServices"]
 
 logger = logging.getLogger(__name__)
 
+# NOTE: 20 "file: reason" lines still fit a message box on a 1280x800 screen.
+_MAX_LISTED = 20
+
 
 @dataclass(frozen=True)
 class EngineServices:
@@ -147,9 +150,13 @@ class CaseController(QObject):
         self.evidence_changed.emit(report.case_id)
         if report.failures:
             lines = [f"{Path(f.path).name}: {f.message}" for f in report.failures]
+            n_more = len(lines) - _MAX_LISTED
+            more = [f"… and {n_more} more: see Show Details"] if n_more > 0 else []
+            # Every refused file keeps its reason: the full list (with folders) is the details.
+            details = "\n".join(f"{f.path}: {f.message}" for f in report.failures)
             show_warning(self._window, "Some files were not added",
                          f"Added {len(report.added)} file(s); {len(lines)} not added:",
-                         "\n".join(lines[:20]) + ("\n…" if len(lines) > 20 else ""))
+                         "\n".join(lines[:_MAX_LISTED] + more), details if more else "")
 
     # -- analysis ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import MediaResult
+from forensic_gui.cases.maps_blob import has_maps
 from forensic_gui.cases.records import AnalysisRecord, EvidenceCheck, EvidenceRecord
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import CaseController, EngineServices
@@ -53,8 +54,8 @@ logger = logging.getLogger(__name__)
 
 _SHUTDOWN_TIMEOUT_S = 10.0
 _CASE_LIST_MIN_PX = 170
-_NO_MAPS_NOTE = ("Heatmaps are kept only for analyses run in this session: run Analyze again to "
-                 "see them. The key frames stored with the analysis (in the report) show them.")
+_NO_MAPS_NOTE = ("This analysis has no stored heatmaps (it was run without them, or by an older "
+                 "version): run Analyze again to see them. Its key frames in the report show them.")
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,8 @@ class MainWindow(QMainWindow):
         self.timeline.set_result(result, labels)
         self.findings.set_result(result, labels, analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
-        self.frame_panel.set_note("" if analysis.id in self._live_results else _NO_MAPS_NOTE)
+        has_faces = any(frame.faces for frame in result.frames)
+        self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
         start = most_suspicious_frame(result)
         if start is None:
             self.frame_loader.request(item.original_path, 0, ())

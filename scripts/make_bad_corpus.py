@@ -1,8 +1,9 @@
 """Write the corpus of odd and broken media files into OUT_DIR, for manual checks of the app.
 
-The files are generated, never committed. The generators live in tests/engine/bad_media.py so
-the tests check exactly these files; this script loads that module by path (scripts are not a
-package and must not edit sys.path).
+The files are generated, never committed. The generators live in tests/engine/bad_media.py (and
+the modules beside it) so the tests check exactly these files. Scripts are not a package and
+must not edit sys.path, so :func:`load_tests_package` registers the repository's ``tests``
+package from its path; ``tests.engine.bad_media`` then imports as it does under pytest.
 
 Usage: python scripts/make_bad_corpus.py OUT_DIR [--seed 0] [--check]
 """
@@ -10,6 +11,7 @@ Usage: python scripts/make_bad_corpus.py OUT_DIR [--seed 0] [--check]
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,17 +19,27 @@ from types import ModuleType
 
 import numpy as np
 
-_BAD_MEDIA = Path(__file__).resolve().parents[1] / "tests" / "engine" / "bad_media.py"
+_TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
+
+
+def load_tests_package() -> ModuleType:
+    """Import the repository's ``tests`` package from its folder (once per process)."""
+    if "tests" in sys.modules:
+        return sys.modules["tests"]
+    spec = importlib.util.spec_from_file_location(
+        "tests", _TESTS_DIR / "__init__.py", submodule_search_locations=[str(_TESTS_DIR)]
+    )
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"cannot load the test helpers from {_TESTS_DIR}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tests"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _load_generators() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bad_media", _BAD_MEDIA)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"cannot load the generators from {_BAD_MEDIA}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
+    load_tests_package()
+    return importlib.import_module("tests.engine.bad_media")
 
 
 def _outcome(path: Path) -> str:
@@ -52,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     bad_media = _load_generators()
     paths = bad_media.make_all(args.out_dir, np.random.default_rng(args.seed))
     for case in bad_media.CASES:
-        expect = case.expect.__name__ if case.expect else "valid"
-        line = f"{case.name:18} {expect:24} {case.note}"
+        expect = case.expect.__name__ if case.expect else f"valid, {case.analysis_status}"
+        line = f"{case.name:20} {expect:24} {case.note}"
         if args.check:
-            line += f"\n{'':18} -> {_outcome(paths[case.name])}"
+            line += f"\n{'':20} -> {_outcome(paths[case.name])}"
         print(line)
     print(f"{len(paths)} files in {args.out_dir}")
     return 0

@@ -10,7 +10,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from engine.analysis.detectors import DetectorFactory, LoadedDetectorLike, running_detector
+from engine.analysis.detectors import (
+    DetectorFactory,
+    LoadedDetectorLike,
+    RunningDetector,
+    running_detector,
+)
 from engine.analysis.faces_stage import FaceStage
 from engine.analysis.pipeline import AnalysisPipeline, PipelineSettings
 from engine.analysis.runtime_choice import resolve_runtime
@@ -50,7 +55,8 @@ def build_pipeline(
     if len(set(names)) != len(names):
         raise ValueError(f"a detector is named twice: {list(names)}")
     factory = detector_factory or load_shipped_detector
-    detectors = [running_detector(factory(name, choice.runtime, choice.device)) for name in names]
+    loaded = [factory(name, choice.runtime, choice.device) for name in names]
+    detectors = _with_shared_groups(loaded)
     log.info("loaded detectors %s on %s/%s", names, choice.runtime, choice.device_label)
     owned = None
     if face_detector is None:
@@ -67,6 +73,14 @@ def build_pipeline(
         device=choice.device_label,
     )
     return AnalysisPipeline(detectors, stage, settings, owned_face_detector=owned)
+
+
+def _with_shared_groups(loaded: list[LoadedDetectorLike]) -> list[RunningDetector]:
+    """Wrap the loaded detectors; those that can share one merged graph get its group."""
+    from engine.runtime.shared import group_detectors
+
+    group_of = {id(m): g for g in group_detectors(loaded) for m in g.members}
+    return [running_detector(d, group_of.get(id(d))) for d in loaded]
 
 
 def _detector_names(options: AnalysisOptions) -> tuple[str, ...]:

@@ -56,9 +56,11 @@ class RunningDetector:
     clip_len: int
     loaded: LoadedDetectorLike
     provenance: DetectorProvenance
+    group: Any = None
+    """A ``engine.runtime.shared.SharedGroup`` this detector runs in, or ``None`` (alone)."""
 
 
-def running_detector(loaded: LoadedDetectorLike) -> RunningDetector:
+def running_detector(loaded: LoadedDetectorLike, group: Any = None) -> RunningDetector:
     """Wrap a loaded detector, reading its name, clip length and provenance from its cfg."""
     cfg = loaded.cfg
     clip_len = int(getattr(cfg, "clip_len", 1))
@@ -71,7 +73,7 @@ def running_detector(loaded: LoadedDetectorLike) -> RunningDetector:
         threshold=float(cfg.threshold),
         calibration=describe_calibration(loaded),
     )
-    return RunningDetector(str(cfg.name), clip_len, loaded, provenance)
+    return RunningDetector(str(cfg.name), clip_len, loaded, provenance, group)
 
 
 def _loaded_weights_sha256(loaded: LoadedDetectorLike) -> str:

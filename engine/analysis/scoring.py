@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from engine.fusion.aggregate import CLIP_TOO_SHORT, FACE_TOO_SMALL
 from engine.jobs import CancelToken
 from engine.types import DetectorScore, FaceCrop, FaceScore
 
-__all__ = ["clip_windows", "score_faces"]
+__all__ = ["clip_windows", "detector_units", "score_faces"]
 
 
 @dataclass
@@ -63,14 +64,15 @@ def score_faces(
     cancel: CancelToken | None,
 ) -> list[FaceScore]:
     """Score ``faces`` with every detector; ``usable[i]`` is False for faces too small."""
-    per_detector = []
-    for det in detectors:
-        with clock.time(f"detector:{det.name}"):
-            if det.clip_len == 1:
-                scores = _score_frames(det, faces, usable, want_maps, reporter, cancel)
+    by_name: dict[str, _Scores] = {}
+    for unit in detector_units(detectors):
+        with clock.time("detector:" + "+".join(d.name for d in unit)):
+            if unit[0].clip_len == 1:
+                by_name.update(_score_frames(unit, faces, usable, want_maps, reporter, cancel))
             else:
-                scores = _score_clips(det, faces, usable, want_maps, reporter, cancel)
-        per_detector.append(scores)
+                by_name[unit[0].name] = _score_clips(
+                    unit[0], faces, usable, want_maps, reporter, cancel)
+    per_detector = [by_name[d.name] for d in detectors]
     out = []
     for i, face in enumerate(faces):
         maps = {
@@ -102,25 +104,43 @@ def clip_windows(n_items: int, clip_len: int) -> list[tuple[int, int]]:
     return windows
 
 
+def detector_units(detectors: Sequence[RunningDetector]) -> list[list[RunningDetector]]:
+    """The detectors in run order, members of one shared graph together (one pass each)."""
+    units: list[list[RunningDetector]] = []
+    by_group: dict[int, list[RunningDetector]] = {}
+    for det in detectors:
+        if det.group is None:
+            units.append([det])
+        elif id(det.group) in by_group:
+            by_group[id(det.group)].append(det)
+        else:
+            by_group[id(det.group)] = [det]
+            units.append(by_group[id(det.group)])
+    return units
+
+
 def _score_frames(
-    det: RunningDetector,
+    unit: Sequence[RunningDetector],
     faces: Sequence[FaceCrop],
     usable: Sequence[bool],
     want_maps: bool,
     reporter: StageReporter,
     cancel: CancelToken | None,
-) -> _Scores:
-    scores = _Scores.empty(len(faces))
+) -> dict[str, _Scores]:
+    """Frame detectors of one unit (one detector, or the members of a shared graph)."""
+    scores = {det.name: _Scores.empty(len(faces)) for det in unit}
     todo = [i for i, ok in enumerate(usable) if ok]
-    reporter.start(f"detector {det.name}", len(todo))
+    reporter.start("detector " + " + ".join(d.name for d in unit), len(todo))
     for start, stop in AdaptiveBatcher().batches(len(todo), cancel):
         idx = todo[start:stop]
         batch = np.stack([faces[i].crop_rgb_u8 for i in idx])
-        p_fake, p_raw, maps = _predict(det, batch, want_maps)
-        for k, face_i in enumerate(idx):
-            scores.add(face_i, p_fake[k], p_raw[k])
-            if maps is not None:
-                scores.maps[face_i] = maps[k]
+        outputs = _predict_unit(unit, batch, want_maps)
+        for det, (p_fake, p_raw, maps) in zip(unit, outputs, strict=True):
+            det_scores = scores[det.name]
+            for k, face_i in enumerate(idx):
+                det_scores.add(face_i, p_fake[k], p_raw[k])
+                if maps is not None:
+                    det_scores.maps[face_i] = maps[k]
         reporter.update(stop)
     return scores
 
@@ -168,11 +188,25 @@ def _track_windows(
     return windows
 
 
-def _predict(
-    det: RunningDetector, batch: np.ndarray, want_maps: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    out = det.loaded.predict(batch, want_maps=want_maps)
-    n = batch.shape[0]
+_Checked = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def _predict_unit(
+    unit: Sequence[RunningDetector], batch: np.ndarray, want_maps: bool
+) -> list[_Checked]:
+    """Each unit member's checked outputs; a shared graph runs once for all of them."""
+    if len(unit) == 1 and unit[0].group is None:
+        return [_predict(unit[0], batch, want_maps)]
+    outputs = unit[0].group.predict_all(batch, want_maps=want_maps)
+    return [_check(det, outputs[det.name], batch.shape[0], want_maps) for det in unit]
+
+
+def _predict(det: RunningDetector, batch: np.ndarray, want_maps: bool) -> _Checked:
+    return _check(det, det.loaded.predict(batch, want_maps=want_maps), batch.shape[0], want_maps)
+
+
+def _check(det: RunningDetector, out: Any, n: int, want_maps: bool) -> _Checked:
+    """Scores as (N,) float64 in [0, 1] and maps as (N, h, w) float32, or a clear error."""
     p_fake = np.asarray(out.p_fake, dtype=np.float64).reshape(-1)
     p_raw = np.asarray(out.p_fake_raw, dtype=np.float64).reshape(-1)
     if p_fake.shape != (n,) or p_raw.shape != (n,):

@@ -52,7 +52,13 @@ class BlazeFace:
     def find(self, rgb_u8: np.ndarray, *, tiled: bool = True) -> list[FaceBox]:
         """Face boxes of both models (and of the tiles when ``tiled``), deduplicated."""
         boxes = _run(self._full_range, rgb_u8, (0, 0))
-        boxes += _run(self._short_range, rgb_u8, (0, 0))
+        # NOTE: the short-range model only adds the close-ups and tight crops the full-range
+        # one misses. When the full-range model found faces, a close-up it missed is still
+        # caught: Face Mesh runs its own short-range detector on the frame, and a mesh face
+        # without a box is confirmed on a crop by both models (FaceMeshDetector._confirm).
+        # Skipping it then saves a third of the face stage on photos (docs/PERFORMANCE.md).
+        if not boxes:
+            boxes = _run(self._short_range, rgb_u8, (0, 0))
         if tiled and self._tile_px is not None:
             boxes += self._find_in_tiles(rgb_u8, boxes, self._tile_px)
         keep = nms([b.bbox_xyxy for b in boxes], [b.det_score for b in boxes], _NMS_IOU)

@@ -130,6 +130,15 @@ class LoadedDetector:
         self.device = device
         self._runtime = runtime
 
+    @property
+    def runtime(self) -> Runtime:
+        """The backend that runs the graph (``OnnxRuntime`` or ``TorchRuntime``)."""
+        return self._runtime
+
+    def use_runtime(self, runtime: Runtime) -> None:
+        """Run through ``runtime`` from now on (a shared graph's view; frees the old one)."""
+        self._runtime = runtime
+
     def predict(self, crops_rgb_u8: npt.NDArray[Any], *, want_maps: bool = False) -> DetectorOutput:
         """Score (N, S, S, 3) uint8 RGB crops made with ``engine.faces.crop.CropPolicy()``."""
         crops = np.asarray(crops_rgb_u8)

@@ -45,17 +45,36 @@ class OnnxRuntime:
     def __init__(self, model_bytes: bytes, *, device: str = "cpu", threads: int | None = None):
         import onnxruntime as ort
 
+        self.model_bytes = model_bytes  # kept so detectors can be merged (engine.runtime.shared)
+        self.device = device
+        self.threads = threads
         options = ort.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # NOTE: ONNX Runtime's idle worker threads spin by default. Our pipeline alternates
+        # MediaPipe, NumPy and several sessions, so spinning threads burn the cores the next
+        # stage (and the GUI thread) needs: images/s more than doubled without it (see
+        # docs/PERFORMANCE.md). Scores are unchanged.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             model_bytes, sess_options=options, providers=providers_for(device)
         )
         self._outputs = [o.name for o in self._session.get_outputs()]
-        if self._outputs[:1] != ["logits"]:
+        if not self._outputs[0].endswith("logits"):
             raise ValueError(f"ONNX graph must output 'logits' first; has {self._outputs}")
+
+    @property
+    def output_names(self) -> list[str]:
+        """The graph's output names, in order."""
+        return list(self._outputs)
+
+    def run_all(self, batch_nchw_f32: npt.NDArray[Any]) -> dict[str, npt.NDArray[Any]]:
+        """Every output of the graph by name (a merged graph has several detectors' outputs)."""
+        outs = self._session.run(self._outputs, {"input": batch_nchw_f32.astype(np.float32)})
+        return dict(zip(self._outputs, outs, strict=True))
 
     def run(
         self, batch_nchw_f32: npt.NDArray[Any]

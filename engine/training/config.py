@@ -53,6 +53,10 @@ class TrainConfig:
         ril_margin_fake: RIL intra-class margin for fake faces.
         ril_margin_inter: RIL inter-class margin between centres.
         agda_prob: probability that a MAT step trains on attention-guided augmented images.
+        init_from: start from the network (and MAT's regional-independence centres) of another
+            run's ``checkpoint.pt`` instead of ImageNet; a relative path is taken from the
+            parent of ``--out``, i.e. a sibling run directory such as ``mat_effl0/checkpoint.pt``
+            (a second, longer stage after the first config's run). ``""``: ImageNet start.
     """
 
     detector: str
@@ -82,6 +86,7 @@ class TrainConfig:
     ril_margin_fake: float = 0.1
     ril_margin_inter: float = 0.2
     agda_prob: float = 0.0
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         if self.method not in ("sbi", "xray", "mat"):

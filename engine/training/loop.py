@@ -35,6 +35,7 @@ __all__ = [
     "TrainRun",
     "evaluate",
     "imagenet_detector",
+    "init_from_run",
     "learning_rate",
     "load_checkpoint",
     "progress",
@@ -243,7 +244,7 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     Raises:
         ValueError: the checkpoint was written with a different configuration.
     """
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = _load_state(path)
     if state["config"] != cfg.to_dict():
         raise ValueError(f"{path} was written with another config; use a new --out directory")
     run.detector.net.load_state_dict(state["net"])
@@ -257,6 +258,35 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     run.step = int(state["step"])
     run.elapsed_s = float(state["elapsed_s"])
     logger.info("resumed from %s at step %d (%.0f s trained)", path, run.step, run.elapsed_s)
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    """A checkpoint, unpickled with ``weights_only`` plus NumPy scalars and dtypes.
+
+    The sampler's and the clock's state hold NumPy scalars, which ``weights_only=True`` refuses
+    by default; allowing exactly those types keeps arbitrary code out of unpickling.
+    """
+    allowed = [np.core.multiarray.scalar, np.dtype, *_numpy_dtype_classes()]
+    with torch.serialization.safe_globals(allowed):
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    return state
+
+
+def _numpy_dtype_classes() -> list[type]:
+    return [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+
+
+def init_from_run(run: TrainRun, path: Path) -> None:
+    """Start from another run's network weights (and RIL centres); optimiser state is new."""
+    if not path.is_file():
+        raise FileNotFoundError(f"init_from: no checkpoint at {path}; run its config first")
+    state = _load_state(path)
+    run.detector.net.load_state_dict(state["net"])
+    if run.ril is not None and state.get("ril") is not None:
+        ril_state = dict(state["ril"])
+        ril_state.pop("alpha")  # the new run's schedule starts from its own config's alpha
+        run.ril.load_state_dict(ril_state)
+    logger.info("initialised from %s (step %d of that run)", path, int(state["step"]))
 
 
 def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) -> None:
@@ -305,6 +335,8 @@ def run_training(
     checkpoint = out / "checkpoint.pt"
     if checkpoint.exists():
         load_checkpoint(run, cfg, checkpoint)
+    elif cfg.init_from:
+        init_from_run(run, out.parent / cfg.init_from)
     val = make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
     logger.info("training %s: %d train faces, %d validation crops, %d steps of %d pairs",
                 cfg.detector, len(train_faces), len(val.labels), cfg.steps, cfg.batch_reals)

@@ -21,7 +21,8 @@ from engine.types import Grade, MediaResult
 from forensic_gui.cases import analysis_rows as rows
 from forensic_gui.cases import audit
 from forensic_gui.cases import store_ops as ev
-from forensic_gui.cases.errors import InvalidFieldError, RecordNotFoundError
+from forensic_gui.cases.errors import CaseStoreError, InvalidFieldError, RecordNotFoundError
+from forensic_gui.cases.maps_blob import MapsBlobError, with_maps
 from forensic_gui.cases.models import Analysis, DetectorScoreRow, Evidence, FindingRow, KeyFrame
 from forensic_gui.cases.records import (
     AnalysisRecord,
@@ -214,7 +215,17 @@ def _get_analysis(session: Session, analysis_id: int) -> Analysis:
 
 
 def _rebuild(analysis: Analysis) -> MediaResult:
-    return result_from_dict(ev.json_loads(analysis.result_json))
+    """The stored result with its stored maps (none for analyses stored before revision 0002).
+
+    Raises:
+        CaseStoreError: the maps blob cannot be read (the audit verification says whether it
+            was altered).
+    """
+    result = result_from_dict(ev.json_loads(analysis.result_json))
+    try:
+        return with_maps(result, analysis.maps_npz)
+    except MapsBlobError as exc:
+        raise CaseStoreError(f"Analysis #{analysis.id}: {exc}") from exc
 
 
 def _latest_summaries_query(case_id: int) -> Select[Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.types import DetectorScore, Finding, Grade, MediaResult
 from forensic_gui.cases.errors import InvalidFieldError
+from forensic_gui.cases.maps_blob import maps_sha256, pack_maps
 from forensic_gui.cases.models import Analysis, DetectorScoreRow, FindingRow, KeyFrame
 from forensic_gui.cases.records import (
     AnalysisRecord,
@@ -48,7 +49,11 @@ def _detector_names(result: MediaResult) -> tuple[str, ...]:
 def analysis_row(
     evidence_id: int, result: MediaResult, result_dict: Mapping[str, Any], *, actor: str
 ) -> Analysis:
-    """The ``analyses`` row for ``result``; ``result_dict`` is ``result_to_dict(result)``."""
+    """The ``analyses`` row for ``result``; ``result_dict`` is ``result_to_dict(result)``.
+
+    The result's explanation maps, which its JSON leaves out, go into ``maps_npz``.
+    """
+    maps_npz = pack_maps(result)
     prov = result.provenance
     timings = [[stage, seconds] for stage, seconds in prov.timings_s] if prov else []
     result_json = json.dumps(result_dict, sort_keys=True, ensure_ascii=False)
@@ -70,6 +75,8 @@ def analysis_row(
         timings_json=json.dumps(timings),
         result_json=result_json,
         result_sha256=hashlib.sha256(result_json.encode("utf-8")).hexdigest(),
+        maps_npz=maps_npz,
+        maps_sha256=maps_sha256(maps_npz),
     )
 
 

@@ -13,6 +13,11 @@ any writer. Honest limit: someone with write access to the file who drops the tr
 rewrite the whole chain *and* the head consistently; no check inside one file can catch that.
 The PDF report therefore prints the head hash and count, which anchors the log on paper: a later
 rewrite no longer matches a report issued earlier.
+
+A chain that verifies is then used as the reference for the records themselves: evidence,
+analyses and verdicts must still say what their entries logged (see
+:mod:`forensic_gui.cases.audit_records`), so an edited acquisition hash or verdict is reported
+by the same verification the report and the GUI show.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forensic_gui.cases.audit_records import record_problems
 from forensic_gui.cases.models import GENESIS_HASH, AuditEvent, AuditHead, utc_now
 from forensic_gui.cases.records import AuditEntry, ChainReport
 
@@ -140,7 +146,8 @@ def _entry_problems(row: AuditEvent, expected_seq: int, prev_hash: str) -> list[
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute every hash and link, then compare the end of the chain with the head."""
+    """Recompute every hash and link, compare the end of the chain with the head, and, when all
+    of that holds, compare the evidence, analysis and verdict records with their entries."""
     problems: list[str] = []
     prev_hash = GENESIS_HASH
     expected_seq = 1
@@ -167,6 +174,8 @@ def verify_chain(session: Session) -> ChainReport:
         problems.append(
             f"The audit chain head counts {head.n_entries} entries but {n_entries} were found."
         )
+    if not problems:  # only a verified chain can vouch for the records
+        problems.extend(record_problems(session))
     return ChainReport(
         ok=not problems, n_entries=n_entries, problems=tuple(problems), head_hash=prev_hash
     )

@@ -143,6 +143,9 @@ class Analysis(_Stamped, Base):
     timings_json: Mapped[str] = mapped_column(Text)
     result_json: Mapped[str] = mapped_column(Text)
     result_sha256: Mapped[str] = mapped_column(String(64))
+    # NOTE: revision 0002; NULL for analyses stored before it (they have no stored maps).
+    maps_npz: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    maps_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 _SCOPE_CHECK = "scope IN ('media', 'track', 'frame', 'face')"

@@ -298,6 +298,7 @@ def analysis_payload(
         "engine_version": analysis.engine_version,
         "result_sha256": analysis.result_sha256,
         "key_frame_sha256": [frame.image_sha256 for frame in key_frames],
+        "maps_sha256": analysis.maps_sha256,
     }
 
 

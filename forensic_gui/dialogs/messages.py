@@ -18,11 +18,13 @@ logger = logging.getLogger(__name__)
 
 
 def _show(parent: QWidget, icon: QMessageBox.Icon, title: str, text: str,
-          informative: str) -> QMessageBox:
+          informative: str, details: str = "") -> QMessageBox:
     box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("message_box")
     if informative:
         box.setInformativeText(informative)
+    if details:
+        box.setDetailedText(details)  # behind a "Show Details..." button
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # copy a hash
     box.open()
     return box
@@ -34,10 +36,14 @@ def show_error(parent: QWidget, title: str, text: str, informative: str = "") ->
     return _show(parent, QMessageBox.Icon.Critical, title, text, informative)
 
 
-def show_warning(parent: QWidget, title: str, text: str, informative: str = "") -> QMessageBox:
-    """Show a warning (something was skipped or needs attention, work went on)."""
-    logger.warning("%s: %s %s", title, text, informative)
-    return _show(parent, QMessageBox.Icon.Warning, title, text, informative)
+def show_warning(parent: QWidget, title: str, text: str, informative: str = "",
+                 details: str = "") -> QMessageBox:
+    """Show a warning (something was skipped or needs attention, work went on).
+
+    ``details`` is a longer text (e.g. the full list ``informative`` shortens), shown on demand.
+    """
+    logger.warning("%s: %s %s %s", title, text, informative, details)
+    return _show(parent, QMessageBox.Icon.Warning, title, text, informative, details)
 
 
 def show_info(parent: QWidget, title: str, text: str, informative: str = "") -> QMessageBox:

@@ -291,6 +291,10 @@ class FramePanel(QWidget):
         """A line under the view (why no heatmap is available, which track is selected)."""
         self._note.setText(text)
 
+    def note_text(self) -> str:
+        """The line under the view (empty when there is nothing to say)."""
+        return self._note.text()
+
     def show_frame(self, frame: FrameImage) -> None:
         """Display a frame decoded by a worker, keeping the chosen heatmap if it has one."""
         self._frame = frame

@@ -241,8 +241,11 @@ class TimelineWidget(QWidget):
         for i, name in enumerate(detector_order):  # colours follow the detector order
             if name in series:
                 pen = pg.mkPen(_PALETTE[i % len(_PALETTE)], width=1.5)
+                # NOTE: no point symbols on the detector curves: pyqtgraph builds them on the
+                # GUI thread (~15 ms a curve), which pushed showing a result over the 100 ms
+                # budget; the fused curve keeps its dots to mark the analysed frames.
                 self._add_curve(name, self._labels.get(name, name), series[name], pen,
-                                symbol_size=5)
+                                symbol_size=None)
         if FUSED_CURVE in series:
             self._add_curve(FUSED_CURVE, "fused finding", series[FUSED_CURVE],
                             pg.mkPen("#202124", width=3), symbol_size=7)
@@ -254,10 +257,11 @@ class TimelineWidget(QWidget):
         self._legend.setText("&nbsp;&nbsp; ".join([*self._legend_entries, threshold]))
 
     def _add_curve(self, name: str, label: str, p_fake: np.ndarray, pen: object,
-                   symbol_size: int) -> None:
+                   symbol_size: int | None) -> None:
         colour = pen.color().name()  # type: ignore[attr-defined]
-        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, connect="finite", symbol="o",
-                                symbolSize=symbol_size, symbolPen=pen, symbolBrush=colour)
+        symbol = {} if symbol_size is None else {
+            "symbol": "o", "symbolSize": symbol_size, "symbolPen": pen, "symbolBrush": colour}
+        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, connect="finite", **symbol)
         self._item.addItem(curve)
         self._curves[name] = curve
         weight = "bold" if name == FUSED_CURVE else "normal"

@@ -29,6 +29,9 @@ from engine.errors import (
     UnsupportedFormatError,
     ZeroFramesError,
 )
+from tests.engine import face_media
+from tests.engine.container_edit import find_boxes, rotate_mp4, vary_frame_rate
+from tests.engine.container_edit import patch_avi_frame_count as _patch_avi_frame_count
 
 __all__ = ["CASES", "Case", "frame_index_of", "make_all", "rotate_mp4", "write_video"]
 
@@ -87,50 +90,6 @@ def write_video(
 # --- byte-level helpers -------------------------------------------------------------------------
 
 
-def _isobmff_boxes(buf: bytes | bytearray, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    """(type, offset, size) of the boxes in ``buf[start:end]`` (32-bit sizes only: cv2 output)."""
-    boxes = []
-    pos = start
-    while pos + 8 <= end:
-        size, box_type = struct.unpack(">I4s", buf[pos : pos + 8])
-        boxes.append((box_type, pos, size))
-        pos += size
-    return boxes
-
-
-def _find_boxes(buf: bytes | bytearray, path_types: list[bytes]) -> list[int]:
-    """Offsets of boxes reached by ``path_types`` (e.g. moov/trak/tkhd) from the top level."""
-    offsets = [(0, len(buf))]
-    found: list[int] = []
-    for depth, wanted in enumerate(path_types):
-        nxt = []
-        for start, end in offsets:
-            for box_type, off, size in _isobmff_boxes(buf, start, end):
-                if box_type == wanted:
-                    if depth == len(path_types) - 1:
-                        found.append(off)
-                    nxt.append((off + 8, off + size))
-        offsets = nxt
-    return found
-
-
-def rotate_mp4(src: Path, dst: Path, rotation_deg: int) -> Path:
-    """Copy an mp4 and set its video track's display matrix to a clockwise rotation.
-
-    This is how phones store portrait video: the pixels stay landscape and 'tkhd' carries the
-    matrix. FFmpeg reports it as rotation metadata, exactly as for a phone clip.
-    """
-    cos, sin = {90: (0, 1), 180: (-1, 0), 270: (0, -1)}[rotation_deg]
-    buf = bytearray(src.read_bytes())
-    for off in _find_boxes(buf, [b"moov", b"trak", b"tkhd"]):
-        version = buf[off + 8]
-        matrix_at = off + 8 + 4 + (32 if version == 1 else 20) + 16
-        matrix = [cos << 16, sin << 16, 0, -sin << 16, cos << 16, 0, 0, 0, 1 << 30]
-        buf[matrix_at : matrix_at + 36] = struct.pack(">9i", *matrix)
-    dst.write_bytes(bytes(buf))
-    return dst
-
-
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     crc = zlib.crc32(kind + data) & 0xFFFFFFFF
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
@@ -167,17 +126,6 @@ def _truncate(src: Path, dst: Path, keep_fraction: float = 0.5) -> Path:
     return dst
 
 
-def _patch_avi_frame_count(src: Path, dst: Path, n_frames: int) -> Path:
-    """Make an AVI header list ``n_frames`` frames (avih total and strh length)."""
-    buf = bytearray(src.read_bytes())
-    avih = buf.find(b"avih")
-    strh = buf.find(b"strh")
-    buf[avih + 8 + 16 : avih + 8 + 20] = struct.pack("<I", n_frames)
-    buf[strh + 8 + 32 : strh + 8 + 36] = struct.pack("<I", n_frames)
-    dst.write_bytes(bytes(buf))
-    return dst
-
-
 # --- the corpus ---------------------------------------------------------------------------------
 
 Maker = Callable[[Path, np.random.Generator], Path]
@@ -185,16 +133,32 @@ Maker = Callable[[Path, np.random.Generator], Path]
 
 @dataclass(frozen=True)
 class Case:
-    """One corpus file: how to make it, and what reading it must give.
+    """One corpus file: how to make it, and what reading and analysing it must give.
 
-    ``expect`` is the error type a reader must raise, or ``None`` when the file is valid (if
-    odd) and must read correctly.
+    Attributes:
+        expect: the error type a reader must raise, or ``None`` when the file is valid (if
+            odd) and must read correctly.
+        status: the analysis status it must get (``ok``/``no_face``/``error``); empty means
+            ``error`` for a broken file and ``no_face`` for a valid one.
+        n_tracks: face tracks an ``ok`` analysis must find.
+        track_gap: one track must miss sampled frames in the middle and then resume.
+        fails_late: headers and frame 0 read; the error comes once decoding reaches the
+            missing part (so the app imports the file and the analysis reports the error).
     """
 
     name: str
     make: Maker
     expect: type[MediaError] | None
     note: str
+    status: str = ""
+    n_tracks: int = 0
+    track_gap: bool = False
+    fails_late: bool = False
+
+    @property
+    def analysis_status(self) -> str:
+        """The status a full analysis of this file must give."""
+        return self.status or ("error" if self.expect is not None else "no_face")
 
 
 def _base_video(out_dir: Path, suffix: str = ".mp4") -> Path:
@@ -241,7 +205,7 @@ def _make_truncated_video(out_dir: Path, suffix: str) -> Path:
 def _make_mp4_without_index(out_dir: Path, _rng: np.random.Generator) -> Path:
     """The recording stopped before the 'moov' index was written (cv2 writes it last)."""
     data = _base_video(out_dir).read_bytes()
-    moov_at = _find_boxes(data, [b"moov"])[0]
+    moov_at = find_boxes(data, [b"moov"])[0]
     return _bytes("no_index.mp4", data[:moov_at])(out_dir, _rng)
 
 
@@ -262,7 +226,7 @@ def _make_wav_mp4(out_dir: Path, _rng: np.random.Generator) -> Path:
 def _make_audio_only_mp4(out_dir: Path, _rng: np.random.Generator) -> Path:
     """An mp4 whose only track is declared as sound (its handler 'vide' becomes 'soun')."""
     buf = bytearray(_base_video(out_dir).read_bytes())
-    for off in _find_boxes(buf, [b"moov", b"trak", b"mdia", b"hdlr"]):
+    for off in find_boxes(buf, [b"moov", b"trak", b"mdia", b"hdlr"]):
         assert buf[off + 16 : off + 20] == b"vide"
         buf[off + 16 : off + 20] = b"soun"
     return _bytes("audio_only.mp4", bytes(buf))(out_dir, _rng)
@@ -327,7 +291,11 @@ def _make_animated_gif(out_dir: Path, _rng: np.random.Generator) -> Path:
 def _make_deep_path_image(out_dir: Path, _rng: np.random.Generator) -> Path:
     deep = out_dir.joinpath(*[f"level_{i:02d}_" + "d" * 40 for i in range(8)])  # > 400 chars
     deep.mkdir(parents=True, exist_ok=True)
-    return _save_pil(deep / "deep_path_image.png", _rgb_test_image(), "PNG")
+    return _save_pil(deep / "deep_path_image.png", _rgb_test_image(), "PNG", compress_level=1)
+
+
+def _make_vfr_video(out_dir: Path, _rng: np.random.Generator) -> Path:
+    return vary_frame_rate(_base_video(out_dir), out_dir / "variable_frame_rate.mp4")
 
 
 _TEXT = b"Interview notes, 3 March.\nNot a video at all.\n" * 20
@@ -359,7 +327,8 @@ CASES: tuple[Case, ...] = (
          "mp4 with no frame"),
     Case("zero_frames_avi", lambda d, _: _make_zero_frames(d, ".avi"), ZeroFramesError,
          "avi with no frame"),
-    Case("overcount_avi", _make_overcount_avi, TruncatedMediaError, "lists 66 frames, holds 16"),
+    Case("overcount_avi", _make_overcount_avi, TruncatedMediaError, "lists 66 frames, holds 16",
+         fails_late=True),
     Case("one_by_one", _pil("one_pixel.png", lambda: Image.new("RGB", (1, 1), (9, 99, 199)),
          "PNG"), None, "1x1 PNG"),
     Case("png_16bit_gray", lambda d, _: _cv2_png(d / "gray16.png", _gray16()), None,
@@ -383,18 +352,39 @@ CASES: tuple[Case, ...] = (
     Case("bmp", _pil("image.bmp", _rgb_test_image, "BMP"), None, "BMP"),
     Case("webp", _pil("image.webp", _rgb_test_image, "WEBP", lossless=True), None,
          "lossless WebP"),
-    Case("unicode_video", lambda d, _: write_video(d / "évidence_证据_видео.mp4"), None,
+    Case("unicode_video", lambda d, _: write_video(d / "évidence_证据_видео.mp4", fps=12), None,
          "non-ASCII video file name"),
     Case("unicode_image", _pil("фото_照片_é.jpg", _rgb_test_image, "JPEG", quality=95), None,
          "non-ASCII image file name"),
-    Case("long_name_video", lambda d, _: write_video(d / ("long_" + "n" * 240 + ".mp4")), None,
-         "249-byte file name, near the 255-byte limit"),
+    Case("long_name_video", lambda d, _: write_video(d / ("long_" + "n" * 240 + ".mp4"), fps=15),
+         None, "249-byte file name, near the 255-byte limit"),
     Case("deep_path_image", _make_deep_path_image, None, "path over 400 characters"),
+    Case("vfr_mp4", _make_vfr_video, None, "variable frame rate: 20, 6.7, 13.3, 8 fps in turn"),
+    Case("rotated_phone_mp4", face_media.make_rotated_phone_video, None,
+         "phone portrait clip: 256x192 pixels, 90° display matrix", "ok", 1),
+    Case("face_leaves_returns", face_media.make_face_returns_video, None,
+         "face, 8 face-free frames, the face again", "ok", 1, track_gap=True),
+    Case("two_faces_video", face_media.make_two_faces_video, None, "two faces side by side",
+         "ok", 2),
+    Case("three_faces_image", face_media.make_three_faces_image, None, "three faces in a row",
+         "ok", 3),
+    Case("face_photo", face_media.make_face_photo, None, "one face: the control item", "ok", 1),
+    Case("unicode_dir_face", face_media.make_face_in_unicode_folder, None,
+         "face photo in a non-ASCII folder", "ok", 1),
+    Case("tiny_face_image", face_media.make_tiny_face_image, None,
+         "a face of ~18 px: found, too small to score"),
 )
 # fmt: on
 
 
 def make_all(out_dir: Path, rng: np.random.Generator) -> dict[str, Path]:
-    """Write every case into ``out_dir``; return name -> path. Helper files start with '_'."""
+    """Write every case into ``out_dir``; return name -> path.
+
+    The intermediate files the makers need (names starting with '_') are removed, so a batch
+    over ``out_dir`` sees one input per case (the folder named ``folder.mp4`` holds none).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    return {case.name: case.make(out_dir, rng) for case in CASES}
+    paths = {case.name: case.make(out_dir, rng) for case in CASES}
+    for helper in out_dir.glob("_*"):
+        helper.unlink()
+    return paths

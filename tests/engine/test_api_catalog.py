@@ -91,3 +91,13 @@ def test_engine_api_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_detector_without_its_torch_weights_is_still_listed(tmp_path: Path) -> None:
+    """The offline bundle ships the ONNX graphs only (no torch, no .pt files)."""
+    _card(tmp_path, "xray_a", extra={}, write_weights=True)
+    card_path = tmp_path / "xray_a.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["cfg"]["weights_file"] = "xray_a.pt"  # named in the card, absent on disk
+    card_path.write_text(json.dumps(card), encoding="utf-8")
+    assert shipped_names(tmp_path) == ["xray_a"]

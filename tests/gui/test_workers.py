@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -131,3 +134,20 @@ def test_frame_loader_reports_unreadable_media(qtbot, tmp_path):
     with qtbot.waitSignal(loader.frame_failed, timeout=TIMEOUT_MS) as blocker:
         loader.request(str(bad), 0, ())
     assert "bad.mp4" in blocker.args[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_workers_run_below_the_gui_threads_priority(qtbot):
+    """Background work must leave the CPU to the GUI thread (the 100 ms stall budget)."""
+    from forensic_gui.workers import Job
+
+    class NiceProbe(Job):
+        def _work(self, progress, cancel):
+            return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = NiceProbe("probe")
+    with qtbot.waitSignal(job.succeeded, timeout=TIMEOUT_MS) as blocker:
+        job.start()
+    assert blocker.args[0] >= max(gui_nice, 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_nice
