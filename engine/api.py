@@ -193,23 +193,24 @@ class Analyzer:
         self,
         paths: Sequence[str | os.PathLike[str]],
         *,
-        workers: int = 2,
+        workers: int | None = None,
         progress: ProgressSink = null_sink,
         cancel: CancelToken | None = None,
     ) -> Iterator[MediaResult]:
         """Analyse ``paths`` with up to ``workers`` files in flight; results in input order.
 
-        Each result is what :meth:`analyze` gives for that file; two files at a time overlap
-        one's face finding with the other's detectors (see ``engine.analysis.many``).
-        ``progress`` may then be called from two threads, one call at a time; its reports
-        carry the file's path in ``message``.
+        Each result is what :meth:`analyze` gives for that file; several files at a time overlap
+        one's face finding with the others' detectors (see ``engine.analysis.many``; ``None``
+        takes its measured default). ``progress`` may then be called from several threads, one
+        call at a time; its reports carry the file's path in ``message``.
 
         Raises:
             JobCancelled: ``cancel`` was set; no further result is yielded.
         """
-        from engine.analysis.many import analyze_in_order, locked_sink
+        from engine.analysis.many import DEFAULT_WORKERS, analyze_in_order, locked_sink
 
         sink = locked_sink(progress)
+        workers = DEFAULT_WORKERS if workers is None else workers
 
         def one(path: str) -> MediaResult:
             return self.analyze(path, progress=sink, cancel=cancel)

@@ -201,7 +201,7 @@ def _run_batch(
         def show(p: Progress) -> None:
             bar.set_postfix_str(f"{p.stage} {p.done}/{p.total}", refresh=True)
 
-        # NOTE: two files in flight overlap one's face stage with the other's detectors
+        # NOTE: files in flight overlap one's face stage with the others' detectors
         # (engine.analysis.many); the lines still come out in input order.
         sink = locked_sink(ThrottledSink(show, max_hz=5.0))
         results = analyze_in_order(
