@@ -88,7 +88,10 @@ class MainWindow(QMainWindow):
         self.controller = CaseController(store, settings, services, self.tracker, self)
         self.frame_loader = FrameLoader(self)
         self.frame_panel.set_overlay_labels(self.controller.map_labels)
-        self._live_results: dict[int, MediaResult] = {}  # analysis id -> result with maps
+        # NOTE: the newest analysis recorded in this session, per evidence id: showing an item
+        # right after its analysis then needs no second read (and maps decode) of what was just
+        # written, which kept the GUI thread over its 100 ms budget.
+        self._recorded: dict[int, AnalysisRecord] = {}
         self._shown: _Shown | None = None
         self._build_actions()
         self._build_layout()
@@ -162,7 +165,7 @@ class MainWindow(QMainWindow):
         c.integrity_checked.connect(self._on_controller_integrity_checked)
         c.analysis_recorded.connect(self._on_controller_analysis_recorded)
         c.verdict_recorded.connect(self._on_controller_verdict_recorded)
-        c.analysis_running_changed.connect(self._on_controller_analysis_running_changed)
+        c.stall_measured.connect(self._on_controller_stall_measured)
         self.tracker.jobs_changed.connect(self._update_actions)
 
     # -- actions -------------------------------------------------------------------------
@@ -277,7 +280,7 @@ class MainWindow(QMainWindow):
             return
         item = self.store.get_evidence(evidence_id)
         if analysis is None:
-            analysis = self.store.latest_analysis(evidence_id)
+            analysis = self._recorded.get(evidence_id) or self.store.latest_analysis(evidence_id)
         self._show_integrity_alarm(evidence_id)
         self.verdict_form.set_evidence(evidence_id, self.store.verdicts(evidence_id))
         if analysis is None:
@@ -287,11 +290,20 @@ class MainWindow(QMainWindow):
             self.frame_panel.set_note("")
             self.frame_loader.request(item.original_path, 0, ())
             return
-        result = self._live_results.get(analysis.id, analysis.result)
-        self._shown = _Shown(item, result)
-        labels = self.controller.detector_labels
-        self.timeline.set_result(result, labels)
-        self.findings.set_result(result, labels, analysed_by=analysis.analysed_by,
+        shown = self._shown = _Shown(item, analysis.result)
+        self.timeline.set_result(analysis.result, self.controller.detector_labels)
+        # NOTE: the findings and the frame follow in the next event-loop turn, so the GUI thread
+        # is never blocked for the whole of it (the 100 ms stall budget); nothing is shown if
+        # another item was selected in between.
+        QTimer.singleShot(0, lambda: self._show_details(shown, analysis))
+
+    def _show_details(self, shown: _Shown, analysis: AnalysisRecord) -> None:
+        """The findings panel and the most suspicious frame of the item being shown."""
+        if self._shown is not shown:
+            return
+        result, item = analysis.result, shown.item
+        self.findings.set_result(result, self.controller.detector_labels,
+                                 analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
         has_faces = any(frame.faces for frame in result.frames)
         self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
@@ -328,9 +340,13 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_controller_analysis_recorded(self, evidence_id: int,
                                          analysis: AnalysisRecord) -> None:
-        self._live_results[analysis.id] = analysis.result
-        if not self._update_row(evidence_id, lambda row: with_result(row, analysis.result)):
-            return
+        self._recorded[evidence_id] = analysis
+        if self._update_row(evidence_id, lambda row: with_result(row, analysis.result)):
+            # NOTE: shown in the next event-loop turn, apart from the job's own bookkeeping, so
+            # the GUI thread never does both in one go (the 100 ms stall budget).
+            QTimer.singleShot(0, lambda: self._show_recorded(evidence_id, analysis))
+
+    def _show_recorded(self, evidence_id: int, analysis: AnalysisRecord) -> None:
         if self.evidence_list.selected_ids() == (evidence_id,):
             self._show_evidence(evidence_id, analysis)
         elif not self.evidence_list.selected_ids():
@@ -343,12 +359,10 @@ class MainWindow(QMainWindow):
         if self._shown is not None and self._shown.item.id == evidence_id:
             self.verdict_form.set_evidence(evidence_id, history)
 
-    @Slot(bool)
-    def _on_controller_analysis_running_changed(self, running: bool) -> None:
-        stall = self.controller.last_max_stall_ms
-        if not running and stall is not None:
-            self.statusBar().showMessage(f"Analysis finished; the window was never blocked for "
-                                         f"more than {stall:.0f} ms.", 15000)
+    @Slot(float)
+    def _on_controller_stall_measured(self, stall_ms: float) -> None:
+        self.statusBar().showMessage(f"Analysis finished; the window was never blocked for "
+                                     f"more than {stall_ms:.0f} ms.", 15000)
 
     @Slot(int)
     def _on_timeline_seek_requested(self, frame_idx: int) -> None:

@@ -3,11 +3,14 @@
 The heatmaps are what an analyst looks at when a case is reopened days later, so they are kept
 with the analysis instead of only in memory. They are display data: each (h, w) map in [0, 1] is
 quantised to 1/255 (``uint8``), which no overlay can show differently, and the scores stay
-exact in the result JSON. Thirty-two frames of the five shipped detectors take about 100 KB.
+exact in the result JSON. Thirty-two frames of the five shipped detectors take 100-150 KB.
 
-The blob is a NumPy ``.npz`` archive (zip of ``.npy`` arrays) with one array per face map named
-``"<frame_idx>/<track_id>/<detector>"``. It is read with ``allow_pickle=False``, so a crafted
-file cannot run code, and its SHA-256 is logged in the audit entry of the analysis.
+The blob is a NumPy ``.npz`` archive (zip of ``.npy`` arrays) with two arrays per detector:
+``"<detector>.maps"``, its (k, h, w) ``uint8`` maps, and ``"<detector>.where"``, the (k, 2)
+``(frame_idx, track_id)`` of each. Few large arrays instead of one per face keep reading fast
+enough for the GUI thread (about 3 ms for 32 frames, against 50 ms for 160 small arrays). It is
+read with ``allow_pickle=False``, so a crafted file cannot run code, and its SHA-256 is logged
+in the audit entry of the analysis.
 """
 
 from __future__ import annotations
@@ -39,14 +42,20 @@ def has_maps(result: MediaResult) -> bool:
 
 def pack_maps(result: MediaResult) -> bytes | None:
     """Every face map of ``result`` in one compressed blob, or ``None`` when it has none."""
-    arrays: dict[str, np.ndarray] = {}
+    maps: dict[str, list[np.ndarray]] = {}
+    where: dict[str, list[tuple[int, int]]] = {}
     for frame in result.frames:
         for face in frame.faces:
             for detector, heat in face.maps.items():
-                key = f"{frame.frame_idx}/{face.track_id}/{detector}"
-                arrays[key] = np.round(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
-    if not arrays:
+                maps.setdefault(detector, []).append(
+                    np.round(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8))
+                where.setdefault(detector, []).append((frame.frame_idx, face.track_id))
+    if not maps:
         return None
+    arrays: dict[str, np.ndarray] = {}
+    for detector, stack in maps.items():
+        arrays[f"{detector}.maps"] = np.stack(stack)
+        arrays[f"{detector}.where"] = np.asarray(where[detector], dtype=np.int64)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()
@@ -66,11 +75,15 @@ def unpack_maps(blob: bytes) -> dict[MapKey, np.ndarray]:
     maps: dict[MapKey, np.ndarray] = {}
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-            for key in archive.files:
-                frame_idx, track_id, detector = key.split("/", 2)
-                maps[(int(frame_idx), int(track_id), detector)] = (
-                    archive[key].astype(np.float32) / 255.0)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            detectors = sorted({k.rsplit(".", 1)[0] for k in archive.files})
+            for detector in detectors:
+                stack = archive[f"{detector}.maps"].astype(np.float32) / 255.0
+                where = archive[f"{detector}.where"]
+                if stack.ndim != 3 or where.shape != (len(stack), 2):
+                    raise ValueError(f"{detector}: maps {stack.shape}, places {where.shape}")
+                for (frame_idx, track_id), heat in zip(where.tolist(), stack, strict=True):
+                    maps[(int(frame_idx), int(track_id), detector)] = heat
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise MapsBlobError(f"the stored heatmaps cannot be read: {exc}") from exc
     return maps
 

@@ -46,6 +46,8 @@ def analyze_selected(qtbot, window: MainWindow) -> tuple:
     with qtbot.waitSignal(window.controller.analysis_recorded, timeout=TIMEOUT_MS) as blocker:
         window.analyze_selected()
     qtbot.waitUntil(lambda: not window.controller.analysis_running, timeout=TIMEOUT_MS)
+    # The findings follow the timeline one event-loop turn later (MainWindow._show_details).
+    qtbot.waitUntil(lambda: window.findings.grade_text != "Not analysed yet.", timeout=TIMEOUT_MS)
     return tuple(blocker.args)
 
 
@@ -67,6 +69,7 @@ def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, 
     assert stored is not None
     assert stored.id == analysis_id
     assert len(window.store.key_frames(analysis_id)) == 2  # settings.key_frames
+    qtbot.waitUntil(lambda: not window.controller.stall_monitor.running, timeout=TIMEOUT_MS)
     stall_ms = window.controller.last_max_stall_ms
     record_property("max_gui_stall_ms", stall_ms)  # in the JUnit XML for CI trends
     logger.info("longest GUI stall during the analysis: %.1f ms", stall_ms)
