@@ -6,8 +6,16 @@ The rows are fed by ``Job.progressed`` (already throttled to about 10 Hz in the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.jobs import Progress
 
@@ -15,6 +23,7 @@ __all__ = ["JobProgressPanel"]
 
 # NOTE: the bar works in per-mille so byte counts above 2**31 still fit a QProgressBar int.
 _BAR_MAX = 1000
+_HIDE_DELAY_MS = 800
 
 
 class _JobRow(QWidget):
@@ -25,6 +34,9 @@ class _JobRow(QWidget):
         self.job_id = job_id
         self.label = QLabel(description, self)
         self.label.setMinimumWidth(260)
+        # NOTE: the text changes with every report (stage, file path); an Ignored width keeps it
+        # from re-laying out the whole window each time (40 ms on the GUI thread per report).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)  # busy until the first report
         self.bar.setTextVisible(True)
@@ -47,6 +59,7 @@ class _JobRow(QWidget):
             self.bar.setRange(0, 0)
         detail = progress.message or progress.stage
         self.label.setText(f"{self._description} — {detail}")
+        self.label.setToolTip(self.label.text())
 
     @Slot()
     def _on_cancel_button_clicked(self) -> None:
@@ -97,4 +110,12 @@ class JobProgressPanel(QWidget):
         if row is not None:
             self._layout.removeWidget(row)
             row.deleteLater()
-        self.setVisible(bool(self._rows))
+        if not self._rows:
+            # NOTE: hidden a moment later, so a queue of jobs does not hide and show the panel
+            # between two of them (each toggle re-lays out and repaints the window).
+            QTimer.singleShot(_HIDE_DELAY_MS, self._hide_if_idle)
+
+    @Slot()
+    def _hide_if_idle(self) -> None:
+        if not self._rows:
+            self.setVisible(False)

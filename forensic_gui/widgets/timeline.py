@@ -29,6 +29,7 @@ FUSED_CURVE = "fused"
 # frames' own fused grades, so they stay right if the bands change; only this line would not.
 SUPPORT_THRESHOLD = 0.50
 _ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
+_POOL_SIZE = 7  # detector curves made up front (five shipped detectors, room for two more)
 _PALETTE = ("#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#12b5cb", "#795548")
 _SPAN_BRUSH = {Grade.WEAK: (251, 188, 4, 55), Grade.MODERATE: (217, 48, 37, 55),
                Grade.STRONG: (217, 48, 37, 90)}
@@ -79,6 +80,12 @@ class TimelineWidget(QWidget):
         self._frames: list[FrameResult] = []
         self._t_sec = np.zeros(0)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        # NOTE: curve items are made once, here, and reused for every result: creating and
+        # adding six pyqtgraph items when the first result arrived cost 25-40 ms on the GUI
+        # thread while the next analysis kept both cores busy (the 100 ms stall budget).
+        self._pool = [self._new_curve_item() for _ in range(_POOL_SIZE)]
+        self._fused_curve = self._new_curve_item()
+        self._fused_curve.setZValue(10)
         self._legend_entries: list[str] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._current_frame_idx: int | None = None
@@ -192,7 +199,8 @@ class TimelineWidget(QWidget):
 
     def _clear_curves(self) -> None:
         for item in self._curves.values():
-            self._item.removeItem(item)
+            item.setData([], [])
+            item.setVisible(False)
         self._curves = {}
         self._legend_entries = []
         self._legend.setText("")
@@ -259,15 +267,34 @@ class TimelineWidget(QWidget):
     def _add_curve(self, name: str, label: str, p_fake: np.ndarray, pen: object,
                    symbol_size: int | None) -> None:
         colour = pen.color().name()  # type: ignore[attr-defined]
-        symbol = {} if symbol_size is None else {
-            "symbol": "o", "symbolSize": symbol_size, "symbolPen": pen, "symbolBrush": colour}
-        curve = pg.PlotDataItem(self._t_sec, p_fake, pen=pen, connect="finite", **symbol)
-        self._item.addItem(curve)
+        curve = self._pooled_curve(name == FUSED_CURVE, len(self._curves))
+        if symbol_size is not None:
+            curve.setSymbol("o")
+            curve.setSymbolSize(symbol_size)
+            curve.setSymbolPen(pen)
+            curve.setSymbolBrush(colour)
+        curve.setPen(pen)
+        curve.setData(self._t_sec, p_fake, connect="finite")
+        curve.setVisible(True)
         self._curves[name] = curve
         weight = "bold" if name == FUSED_CURVE else "normal"
         self._legend_entries.append(f'<span style="color:{colour}; font-weight:{weight}">'
                                     f"&#9632;&nbsp;{_unbreakable(html.escape(label))}"
                                     "</span>")
+
+    def _pooled_curve(self, fused: bool, index: int) -> pg.PlotDataItem:
+        """A curve item kept in the plot between results (see ``_new_pool``)."""
+        if fused:
+            return self._fused_curve
+        while index >= len(self._pool):
+            self._pool.append(self._new_curve_item())
+        return self._pool[index]
+
+    def _new_curve_item(self) -> pg.PlotDataItem:
+        item = pg.PlotDataItem([], [], connect="finite")
+        item.setVisible(False)
+        self._item.addItem(item)
+        return item
 
     def _series(self, track: int | None) -> tuple[dict[str, np.ndarray], list[Finding | None]]:
         names = self._detector_names()
