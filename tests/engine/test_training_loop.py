@@ -93,6 +93,23 @@ def test_a_checkpoint_from_another_config_is_refused(
         run_training(_cfg(lr=1e-2), train, val, tmp_path, factory=small)
 
 
+def test_a_second_stage_starts_from_the_first_runs_network(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    train, val = faces
+    first, _ = run_training(_cfg(), train, val, tmp_path / "stage1", factory=small)
+    # lr 0: the second stage's one step cannot move the weights it started from (batch-norm
+    # statistics still follow the batch, so only parameters are compared).
+    second_cfg = _cfg(steps=1, lr=0.0, init_from="stage1/checkpoint.pt")
+    second, _ = run_training(second_cfg, train, val, tmp_path / "stage2", factory=small)
+    started_from = dict(second.detector.net.named_parameters())
+    for key, value in first.detector.net.named_parameters():
+        torch.testing.assert_close(started_from[key], value, msg=key)
+    with pytest.raises(FileNotFoundError, match="init_from"):
+        run_training(_cfg(init_from="nowhere/checkpoint.pt"), train, val, tmp_path / "x",
+                     factory=small)
+
+
 def test_release_writes_weights_onnx_and_a_card_that_loads(
     faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
