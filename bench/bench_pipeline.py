@@ -128,7 +128,7 @@ def detector_units(dets: list[Any]) -> list[Any]:
 
     groups = group_detectors(dets)
     grouped = {id(m): g for g in groups for m in g.members}
-    units: list[Any] = [g for g in groups]
+    units: list[Any] = list(groups)
     units += [d for d in dets if id(d) not in grouped]
     return units
 
