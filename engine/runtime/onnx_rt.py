@@ -40,9 +40,12 @@ class OnnxRuntime:
         model_bytes: the verified ``.onnx`` file content.
         device: ``"cpu"`` or ``"cuda"``.
         threads: intra-op threads (``None`` lets ONNX Runtime choose).
+        merged: the graph is several detectors merged by ``engine.runtime.merge`` (outputs
+            ``"<name>/logits"``, ``"<name>/map"``; read them with :meth:`run_all`).
     """
 
-    def __init__(self, model_bytes: bytes, *, device: str = "cpu", threads: int | None = None):
+    def __init__(self, model_bytes: bytes, *, device: str = "cpu", threads: int | None = None,
+                 merged: bool = False):
         import onnxruntime as ort
 
         self.model_bytes = model_bytes  # kept so detectors can be merged (engine.runtime.shared)
@@ -63,13 +66,10 @@ class OnnxRuntime:
             model_bytes, sess_options=options, providers=providers_for(device)
         )
         self._outputs = [o.name for o in self._session.get_outputs()]
-        if not self._outputs[0].endswith("logits"):
+        # NOTE: a merged graph (engine.runtime.shared) names its outputs "<detector>/logits";
+        # it is read with run_all only, and the merge checked its outputs.
+        if not merged and self._outputs[:1] != ["logits"]:
             raise ValueError(f"ONNX graph must output 'logits' first; has {self._outputs}")
-
-    @property
-    def output_names(self) -> list[str]:
-        """The graph's output names, in order."""
-        return list(self._outputs)
 
     def run_all(self, batch_nchw_f32: npt.NDArray[Any]) -> dict[str, npt.NDArray[Any]]:
         """Every output of the graph by name (a merged graph has several detectors' outputs)."""

@@ -63,7 +63,8 @@ class SharedGroup:
         merged = merge_graphs({m.cfg.name: m.runtime.model_bytes for m in members})  # type: ignore[attr-defined]
         self.n_nodes_alone, self.n_nodes_merged = merged.n_nodes_alone, merged.n_nodes_merged
         self._outputs = merged.outputs
-        self._session = OnnxRuntime(merged.model_bytes, device=first.device, threads=first.threads)
+        self._session = OnnxRuntime(merged.model_bytes, device=first.device, threads=first.threads,
+                                    merged=True)
         for member in members:  # their own sessions are no longer needed: free the memory
             member.use_runtime(_MemberView(self._session, self._outputs[member.cfg.name]))
         log.info("detectors %s share one graph: %d nodes instead of %d", self.names,
