@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forensic_gui.cases.maps_blob import maps_sha256
 from forensic_gui.cases.models import Analysis, AnalystVerdictRow, AuditEvent, Evidence, KeyFrame
 
 __all__ = ["record_problems"]
@@ -86,53 +87,74 @@ def _differs(label: str, seq: int, fields: Iterable[str]) -> str:
     )
 
 
-def _evidence_problems(session: Session, logged: _Logged) -> list[str]:
+def _compare(
+    rows: Iterable[Any],
+    logged: _Logged,
+    label: Callable[[Any], str],
+    changed: Callable[[Any, dict[str, Any]], list[str]],
+    kind: str,
+    action: str,
+) -> list[str]:
+    """Each row against its logged entry: missing entries, edited rows, deleted rows."""
     problems: list[str] = []
     present: set[str] = set()
-    for item in session.scalars(select(Evidence).order_by(Evidence.id)):
-        present.add(str(item.id))
-        if str(item.id) not in logged:
-            problems.append(_unlogged(f"Evidence item #{item.id} ({item.file_name})"))
+    for row in rows:
+        present.add(str(row.id))
+        if str(row.id) not in logged:
+            problems.append(_unlogged(label(row)))
             continue
-        seq, payload = logged[str(item.id)]
-        changed = [name for name in _EVIDENCE_FIELDS if getattr(item, name) != payload.get(name)]
-        if changed:
-            problems.append(_differs(f"Evidence item #{item.id} ({item.file_name})", seq, changed))
-    return problems + _gone(logged, present, "evidence item", "evidence.added")
+        seq, payload = logged[str(row.id)]
+        fields = changed(row, payload)
+        if fields:
+            problems.append(_differs(label(row), seq, fields))
+    return problems + _gone(logged, present, kind, action)
+
+
+def _evidence_problems(session: Session, logged: _Logged) -> list[str]:
+    return _compare(
+        session.scalars(select(Evidence).order_by(Evidence.id)),
+        logged,
+        lambda item: f"Evidence item #{item.id} ({item.file_name})",
+        lambda item, payload: [
+            name for name in _EVIDENCE_FIELDS if getattr(item, name) != payload.get(name)],
+        "evidence item",
+        "evidence.added",
+    )
 
 
 def _analysis_problems(session: Session, logged: _Logged) -> list[str]:
-    problems: list[str] = []
-    present: set[str] = set()
     evidence_sha = {
         row.id: row.sha256 for row in session.execute(select(Evidence.id, Evidence.sha256))
     }
     frames = _key_frame_hashes(session)
-    for analysis in session.scalars(select(Analysis).order_by(Analysis.id)):
-        present.add(str(analysis.id))
-        if str(analysis.id) not in logged:
-            problems.append(_unlogged(f"Analysis #{analysis.id}"))
-            continue
-        seq, payload = logged[str(analysis.id)]
+
+    def changed(analysis: Analysis, payload: dict[str, Any]) -> list[str]:
         actual = hashlib.sha256(analysis.result_json.encode("utf-8")).hexdigest()
-        changed = []
+        fields = []
         if actual != analysis.result_sha256 or actual != payload.get("result_sha256"):
-            changed.append("stored result")
+            fields.append("stored result")
         if frames.get(analysis.id, []) != payload.get("key_frame_sha256"):
-            changed.append("key frames")
+            fields.append("key frames")
         if _maps_changed(analysis, payload):
-            changed.append("stored heatmaps")
+            fields.append("stored heatmaps")
         made_on = payload.get("evidence_sha256")
         if made_on is not None and made_on != evidence_sha.get(analysis.evidence_id):
-            changed.append("evidence item")
-        if changed:
-            problems.append(_differs(f"Analysis #{analysis.id}", seq, changed))
-    return problems + _gone(logged, present, "analysis", "analysis.recorded")
+            fields.append("evidence item")
+        return fields
+
+    return _compare(
+        session.scalars(select(Analysis).order_by(Analysis.id)),
+        logged,
+        lambda analysis: f"Analysis #{analysis.id}",
+        changed,
+        "analysis",
+        "analysis.recorded",
+    )
 
 
 def _maps_changed(analysis: Analysis, payload: dict[str, Any]) -> bool:
     """Whether the maps blob differs from its logged SHA-256 (entries before 0002 log none)."""
-    actual = None if analysis.maps_npz is None else hashlib.sha256(analysis.maps_npz).hexdigest()
+    actual = maps_sha256(analysis.maps_npz)
     return actual != analysis.maps_sha256 or actual != payload.get("maps_sha256")
 
 
@@ -146,15 +168,12 @@ def _key_frame_hashes(session: Session) -> dict[int, list[str]]:
 
 
 def _verdict_problems(session: Session, logged: _Logged) -> list[str]:
-    problems: list[str] = []
-    present: set[str] = set()
-    for row in session.scalars(select(AnalystVerdictRow).order_by(AnalystVerdictRow.id)):
-        present.add(str(row.id))
-        if str(row.id) not in logged:
-            problems.append(_unlogged(f"Analyst verdict #{row.id}"))
-            continue
-        seq, payload = logged[str(row.id)]
-        changed = [name for name in _VERDICT_FIELDS if getattr(row, name) != payload.get(name)]
-        if changed:
-            problems.append(_differs(f"Analyst verdict #{row.id}", seq, changed))
-    return problems + _gone(logged, present, "analyst verdict", "verdict.recorded")
+    return _compare(
+        session.scalars(select(AnalystVerdictRow).order_by(AnalystVerdictRow.id)),
+        logged,
+        lambda row: f"Analyst verdict #{row.id}",
+        lambda row, payload: [
+            name for name in _VERDICT_FIELDS if getattr(row, name) != payload.get(name)],
+        "analyst verdict",
+        "verdict.recorded",
+    )
