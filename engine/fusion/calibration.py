@@ -60,6 +60,47 @@ class PlattCalibration:
         return f"Platt: p = sigmoid({self.a:.4g} * logit(p_raw) + {self.b:.4g})"
 
 
+def _log_loss(x: npt.NDArray[Any], t: npt.NDArray[Any], w: npt.NDArray[Any]) -> float:
+    """Cross-entropy of sigmoid(x @ w) against the smoothed targets, overflow-free."""
+    f = x @ w
+    return float(np.sum(t * np.logaddexp(0.0, -f) + (1.0 - t) * np.logaddexp(0.0, f)))
+
+
+def _newton_with_line_search(
+    x: npt.NDArray[Any], t: npt.NDArray[Any], *, max_iter: int
+) -> npt.NDArray[Any]:
+    """Minimise the log-loss from the identity (a, b) = (1, 0).
+
+    A pure Newton step diverges once confident, well-separated scores saturate the sigmoid: the
+    Hessian vanishes and the step explodes (a slope of 1e12 was seen, which collapsed every
+    calibrated score to 0 or 1 and destroyed the ranking through ties). Backtracking until the
+    loss decreases (Lin, Lin and Weng, "A note on Platt's probabilistic outputs", 2007) keeps
+    every iterate finite and converges to the same minimum where plain Newton works.
+    """
+    w = np.array([1.0, 0.0])
+    loss = _log_loss(x, t, w)
+    for _ in range(max_iter):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - t)
+        if np.max(np.abs(grad)) < 1e-9 * len(t):
+            break
+        hess = (x * (p * (1.0 - p))[:, None]).T @ x + 1e-12 * len(t) * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        scale = 1.0
+        while scale > 1e-10:
+            w_new = w - scale * step
+            loss_new = _log_loss(x, t, w_new)
+            if loss_new < loss + 1e-4 * scale * float(grad @ -step):  # Armijo condition
+                break
+            scale *= 0.5
+        else:
+            break  # no decrease along the Newton direction: at the minimum to float precision
+        w, loss = w_new, loss_new
+        if np.max(np.abs(scale * step)) < 1e-10:
+            break
+    return w
+
+
 def fit(
     p_fake_raw: npt.NDArray[Any], labels: npt.NDArray[Any], *, max_iter: int = 100
 ) -> PlattCalibration:
@@ -81,16 +122,7 @@ def fit(
     if n_pos == 0 or n_neg == 0 or n_pos + n_neg != y.size:
         raise CalibrationError(f"need both labels 0 and 1 only; got {n_neg} real, {n_pos} fake")
     t = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    x = np.stack([z, np.ones_like(z)], axis=1)
-    w = np.array([1.0, 0.0])
-    for _ in range(max_iter):
-        p = _sigmoid(x @ w)
-        grad = x.T @ (p - t)
-        hess = (x * (p * (1.0 - p))[:, None]).T @ x + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hess, grad)
-        w = w - step
-        if np.max(np.abs(step)) < 1e-10:
-            break
+    w = _newton_with_line_search(np.stack([z, np.ones_like(z)], axis=1), t, max_iter=max_iter)
     if not w[0] > 0.0:
         raise CalibrationError(
             f"fitted slope {w[0]:.4g} <= 0: the detector's scores do not rise with the label"

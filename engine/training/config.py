@@ -57,6 +57,11 @@ class TrainConfig:
             run's ``checkpoint.pt`` instead of ImageNet; a relative path is taken from the
             parent of ``--out``, i.e. a sibling run directory such as ``mat_effl0/checkpoint.pt``
             (a second, longer stage after the first config's run). ``""``: ImageNet start.
+        trunk_from: after ``init_from``, replace the frozen trunk (stem + ``freeze_stages``
+            stride groups) with that of another run's ``checkpoint.pt`` (same path rule). Heads
+            trained on a detector's own trunk then adapt to a trunk that another detector
+            fine-tuned, and the shipped graphs share that trunk bit for bit, so
+            ``engine.runtime.merge`` still runs it once for all of them. ``""``: keep it.
     """
 
     detector: str
@@ -87,6 +92,7 @@ class TrainConfig:
     ril_margin_inter: float = 0.2
     agda_prob: float = 0.0
     init_from: str = ""
+    trunk_from: str = ""
 
     def __post_init__(self) -> None:
         if self.method not in ("sbi", "xray", "mat"):

@@ -44,6 +44,7 @@ __all__ = [
     "setup",
     "train_step",
     "train_steps",
+    "trunk_from_run",
 ]
 
 logger = logging.getLogger(__name__)
@@ -245,7 +246,8 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         ValueError: the checkpoint was written with a different configuration.
     """
     state = _load_state(path)
-    if state["config"] != cfg.to_dict():
+    # NOTE: compared as configs, so a field added later with its default still matches.
+    if TrainConfig.from_dict(state["config"]) != cfg:
         raise ValueError(f"{path} was written with another config; use a new --out directory")
     run.detector.net.load_state_dict(state["net"])
     run.optimizer.load_state_dict(state["optimizer"])
@@ -287,6 +289,40 @@ def init_from_run(run: TrainRun, path: Path) -> None:
         ril_state.pop("alpha")  # the new run's schedule starts from its own config's alpha
         run.ril.load_state_dict(ril_state)
     logger.info("initialised from %s (step %d of that run)", path, int(state["step"]))
+
+
+def trunk_from_run(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
+    """Replace the frozen trunk (stem + ``cfg.freeze_stages`` stride groups) by another run's.
+
+    Raises:
+        FileNotFoundError: no checkpoint at ``path``.
+        ValueError: that checkpoint lacks a trunk tensor or has another shape for it.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"trunk_from: no checkpoint at {path}; run its config first")
+    net = run.detector.net
+    names_by_id = {id(t): n for n, t in net.state_dict(keep_vars=True).items()}
+    trunk_names = [names_by_id[id(t)]
+                   for module in net.encoder.frozen_modules(cfg.freeze_stages)
+                   for t in module.state_dict(keep_vars=True).values()]
+    source = _load_state(path)["net"]
+    missing = [n for n in trunk_names if n not in source]
+    if missing:
+        raise ValueError(f"trunk_from: {path} has no {missing[:3]} (another encoder?)")
+    own = net.state_dict()
+    for name in trunk_names:
+        if tuple(source[name].shape) != tuple(own[name].shape):
+            raise ValueError(f"trunk_from: {name} has shape {tuple(source[name].shape)} in "
+                             f"{path}, {tuple(own[name].shape)} here")
+    net.load_state_dict({n: source[n] for n in trunk_names}, strict=False)
+    logger.info("frozen trunk (%d tensors) taken from %s", len(trunk_names), path)
+
+
+def _rebuild_onnx_trunk(run: TrainRun, cfg: TrainConfig) -> None:
+    """Export the trunk again after its weights were loaded (setup exported ImageNet's)."""
+    if run.trunk is not None:
+        run.trunk = OnnxTrunk(run.detector.net.encoder, cfg.freeze_stages,
+                              run.detector.cfg.input_size, threads=cfg.threads)
 
 
 def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) -> None:
@@ -335,8 +371,13 @@ def run_training(
     checkpoint = out / "checkpoint.pt"
     if checkpoint.exists():
         load_checkpoint(run, cfg, checkpoint)
-    elif cfg.init_from:
-        init_from_run(run, out.parent / cfg.init_from)
+    else:
+        if cfg.init_from:
+            init_from_run(run, out.parent / cfg.init_from)
+        if cfg.trunk_from:
+            trunk_from_run(run, cfg, out.parent / cfg.trunk_from)
+    if checkpoint.exists() or cfg.init_from or cfg.trunk_from:
+        _rebuild_onnx_trunk(run, cfg)
     val = make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
     logger.info("training %s: %d train faces, %d validation crops, %d steps of %d pairs",
                 cfg.detector, len(train_faces), len(val.labels), cfg.steps, cfg.batch_reals)

@@ -59,3 +59,45 @@ def test_apply_without_calibration_returns_the_raw_scores() -> None:
     np.testing.assert_array_equal(calibration.apply(raw, None), raw)
     identity = PlattCalibration(1.0, 0.0).apply(np.array([0.25, 0.5]))
     np.testing.assert_allclose(identity, [0.25, 0.5], atol=1e-12)
+
+
+def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    greater = (pos[:, None] > neg[None, :]).mean()
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def _confident_overlapping_scores(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A trained detector's outputs: mostly saturated, a few overlaps, exact 0s and 1s."""
+    rng = np.random.default_rng(seed)
+    z = np.r_[rng.normal(-12.0, 6.0, 150), rng.normal(12.0, 6.0, 150)]
+    raw = (1.0 / (1.0 + np.exp(-z))).astype(np.float32).astype(np.float64)  # float32 saturates
+    raw[:3] = 0.0  # underflow in the exported graph
+    return raw, np.r_[np.zeros(150), np.ones(150)].astype(np.int64)
+
+
+def test_confident_scores_give_a_bounded_fit_that_keeps_the_ranking() -> None:
+    raw, labels = _confident_overlapping_scores(seed=3)
+    assert np.any(raw == 1.0)
+    assert np.any(raw == 0.0)
+    platt = calibration.fit(raw, labels)
+    assert 0.0 < platt.a < 10.0  # plain Newton diverged here to a slope of ~1e12
+    p_cal = platt.apply(raw)
+    assert _auc(p_cal, labels) == pytest.approx(_auc(raw, labels), abs=1e-12)
+
+
+def test_the_fit_is_the_minimum_of_the_smoothed_log_loss() -> None:
+    raw, labels = _confident_overlapping_scores(seed=4)
+    platt = calibration.fit(raw, labels)
+    z = calibration.logit(raw)
+    n_pos, n_neg = int(labels.sum()), int((1 - labels).sum())
+    t = np.where(labels == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+    def loss(a: float, b: float) -> float:
+        f = a * z + b
+        return float(np.sum(t * np.logaddexp(0.0, -f) + (1 - t) * np.logaddexp(0.0, f)))
+
+    best = loss(platt.a, platt.b)
+    for da, db in [(0.01, 0), (-0.01, 0), (0, 0.05), (0, -0.05), (0.02, 0.02)]:
+        assert best <= loss(platt.a + da, platt.b + db) + 1e-9

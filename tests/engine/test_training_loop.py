@@ -110,6 +110,44 @@ def test_a_second_stage_starts_from_the_first_runs_network(
                      factory=small)
 
 
+def test_trunk_from_takes_exactly_the_frozen_trunk_of_another_run(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    train, val = faces
+    # An SBI run that trains the second stride group, like configs/training/sbi_effl0_stage2.toml.
+    sbi, _ = run_training(_cfg(freeze_stages=1, lr=1e-2), train, val, tmp_path / "sbi",
+                          factory=small)
+    xray_cfg = _cfg(detector="xray_effl0", method="xray", p_bi=0.0, steps=1, lr=0.0,
+                    freeze_stages=2, trunk_runtime="onnx", trunk_from="sbi/checkpoint.pt")
+    xray, _ = run_training(xray_cfg, train, val, tmp_path / "xray", factory=small)
+    with torch.random.fork_rng():
+        torch.manual_seed(xray_cfg.seed)  # the run's own seeded initialisation
+        fresh = small("xray_effl0").net.state_dict()
+    got, donor = xray.detector.net.state_dict(), sbi.detector.net.state_dict()
+    frozen_params = {n for n, p in xray.detector.net.named_parameters() if not p.requires_grad}
+    last_block = max(int(n.split(".")[2]) for n in frozen_params if n.startswith("encoder.blocks."))
+    trunk = {n for n in got if n.startswith("encoder.stem.") or (
+        n.startswith("encoder.blocks.") and int(n.split(".")[2]) <= last_block)}
+    assert frozen_params <= trunk
+    moved = [n for n in trunk if n.endswith("weight") and not torch.equal(donor[n], fresh[n])]
+    assert moved, "the donor run did not change its trunk; the test would prove nothing"
+    for name in trunk:
+        torch.testing.assert_close(got[name], donor[name], rtol=0, atol=0, msg=name)
+    for name, param in xray.detector.net.named_parameters():  # lr 0: the rest is untouched
+        if name not in trunk and name.startswith("encoder."):
+            torch.testing.assert_close(param.detach(), fresh[name], rtol=0, atol=0, msg=name)
+    # The ONNX trunk used for training was exported again from the new weights.
+    assert xray.trunk is not None
+    x = torch.randn(2, 3, 64, 64)
+    with torch.inference_mode():
+        want = xray.detector.net.encoder.trunk(2).eval()(x)
+    for w, h in zip(want, xray.trunk(x.numpy()).taps, strict=True):
+        torch.testing.assert_close(h, w, atol=1e-3, rtol=1e-3)
+    with pytest.raises(FileNotFoundError, match="trunk_from"):
+        run_training(_cfg(trunk_from="nowhere/checkpoint.pt"), train, val, tmp_path / "y",
+                     factory=small)
+
+
 def test_release_writes_weights_onnx_and_a_card_that_loads(
     faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
