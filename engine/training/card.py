@@ -22,6 +22,7 @@ __all__ = [
     "read_card",
     "record_metrics",
     "render_markdown",
+    "total_training_s",
     "write_card",
 ]
 
@@ -37,7 +38,7 @@ DATA_TERMS = (
 
 _COMMON_LIMITS = (
     "Trained for minutes on a shared CPU, with a CPU-sized backbone (EfficientNet-Lite0 at "
-    "192 px, stem and stride-4/8/16 stages frozen at their ImageNet weights), on real faces "
+    "192 px, its early stages frozen; the Training section says which), on real faces "
     "from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen a "
     "real face-swap video in training. The synthetic validation score measures how well it "
     "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "
@@ -123,6 +124,46 @@ def _metrics_table(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _stage_lines(stages: list[dict[str, Any]], depth: int = 0) -> list[str]:
+    lines = []
+    for stage in stages:
+        what = {"init_from": "network from", "trunk_from": "frozen trunk from"}[stage["role"]]
+        if stage.get("command") is None:
+            lines.append(f"{'  ' * depth}- {what} `{stage['checkpoint']}` (no card found there)")
+            continue
+        lines.append(f"{'  ' * depth}- {what} `{stage['checkpoint']}`: `{stage['command']}`, "
+                     f"{stage['elapsed_s'] / 60.0:.1f} min ({stage['steps']} steps)")
+        lines += _stage_lines(stage.get("previous_stages", []), depth + 1)
+    return lines
+
+
+def total_training_s(training: dict[str, Any]) -> float:
+    """Seconds of training of this run and of every earlier stage it started from."""
+    return float(training.get("elapsed_s", 0.0)) + sum(
+        total_training_s(stage) for stage in training.get("previous_stages", [])
+        if stage.get("command") is not None)
+
+
+def _training_lines(training: dict[str, Any]) -> list[str]:
+    config = training.get("config", {})
+    frozen = config.get("freeze_stages")
+    lines = [
+        f"- Command: `{training.get('command', '')}`",
+        f"- Wall time: {training.get('elapsed_s', 0.0) / 60.0:.1f} min of training "
+        f"({training.get('steps', '?')} steps); hardware: {training.get('hardware', '?')}.",
+    ]
+    if frozen is not None:
+        groups = "stride group" if frozen == 1 else f"{frozen} stride groups"
+        lines.append(f"- Frozen during this run: the encoder's stem and first {groups} "
+                     "(ImageNet weights unless an earlier stage below trained them).")
+    stages = training.get("previous_stages", [])
+    if stages:
+        lines += ["- This run started from earlier runs (each rerun with its own command):",
+                  *_stage_lines(stages, 1),
+                  f"- Training over all stages: {total_training_s(training) / 60.0:.1f} min."]
+    return lines
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """The human-readable model card."""
     cfg, training = card["cfg"], card.get("training", {})
@@ -148,9 +189,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"Training faces: {training.get('n_train_faces', '?')}; validation faces: "
         f"{training.get('n_val_faces', '?')} (identity/clip-disjoint split of the face cache).",
         "", "## Training", "",
-        f"- Command: `{training.get('command', '')}`",
-        f"- Wall time: {training.get('elapsed_s', 0.0) / 60.0:.1f} min of training "
-        f"({training.get('steps', '?')} steps); hardware: {training.get('hardware', '?')}.",
+        *_training_lines(training),
         "- Config:", "", "```toml", training.get("config_toml", "").rstrip(), "```", "",
         "## Metrics", "",
         *_metrics_table(card.get("metrics", {})), "",

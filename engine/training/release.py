@@ -24,13 +24,13 @@ from engine.runtime.export import ONNX_OPSET, export_net
 from engine.runtime.loaded import LoadedDetector
 from engine.runtime.onnx_rt import OnnxRuntime
 from engine.runtime.weights import CARD_SCHEMA, sha256_file
-from engine.training.card import apply_notes, write_card
+from engine.training.card import apply_notes, read_card, write_card
 from engine.training.config import TrainConfig
 from engine.training.datasets import ValSet
 from engine.training.loop import TrainRun
 from engine.training.metrics import roc_auc, summarize
 
-__all__ = ["SHIPPED_THRESHOLD", "calibrate_and_measure", "release"]
+__all__ = ["SHIPPED_THRESHOLD", "calibrate_and_measure", "previous_stages", "release"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,34 @@ def _score_with_onnx(onnx_path: Path, cfg: DetectorCfg, val: ValSet) -> npt.NDAr
                             runtime_name="onnx", device="cpu")
     return np.concatenate([loaded.predict(val.crops[i : i + 64]).p_fake_raw
                            for i in range(0, len(val.crops), 64)])
+
+
+def previous_stages(cfg: TrainConfig, out: Path) -> list[dict[str, Any]]:
+    """Provenance of the runs this one started from (``init_from`` / ``trunk_from``).
+
+    Each entry carries the other run's command, training time and its own earlier stages, read
+    from the model card its release wrote next to its checkpoint, so a card names every command
+    needed to reproduce the weights. A run without a card is recorded as such.
+    """
+    stages: list[dict[str, Any]] = []
+    for role, rel in (("init_from", cfg.init_from), ("trunk_from", cfg.trunk_from)):
+        if not rel:
+            continue
+        entry: dict[str, Any] = {"role": role, "checkpoint": rel, "command": None}
+        for candidate in sorted((out.parent / rel).parent.glob("*.json")):
+            try:
+                training = read_card(candidate).get("training", {})
+            except (ValueError, KeyError, TypeError):
+                continue
+            entry.update({key: training.get(key) for key in
+                          ("command", "elapsed_s", "steps", "finished_utc")})
+            entry["previous_stages"] = training.get("previous_stages", [])
+            break
+        else:
+            logger.warning("%s: no model card next to %s; its provenance is not recorded",
+                           role, rel)
+        stages.append(entry)
+    return stages
 
 
 def _hardware() -> str:
@@ -100,6 +128,7 @@ def release(
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_train_faces": n_faces[0], "n_val_faces": n_faces[1],
         "held_out_clips": held_out_clips or [],
+        "previous_stages": previous_stages(cfg, out),
     }
     card: dict[str, Any] = apply_notes(
         {"schema": CARD_SCHEMA, "cfg": final_cfg.to_dict(), "metrics": {"synthetic_val": metrics},

@@ -1,0 +1,59 @@
+"""A chained run's model card names every earlier stage's command and time (no training here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from engine.training.card import render_markdown, total_training_s
+from engine.training.config import TrainConfig
+from engine.training.release import previous_stages
+
+SHIPPED_CARD = Path(__file__).resolve().parents[2] / "resources" / "models" / "sbi_effl0.json"
+
+
+def _write_card(run_dir: Path, training: dict[str, object]) -> None:
+    card = json.loads(SHIPPED_CARD.read_text(encoding="utf-8"))
+    card["training"] = training
+    run_dir.mkdir(parents=True)
+    (run_dir / "sbi_effl0.json").write_text(json.dumps(card), encoding="utf-8")
+    (run_dir / "checkpoint.pt").write_bytes(b"")
+
+
+def test_previous_stages_follow_init_and_trunk_sources_recursively(tmp_path: Path) -> None:
+    _write_card(tmp_path / "stage1", {"command": "train stage1", "elapsed_s": 600.0,
+                                      "steps": 300})
+    _write_card(tmp_path / "stage2", {
+        "command": "train stage2", "elapsed_s": 1200.0, "steps": 900,
+        "previous_stages": [{"role": "init_from", "checkpoint": "stage1/checkpoint.pt",
+                             "command": "train stage1", "elapsed_s": 600.0, "steps": 300}]})
+    cfg = TrainConfig(detector="xray_effl0", method="xray", init_from="stage1/checkpoint.pt",
+                      trunk_from="stage2/checkpoint.pt")
+    stages = previous_stages(cfg, tmp_path / "this_run")
+    assert [s["role"] for s in stages] == ["init_from", "trunk_from"]
+    assert [s["command"] for s in stages] == ["train stage1", "train stage2"]
+    assert stages[1]["previous_stages"][0]["command"] == "train stage1"
+
+    training = {"command": "train this", "elapsed_s": 300.0, "steps": 100,
+                "config": cfg.to_dict(), "previous_stages": stages}
+    # 300 s here + 600 s (network) + 1200 s and its own 600 s (trunk)
+    assert total_training_s(training) == pytest.approx(2700.0)
+    card = json.loads(SHIPPED_CARD.read_text(encoding="utf-8"))
+    markdown = render_markdown({**card, "training": training})
+    for text in ("train stage1", "train stage2", "frozen trunk from `stage2/checkpoint.pt`",
+                 "45.0 min", "stem and first stride group "):
+        assert text in markdown, text
+
+
+def test_a_source_run_without_a_card_is_recorded_as_such(tmp_path: Path) -> None:
+    (tmp_path / "bare").mkdir()
+    cfg = TrainConfig(detector="sbi_effl0", method="sbi", init_from="bare/checkpoint.pt")
+    stages = previous_stages(cfg, tmp_path / "this_run")
+    assert stages == [{"role": "init_from", "checkpoint": "bare/checkpoint.pt", "command": None}]
+    markdown_lines = render_markdown({**json.loads(SHIPPED_CARD.read_text(encoding="utf-8")),
+                                      "training": {"previous_stages": stages}})
+    assert "(no card found there)" in markdown_lines
