@@ -51,6 +51,26 @@ def test_the_three_face_swap_detectors_are_shipped() -> None:
     assert FACE_SWAP == ["sbi_effl0", "xray_effl0", "mat_effl0"], CARDS
 
 
+def test_the_face_swap_detectors_share_their_trunk_bit_for_bit() -> None:
+    """SBI, X-ray and MAT ship one trunk up to stride 16 (docs/MODELS.md), so the merged graph
+    (engine.runtime.merge) computes it once per face; a model retrained on its own trunk would
+    silently cost the app about a sixth of its face images per second (docs/PERFORMANCE.md)."""
+    torch = pytest.importorskip("torch")
+    from engine.detectors import registry
+
+    net = registry.create_detector("sbi_effl0").net
+    names_by_id = {id(t): n for n, t in net.state_dict(keep_vars=True).items()}
+    trunk = [names_by_id[id(t)] for module in net.encoder.frozen_modules(3)
+             for t in module.state_dict(keep_vars=True).values()]
+    states = {name: torch.load(STORE.root / STORE.cfg(name).weights_file, map_location="cpu",
+                               weights_only=True)
+              for name in FACE_SWAP}
+    first = FACE_SWAP[0]
+    for name in FACE_SWAP[1:]:
+        for key in trunk:
+            assert torch.equal(states[name][key], states[first][key]), f"{name}: {key}"
+
+
 @pytest.mark.parametrize("name", CARDS)
 def test_every_card_lists_weights_that_exist_and_match_their_sha256(name: str) -> None:
     cfg = STORE.cfg(name)
