@@ -3,9 +3,9 @@
 SBI, Face X-ray and MAT share one EfficientNet-Lite0 trunk up to stride 16: SBI trained it
 (its stride-4/8 stages keep their ImageNet weights), and X-ray and MAT trained their heads on
 it with it frozen (``freeze_stages`` and ``trunk_from`` in ``configs/training``), at the same
-input size and normalisation. Their exported graphs therefore start with hundreds of identical nodes on
-identical weights. Running them as three sessions computes that trunk three times per face;
-merged, ONNX Runtime computes it once and each head reads it.
+input size and normalisation. Their exported graphs therefore start with hundreds of identical
+nodes on identical weights. Running them as three sessions computes that trunk three times per
+face; merged, ONNX Runtime computes it once and each head reads it.
 
 The merge is a common-subexpression elimination across graphs: nodes are visited in each
 graph's (topological) order, and a node whose operator, attributes and (already merged) inputs

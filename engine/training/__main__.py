@@ -11,34 +11,15 @@ same command resumes from ``<out>/checkpoint.pt``. Progress goes to ``--log`` (d
 
 from __future__ import annotations
 
-import argparse
 import logging
-import shlex
 import sys
 from pathlib import Path
+
+from engine.training.cli import command_line, log_to, parse_args
 
 __all__ = ["main"]
 
 logger = logging.getLogger("engine.training")
-
-
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m engine.training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, required=True, help="training TOML")
-    parser.add_argument("--data-root", type=Path, required=True, help="face cache folder")
-    parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--log", type=Path, default=None, help="log file (default out/train.log)")
-    return parser.parse_args(argv)
-
-
-def _log_to(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 def _method(config: Path) -> str:
@@ -59,7 +40,7 @@ def _held_out_clips(data_root: Path, train_groups: object) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    args = _parse(argv)
+    args = parse_args(argv, __doc__)
     if _method(args.config) in ("mrl", "gan"):  # clip pairs / generated images: own loop
         from engine.training.loop_video_gan import main as video_gan_main
 
@@ -70,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine.training.release import release
 
     cfg = load_config(args.config)
-    _log_to(args.log or args.out / "train.log")
-    command = "python -m engine.training " + shlex.join(sys.argv[1:] if argv is None else argv)
+    log_to(args.log or args.out / "train.log")
+    command = command_line(argv)
     logger.info("start: %s", command)
     train_faces = faces_from_cache(args.data_root, split="train", sources=cfg.sources,
                                    max_faces=cfg.max_reals, seed=cfg.seed)

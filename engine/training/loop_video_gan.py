@@ -14,9 +14,7 @@ dict, the ONNX export and the model card (``engine.training.card``). What differ
 
 from __future__ import annotations
 
-import argparse
 import logging
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from torch.nn import functional as F
 
 from engine.detectors import registry
 from engine.detectors.base import Detector
+from engine.training.cli import command_line, log_to, parse_args
 from engine.training.config_video_gan import VideoGanConfig, load_video_gan_config
 from engine.training.datasets import faces_from_cache
 from engine.training.datasets_gan import (
@@ -241,33 +240,14 @@ def score_clip_pairs(
     return np.concatenate(scores), labels
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m engine.training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, required=True, help="training TOML")
-    parser.add_argument("--data-root", type=Path, required=True, help="face cache folder")
-    parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--log", type=Path, default=None, help="log file (default out/train.log)")
-    return parser.parse_args(argv)
-
-
-def _log_to(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``method = "mrl" | "gan"`` configs; returns the exit code."""
     from engine.training.release_video_gan import release
 
-    args = _parse(argv)
+    args = parse_args(argv, __doc__)
     cfg = load_video_gan_config(args.config)
-    _log_to(args.log or args.out / "train.log")
-    command = "python -m engine.training " + shlex.join(sys.argv[1:] if argv is None else argv)
+    log_to(args.log or args.out / "train.log")
+    command = command_line(argv)
     logger.info("start: %s", command)
     args.out.mkdir(parents=True, exist_ok=True)
     run = setup(cfg, args.data_root)
