@@ -38,7 +38,7 @@ DATA_TERMS = (
 
 _COMMON_LIMITS = (
     "Trained for minutes on a shared CPU, with a CPU-sized backbone (EfficientNet-Lite0 at "
-    "192 px, its early stages frozen; the Training section says which), on real faces "
+    "192 px, its early stages frozen while training), on real faces "
     "from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen a "
     "real face-swap video in training. The synthetic validation score measures how well it "
     "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "
