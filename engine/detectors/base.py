@@ -52,6 +52,14 @@ class DetectorNet(nn.Module):
         """Freeze the encoder's stem and first ``n_stages`` stride groups."""
         self.encoder.freeze_stages(n_stages)
 
+    def trunk_state_keys(self, n_stages: int) -> list[str]:
+        """State-dict keys (parameters and BatchNorm buffers) of the encoder's stem and first
+        ``n_stages`` stride groups: what another run's trunk replaces (``trunk_from``), and
+        what detectors must hold bit for bit to share a merged graph's trunk."""
+        names_by_id = {id(t): n for n, t in self.state_dict(keep_vars=True).items()}
+        return [names_by_id[id(t)] for module in self.encoder.frozen_modules(n_stages)
+                for t in module.state_dict(keep_vars=True).values()]
+
 
 def load_weights_file(net: nn.Module, path: Path) -> None:
     """Load a user-supplied state-dict file into ``net`` (``weights_only=True``, strict)."""

@@ -301,10 +301,7 @@ def trunk_from_run(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"trunk_from: no checkpoint at {path}; run its config first")
     net = run.detector.net
-    names_by_id = {id(t): n for n, t in net.state_dict(keep_vars=True).items()}
-    trunk_names = [names_by_id[id(t)]
-                   for module in net.encoder.frozen_modules(cfg.freeze_stages)
-                   for t in module.state_dict(keep_vars=True).values()]
+    trunk_names = net.trunk_state_keys(cfg.freeze_stages)
     source = _load_state(path)["net"]
     missing = [n for n in trunk_names if n not in source]
     if missing:

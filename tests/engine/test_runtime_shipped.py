@@ -58,10 +58,7 @@ def test_the_face_swap_detectors_share_their_trunk_bit_for_bit() -> None:
     torch = pytest.importorskip("torch")
     from engine.detectors import registry
 
-    net = registry.create_detector("sbi_effl0").net
-    names_by_id = {id(t): n for n, t in net.state_dict(keep_vars=True).items()}
-    trunk = [names_by_id[id(t)] for module in net.encoder.frozen_modules(3)
-             for t in module.state_dict(keep_vars=True).values()]
+    trunk = registry.create_detector("sbi_effl0").net.trunk_state_keys(3)
     states = {name: torch.load(STORE.root / STORE.cfg(name).weights_file, map_location="cpu",
                                weights_only=True)
               for name in FACE_SWAP}
