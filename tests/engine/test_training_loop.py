@@ -214,3 +214,35 @@ def test_the_sampler_replays_the_same_batches_after_restore(
     first = sampler.sample(3)
     sampler.restore(state)
     np.testing.assert_array_equal(sampler.sample(3).images, first.images)
+
+
+def test_synthetic_eval_scores_the_shipped_graph_on_fakes_made_as_in_training(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from engine.runtime import default_models_dir
+    from engine.training import datasets, synthetic_eval
+
+    train, _ = faces
+    for suffix in (".json", ".md", ".onnx", ".pt"):
+        shutil.copy(default_models_dir() / f"sbi_effl0{suffix}", tmp_path / f"sbi_effl0{suffix}")
+    asked: dict[str, object] = {}
+
+    def cache_faces(root: Path, **kwargs: object) -> RealFaces:
+        asked.update(kwargs, root=root)
+        return train
+
+    monkeypatch.setattr(datasets, "faces_from_cache", cache_faces)
+    assert synthetic_eval.main(["--detector", "sbi_effl0", "--data-root", str(tmp_path / "c"),
+                                "--models-dir", str(tmp_path), "--record", "val_all"]) == 0
+    trained = json.loads((tmp_path / "sbi_effl0.json").read_text())
+    config = trained["training"]["config"]
+    assert asked["split"] == "val"
+    assert asked["sources"] == tuple(config["sources"])
+    recorded = trained["metrics"]["val_all"]
+    assert recorded["n_real"] == recorded["n_fake"] == len(train)
+    assert recorded["p_bi"] == config["p_bi"]
+    assert 0.5 < recorded["auc"] <= 1.0  # the shipped SBI tells these faces from their blends
+    assert recorded["command"].startswith("python -m engine.training.synthetic_eval")
+    assert "val_all" in (tmp_path / "sbi_effl0.md").read_text()
