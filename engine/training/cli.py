@@ -1,7 +1,8 @@
 """The command line shared by both training entry points (image detectors, video/GAN models).
 
 ``python -m engine.training`` dispatches on the config's ``method``; both loops take the same
-arguments and log the same way, so a run folder looks alike whichever loop wrote it.
+arguments and log the same way, so a run folder looks alike whichever loop wrote it. The
+evaluation commands record themselves in model cards with :func:`command_line` too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def log_to(path: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def command_line(argv: list[str] | None) -> str:
-    """The command as a user would retype it; it goes into the model card."""
-    return "python -m engine.training " + shlex.join(sys.argv[1:] if argv is None else argv)
+def command_line(argv: list[str] | None, program: str = "python -m engine.training") -> str:
+    """The command as a user would retype it (``program`` + the arguments); it goes into the
+    model card next to what it produced."""
+    return f"{program} " + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -19,7 +19,6 @@ import argparse
 import csv
 import json
 import logging
-import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.runtime import WeightsStore, load_detector
     from engine.training.card import record_metrics
+    from engine.training.cli import command_line
 
     files = [f for p in args.real for f in _expand(p, 0)]
     files += [f for p in args.fake for f in _expand(p, 1)]
@@ -172,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     scores, labels, no_face = score_files(files, detectors, n_frames=args.frames)
     _out(f"{len(labels)} files scored, {len(no_face)} without a usable face: "
           f"{[p.name for p in no_face]}")
-    command = "python -m engine.training.evaluate " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
+    command = command_line(argv, "python -m engine.training.evaluate")
     for name, det in detectors.items():
         metrics = _report(name, scores[name], labels, det.cfg.threshold)
         metrics["n_no_face"] = len(no_face)

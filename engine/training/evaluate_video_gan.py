@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -155,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.runtime import WeightsStore, load_detector
     from engine.training.card import record_metrics
+    from engine.training.cli import command_line
 
     store = WeightsStore(args.models_dir)
     card = store.card(args.detector)
@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{args.detector} was not trained by the MRL/GAN loop (method "
                          f"{method!r}); use python -m engine.training.evaluate")
     results = _EVALUATIONS[method](detector, card, args.data_root)
-    command = "python -m engine.training.evaluate_video_gan " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
+    command = command_line(argv, "python -m engine.training.evaluate_video_gan")
     sys.stdout.write(json.dumps(results, indent=1) + "\n")
     if args.record:
         for key, metrics in results.items():

@@ -366,14 +366,15 @@ def run_training(
     out.mkdir(parents=True, exist_ok=True)
     run = setup(cfg, train_faces, factory=factory)
     checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
+    resumed = checkpoint.exists()
+    if resumed:
         load_checkpoint(run, cfg, checkpoint)
     else:
         if cfg.init_from:
             init_from_run(run, out.parent / cfg.init_from)
         if cfg.trunk_from:
             trunk_from_run(run, cfg, out.parent / cfg.trunk_from)
-    if checkpoint.exists() or cfg.init_from or cfg.trunk_from:
+    if resumed or cfg.init_from or cfg.trunk_from:
         _rebuild_onnx_trunk(run, cfg)
     val = make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
     logger.info("training %s: %d train faces, %d validation crops, %d steps of %d pairs",

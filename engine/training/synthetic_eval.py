@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.runtime import WeightsStore
     from engine.training.card import record_metrics
+    from engine.training.cli import command_line
 
-    command = "python -m engine.training.synthetic_eval " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
+    command = command_line(argv, "python -m engine.training.synthetic_eval")
     for name in args.detector:
         metrics = evaluate_detector(name, args.data_root, max_reals=args.max_reals,
                                     models_dir=args.models_dir, threads=args.threads)

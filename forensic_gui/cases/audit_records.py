@@ -110,13 +110,17 @@ def _compare(
     return problems + _gone(logged, present, kind, action)
 
 
+def _fields_differing(names: tuple[str, ...]) -> Callable[[Any, dict[str, Any]], list[str]]:
+    """A comparator for :func:`_compare`: the columns whose value differs from the logged one."""
+    return lambda row, payload: [n for n in names if getattr(row, n) != payload.get(n)]
+
+
 def _evidence_problems(session: Session, logged: _Logged) -> list[str]:
     return _compare(
         session.scalars(select(Evidence).order_by(Evidence.id)),
         logged,
         lambda item: f"Evidence item #{item.id} ({item.file_name})",
-        lambda item, payload: [
-            name for name in _EVIDENCE_FIELDS if getattr(item, name) != payload.get(name)],
+        _fields_differing(_EVIDENCE_FIELDS),
         "evidence item",
         "evidence.added",
     )
@@ -172,8 +176,7 @@ def _verdict_problems(session: Session, logged: _Logged) -> list[str]:
         session.scalars(select(AnalystVerdictRow).order_by(AnalystVerdictRow.id)),
         logged,
         lambda row: f"Analyst verdict #{row.id}",
-        lambda row, payload: [
-            name for name in _VERDICT_FIELDS if getattr(row, name) != payload.get(name)],
+        _fields_differing(_VERDICT_FIELDS),
         "analyst verdict",
         "verdict.recorded",
     )
