@@ -26,6 +26,9 @@ class TrainConfig:
         method: loss recipe: ``"sbi"`` (CE), ``"xray"`` (100 * BCE(map) + CE) or ``"mat"``
             (CE + regional independence loss, with attention-guided augmentation).
         seed: seed of every random draw (data split, synthesis, init of new layers).
+        sample_seed: added to ``seed`` for the training draws only (batch order, synthesis,
+            dropout): a later stage sets it so it sees new fakes while its validation set, and
+            so its measured AUC, stays that of ``seed``.
         steps: optimiser steps at most.
         time_budget_s: wall-clock seconds of training at most (0 = no limit); the learning
             rate schedule follows whichever of steps and time runs out first.
@@ -67,6 +70,7 @@ class TrainConfig:
     detector: str
     method: Method
     seed: int = 0
+    sample_seed: int = 0
     steps: int = 600
     time_budget_s: float = 0.0
     batch_reals: int = 16

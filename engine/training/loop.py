@@ -134,9 +134,9 @@ def setup(
             n_maps, channels, alpha=cfg.ril_alpha, margin_real=cfg.ril_margin_real,
             margin_fake=cfg.ril_margin_fake, margin_inter=cfg.ril_margin_inter,
         )
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.seed + cfg.sample_seed)
     sampler = PairSampler(train_faces, detector.cfg, rng, p_bi=cfg.p_bi)
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed + cfg.sample_seed)
     trunk = None
     if cfg.trunk_runtime == "onnx":
         trunk = OnnxTrunk(detector.net.encoder, cfg.freeze_stages, detector.cfg.input_size,
@@ -246,6 +246,9 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         ValueError: the checkpoint was written with a different configuration.
     """
     state = _load_state(path)
+    if "seeded_from" in state:
+        raise ValueError(f"{path} was seeded from {state['seeded_from']} (network only) and "
+                         "cannot be resumed; start the next stage from it with init_from")
     # NOTE: compared as configs, so a field added later with its default still matches.
     if TrainConfig.from_dict(state["config"]) != cfg:
         raise ValueError(f"{path} was written with another config; use a new --out directory")

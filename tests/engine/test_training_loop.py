@@ -216,6 +216,15 @@ def test_the_sampler_replays_the_same_batches_after_restore(
     np.testing.assert_array_equal(sampler.sample(3).images, first.images)
 
 
+def test_sample_seed_changes_the_training_draws_only(faces: tuple[RealFaces, RealFaces]) -> None:
+    train, _ = faces
+    first = setup(_cfg(), train, factory=small).sampler.sample(2).images
+    again = setup(_cfg(), train, factory=small).sampler.sample(2).images
+    other = setup(_cfg(sample_seed=1), train, factory=small).sampler.sample(2).images
+    np.testing.assert_array_equal(again, first)
+    assert not np.array_equal(other, first)
+
+
 def test_synthetic_eval_scores_the_shipped_graph_on_fakes_made_as_in_training(
     faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

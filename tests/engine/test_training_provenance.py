@@ -57,3 +57,39 @@ def test_a_source_run_without_a_card_is_recorded_as_such(tmp_path: Path) -> None
     markdown_lines = render_markdown({**json.loads(SHIPPED_CARD.read_text(encoding="utf-8")),
                                       "training": {"previous_stages": stages}})
     assert "(no card found there)" in markdown_lines
+
+
+def test_a_run_seeded_from_shipped_weights_starts_the_next_stage_with_them(
+    tmp_path: Path,
+) -> None:
+    import types
+
+    import torch
+
+    from engine.detectors import registry
+    from engine.training.loop import init_from_run, load_checkpoint
+    from engine.training.seed_run import seed_run
+
+    shipped_pt = SHIPPED_CARD.with_suffix(".pt")
+    seed_run(shipped_pt, tmp_path / "sbi_effl0_stage2")
+    with pytest.raises(FileExistsError):
+        seed_run(shipped_pt, tmp_path / "sbi_effl0_stage2")  # a run folder is never overwritten
+
+    detector = registry.create_detector("sbi_effl0")
+    init_from_run(types.SimpleNamespace(detector=detector, ril=None),  # type: ignore[arg-type]
+                  tmp_path / "sbi_effl0_stage2" / "checkpoint.pt")
+    shipped = torch.load(shipped_pt, map_location="cpu", weights_only=True)
+    for name, tensor in detector.net.state_dict().items():
+        assert torch.equal(tensor, shipped[name]), name
+
+    # the next stage's card still names the command that made the shipped weights
+    cfg = TrainConfig(detector="sbi_effl0", method="sbi",
+                      init_from="sbi_effl0_stage2/checkpoint.pt")
+    [stage] = previous_stages(cfg, tmp_path / "sbi_effl0_stage3")
+    shipped_training = json.loads(SHIPPED_CARD.read_text(encoding="utf-8"))["training"]
+    assert stage["command"] == shipped_training["command"]
+    assert stage["steps"] == shipped_training["steps"]
+
+    # network only: resuming it as a run would silently lose the optimiser, so it is refused
+    with pytest.raises(ValueError, match="cannot be resumed"):
+        load_checkpoint(None, cfg, tmp_path / "sbi_effl0_stage2" / "checkpoint.pt")  # type: ignore[arg-type]
