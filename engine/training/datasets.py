@@ -218,10 +218,12 @@ class PairSampler:
 
 @dataclass(frozen=True, eq=False)
 class ValSet:
-    """A fixed validation set: uint8 policy crops and labels (0 real, 1 fake)."""
+    """A fixed validation set: uint8 policy crops, labels (0 real, 1 fake) and, per crop, the
+    group (``source:identity``) of the real face it is or was made from."""
 
     crops: npt.NDArray[Any]
     labels: npt.NDArray[Any]
+    groups: npt.NDArray[Any]
 
 
 def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
@@ -229,6 +231,7 @@ def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
     rng = np.random.default_rng(seed)
     reals: list[npt.NDArray[Any]] = []
     fakes: list[npt.NDArray[Any]] = []
+    kept: list[int] = []
     for idx in range(len(faces)):
         try:
             _, fake, _ = synthesize_pair(faces, idx, rng, p_bi=p_bi, postaug=False)
@@ -237,5 +240,7 @@ def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
             continue
         reals.append(np.asarray(faces.crops[idx]))
         fakes.append(fake)
+        kept.append(idx)
     labels = np.repeat(np.array([0, 1], dtype=np.int64), len(reals))
-    return ValSet(np.stack(reals + fakes), labels)
+    groups = np.asarray(faces.groups)[kept]
+    return ValSet(np.stack(reals + fakes), labels, np.concatenate([groups, groups]))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["main"]
 
@@ -63,9 +64,21 @@ def evaluate_detector(name: str, data_root: Path, *, max_reals: int,
     p_fake = np.concatenate([detector.predict(val.crops[i : i + _BATCH]).p_fake
                              for i in range(0, len(val.crops), _BATCH)])
     metrics: dict[str, Any] = dict(summarize(p_fake, val.labels, detector.cfg.threshold))
+    metrics["auc_by_source"] = auc_by_source(p_fake, val.labels, val.groups)
     metrics["n_release_faces_among_them"] = int(config.get("val_reals", 0))
     metrics["p_bi"] = float(config["p_bi"])
     return metrics
+
+
+def auc_by_source(p_fake: npt.NDArray[Any], labels: npt.NDArray[Any],
+                  groups: npt.NDArray[Any]) -> dict[str, float]:
+    """AUC of each source's real faces against their own fakes (``groups`` are
+    ``source:identity``): shows which kind of photo the misrankings come from."""
+    from engine.training.metrics import roc_auc
+
+    sources = np.array([str(g).split(":", 1)[0] for g in groups])
+    return {source: float(roc_auc(p_fake[sources == source], labels[sources == source]))
+            for source in sorted(set(sources))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"{name}: AUC {metrics['auc']:.4f}  AP {metrics['ap']:.4f}  "
                          f"accuracy {metrics['accuracy']:.4f} @ {metrics['threshold']:g}  "
                          f"({metrics['n_real']} real, {metrics['n_fake']} fake, "
-                         f"p_bi {metrics['p_bi']:g})\n")
+                         f"p_bi {metrics['p_bi']:g}); by source: "
+                         + ", ".join(f"{source} {auc:.4f}"
+                                     for source, auc in metrics["auc_by_source"].items())
+                         + "\n")
         if args.record:
             record_metrics(WeightsStore(args.models_dir).card_path(name), args.record, metrics,
                            command)

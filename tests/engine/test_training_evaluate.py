@@ -69,3 +69,13 @@ def test_inputs_from_folders_and_csv(tmp_path: Path) -> None:
         _read_csv(csv_path)
     with pytest.raises(FileNotFoundError):
         _expand(tmp_path / "missing", 0)
+
+
+def test_auc_by_source_ranks_each_source_against_its_own_fakes() -> None:
+    from engine.training.synthetic_eval import auc_by_source
+
+    groups = np.array(["celeba:1", "celeba:2", "utkface:3", "utkface:4"] * 2)
+    labels = np.repeat([0, 1], 4)
+    # celeba's fakes outrank its reals; utkface's real 4 outranks its fake of real 3
+    p_fake = np.array([0.1, 0.2, 0.3, 0.9, 0.8, 0.7, 0.5, 0.95])
+    assert auc_by_source(p_fake, labels, groups) == {"celeba": 1.0, "utkface": 0.75}

@@ -42,7 +42,8 @@ def _faces_from(shared_data: Path, n: int) -> RealFaces:
                 landmarks.append(lm)
             if len(crops) == n:
                 break
-    return RealFaces(np.stack(crops), np.stack(landmarks), np.arange(n).astype(str))
+    return RealFaces(np.stack(crops), np.stack(landmarks),
+                     np.array([f"utkface:{i}" for i in range(n)]))
 
 
 @pytest.fixture(scope="module")
@@ -253,5 +254,6 @@ def test_synthetic_eval_scores_the_shipped_graph_on_fakes_made_as_in_training(
     assert recorded["n_real"] == recorded["n_fake"] == len(train)
     assert recorded["p_bi"] == config["p_bi"]
     assert 0.5 < recorded["auc"] <= 1.0  # the shipped SBI tells these faces from their blends
+    assert recorded["auc_by_source"] == {"utkface": recorded["auc"]}  # one source here
     assert recorded["command"].startswith("python -m engine.training.synthetic_eval")
     assert "val_all" in (tmp_path / "sbi_effl0.md").read_text()
