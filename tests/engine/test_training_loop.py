@@ -217,7 +217,7 @@ def test_the_sampler_replays_the_same_batches_after_restore(
     np.testing.assert_array_equal(sampler.sample(3).images, first.images)
 
 
-def test_sample_seed_changes_the_training_draws_only(faces: tuple[RealFaces, RealFaces]) -> None:
+def test_sample_seed_gives_other_training_draws(faces: tuple[RealFaces, RealFaces]) -> None:
     train, _ = faces
     first = setup(_cfg(), train, factory=small).sampler.sample(2).images
     again = setup(_cfg(), train, factory=small).sampler.sample(2).images
