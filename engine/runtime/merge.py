@@ -1,8 +1,8 @@
 """Merge detector graphs that read the same input into one graph that computes shared work once.
 
-SBI, Face X-ray and MAT share one EfficientNet-Lite0 trunk up to stride 16: SBI trained it
-(its stride-4/8 stages keep their ImageNet weights), and X-ray and MAT trained their heads on
-it with it frozen (``freeze_stages`` and ``trunk_from`` in ``configs/training``), at the same
+SBI, Face X-ray and MAT share one EfficientNet-Lite0 trunk up to stride 16: SBI fine-tuned it
+from ImageNet stage by stage (docs/MODELS.md), and X-ray and MAT trained their heads on it
+with it frozen (``freeze_stages`` and ``trunk_from`` in ``configs/training``), at the same
 input size and normalisation. Their exported graphs therefore start with hundreds of identical
 nodes on identical weights. Running them as three sessions computes that trunk three times per
 face; merged, ONNX Runtime computes it once and each head reads it.
