@@ -38,7 +38,7 @@ DATA_TERMS = (
 
 _COMMON_LIMITS = (
     "Trained for minutes on a shared CPU, with a CPU-sized backbone (EfficientNet-Lite0 at "
-    "192 px, its early stages frozen while training), on real faces "
+    "192 px, its early stages frozen in most training runs), on real faces "
     "from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen a "
     "real face-swap video in training. The synthetic validation score measures how well it "
     "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "
@@ -152,7 +152,9 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         f"- Wall time: {training.get('elapsed_s', 0.0) / 60.0:.1f} min of training "
         f"({training.get('steps', '?')} steps); hardware: {training.get('hardware', '?')}.",
     ]
-    if frozen is not None:
+    if frozen == 0:
+        lines.append("- Frozen during this run: nothing (the whole network trained).")
+    elif frozen is not None:
         groups = "stride group" if frozen == 1 else f"{frozen} stride groups"
         lines.append(f"- Frozen during this run: the encoder's stem and first {groups} "
                      "(ImageNet weights unless an earlier stage below trained them).")

@@ -49,6 +49,20 @@ def test_previous_stages_follow_init_and_trunk_sources_recursively(tmp_path: Pat
         assert text in markdown, text
 
 
+@pytest.mark.parametrize(("freeze_stages", "expected"), [
+    (0, "Frozen during this run: nothing (the whole network trained)."),
+    (1, "Frozen during this run: the encoder's stem and first stride group "),
+    (3, "Frozen during this run: the encoder's stem and first 3 stride groups "),
+])
+def test_the_card_says_what_a_run_kept_frozen(freeze_stages: int, expected: str) -> None:
+    card = json.loads(SHIPPED_CARD.read_text(encoding="utf-8"))
+    training = {"command": "train", "elapsed_s": 60.0, "steps": 10,
+                "config": {"freeze_stages": freeze_stages}}
+    markdown = render_markdown({**card, "training": training})
+    assert expected in markdown
+    assert "first 0 stride groups" not in markdown
+
+
 def test_a_source_run_without_a_card_is_recorded_as_such(tmp_path: Path) -> None:
     (tmp_path / "bare").mkdir()
     cfg = TrainConfig(detector="sbi_effl0", method="sbi", init_from="bare/checkpoint.pt")
