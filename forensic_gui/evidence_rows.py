@@ -107,7 +107,7 @@ def _finding_text(status: str, error: str | None, grade: Grade | None,
         return "no face found"
     if grade is Grade.NOT_APPLICABLE or p_fake is None:
         return grade.value
-    return f"{grade.value} ({p_fake:.2f})"
+    return f"{grade.value} ({p_fake:.3f})"
 
 
 def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:

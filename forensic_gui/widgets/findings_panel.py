@@ -130,7 +130,7 @@ class FindingsPanel(QWidget):
             self._grade.setText(f"Fused finding: not applicable ({reason}).")
         else:
             self._grade.setText(f"Fused finding: {finding.grade.value} (fused p_fake "
-                                f"{finding.p_fake:.2f}, from {len(finding.applicable_detectors)} "
+                                f"{finding.p_fake:.3f}, from {len(finding.applicable_detectors)} "
                                 "detector(s))")
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._fill_table(result, labels)
@@ -192,7 +192,7 @@ def _provenance_html(result: MediaResult, analysed_at: str, analysed_by: str) ->
     if analysed_at or analysed_by:
         lines.append(f"<b>Analysed</b>: {esc(analysed_at)} by {esc(analysed_by)}")
     for track in result.tracks:
-        p_text = "n/a" if track.finding.p_fake is None else f"{track.finding.p_fake:.2f}"
+        p_text = "n/a" if track.finding.p_fake is None else f"{track.finding.p_fake:.3f}"
         lines.append(f"<b>Face #{track.track_id}</b> ({len(track.frame_indices)} frames): "
                      f"{esc(track.finding.grade.value)}, fused p_fake {p_text}")
     prov = result.provenance

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.types import Grade
 from forensic_gui.cases import db as case_db
 from forensic_gui.cases.repository import CaseStore
-from forensic_gui.evidence_rows import build_evidence_rows, finding_summary
+from forensic_gui.evidence_rows import _finding_text, build_evidence_rows, finding_summary
 from forensic_gui.tasks import StoreAccess
 from tests.cases.fabricate import FAILED_ANALYSIS_MESSAGE, mixed_case
 
@@ -29,6 +30,12 @@ def test_rows_match_the_rebuilt_results(store: CaseStore, tmp_path: Path) -> Non
         "not analysed",
     ]
     assert texts[0].endswith(")")  # a graded finding with its p_fake
+
+
+def test_a_fused_p_fake_just_below_a_band_edge_is_not_shown_on_it() -> None:
+    # 0.4990 is "no support" (the weak band starts at 0.50); two decimals printed "(0.50)".
+    text = _finding_text("ok", None, Grade.NO_SUPPORT, 0.4990)
+    assert text == f"{Grade.NO_SUPPORT.value} (0.499)"
 
 
 def test_worker_stores_skip_the_integrity_check(
