@@ -19,6 +19,7 @@ from forensic_gui.cases.records import (
     VerdictRecord,
 )
 from forensic_gui.cases.repository import CaseStore
+from forensic_gui.probability_text import fmt_p
 from forensic_gui.widgets.evidence_list import EvidenceRow
 
 __all__ = [
@@ -107,7 +108,7 @@ def _finding_text(status: str, error: str | None, grade: Grade | None,
         return "no face found"
     if grade is Grade.NOT_APPLICABLE or p_fake is None:
         return grade.value
-    return f"{grade.value} ({p_fake:.3f})"
+    return f"{grade.value} ({fmt_p(p_fake)})"
 
 
 def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:

@@ -17,6 +17,8 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from forensic_gui.probability_text import fmt_p
+
 __all__ = [
     "GRID_GREY",
     "OK_GREEN",
@@ -109,11 +111,6 @@ def fmt_time(value: datetime | str) -> str:
     if isinstance(value, str):
         return value.replace("T", " ").replace("Z", " UTC")
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def fmt_p(p_fake: float | None) -> str:
-    """A probability with three decimals, or "n/a" when not applicable."""
-    return "n/a" if p_fake is None else f"{p_fake:.3f}"
 
 
 def hash_cell(digest: str | None, style: ParagraphStyle, *, color: str | None = None) -> Paragraph:

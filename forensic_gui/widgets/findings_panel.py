@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import DetectorProvenance, Grade, MediaResult
+from forensic_gui.probability_text import fmt_p
 
 __all__ = ["GRADE_COLOURS", "FindingsPanel"]
 
@@ -129,9 +130,9 @@ class FindingsPanel(QWidget):
             reason = "no face was found" if result.status == "no_face" else "no detector applied"
             self._grade.setText(f"Fused finding: not applicable ({reason}).")
         else:
+            n_detectors = len(finding.applicable_detectors)
             self._grade.setText(f"Fused finding: {finding.grade.value} (fused p_fake "
-                                f"{finding.p_fake:.3f}, from {len(finding.applicable_detectors)} "
-                                "detector(s))")
+                                f"{fmt_p(finding.p_fake)}, from {n_detectors} detector(s))")
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._fill_table(result, labels)
         self._provenance.setHtml(_provenance_html(result, analysed_at, analysed_by))
@@ -145,7 +146,7 @@ class FindingsPanel(QWidget):
             if score.p_fake is None:
                 p_text, applies, note = "—", "no", score.reason or "did not apply"
             else:
-                p_text, applies = f"{score.p_fake:.3f}", "yes"
+                p_text, applies = fmt_p(score.p_fake), "yes"
                 note = "" if threshold is None else (
                     "above its threshold" if score.p_fake >= threshold else "below its threshold")
             cells = (labels.get(score.detector, score.detector), p_text,
@@ -192,9 +193,9 @@ def _provenance_html(result: MediaResult, analysed_at: str, analysed_by: str) ->
     if analysed_at or analysed_by:
         lines.append(f"<b>Analysed</b>: {esc(analysed_at)} by {esc(analysed_by)}")
     for track in result.tracks:
-        p_text = "n/a" if track.finding.p_fake is None else f"{track.finding.p_fake:.3f}"
         lines.append(f"<b>Face #{track.track_id}</b> ({len(track.frame_indices)} frames): "
-                     f"{esc(track.finding.grade.value)}, fused p_fake {p_text}")
+                     f"{esc(track.finding.grade.value)}, "
+                     f"fused p_fake {fmt_p(track.finding.p_fake)}")
     prov = result.provenance
     if prov is None:
         lines.append("No provenance was recorded.")
