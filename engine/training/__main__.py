@@ -3,10 +3,13 @@
     python -m engine.training --config configs/training/sbi_effl0.toml \\
         --data-root /work/cache/dataset --out /work/cache/runs/sbi_effl0
 
-``--data-root`` is the face cache written by ``python -m engine.data.prepare``. Rerunning the
-same command resumes from ``<out>/checkpoint.pt``. Progress goes to ``--log`` (default
-``<out>/train.log``). The result is ``<out>/<name>.{pt,onnx,json,md}``; copy those into
-``resources/models/`` to ship them.
+``--data-root`` is the face cache written by ``python -m engine.data.prepare``, or for the
+image detectors a face pack of this config (``python -m engine.training.face_pack``: the same
+faces in a file small enough to carry to a GPU machine). Rerunning the same command resumes
+from ``<out>/checkpoint.pt``. Progress goes to ``--log`` (default ``<out>/train.log``). The
+result is ``<out>/<name>.{pt,onnx,json,md}``; copy those into ``resources/models/`` to ship
+them. ``--no-release`` stops after training: a GPU run is trained where the GPU is, and its
+``checkpoint.pt`` is released by the same command, without the flag, next to the face cache.
 """
 
 from __future__ import annotations
@@ -29,15 +32,6 @@ def _method(config: Path) -> str:
         return str(tomllib.load(fh).get("method", ""))
 
 
-def _held_out_clips(data_root: Path, train_groups: object) -> list[str]:
-    """Video clips of the cache that this run never trained on (for the video evaluation)."""
-    from engine.data.cache import FaceCache
-
-    cache = FaceCache(data_root)
-    videos = {f"{r.source}:{r.identity}" for r in cache.rows if r.source == "videos_real"}
-    return sorted(videos - set(str(g) for g in train_groups))  # type: ignore[attr-defined]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv, __doc__)
@@ -46,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return video_gan_main(argv)
     from engine.training.config import load_config
-    from engine.training.datasets import faces_from_cache
+    from engine.training.face_pack import (
+        config_faces,
+        faces_from_pack,
+        held_out_clips,
+        is_pack,
+        pack_note,
+    )
     from engine.training.loop import run_training
     from engine.training.release import release
 
@@ -54,15 +54,22 @@ def main(argv: list[str] | None = None) -> int:
     log_to(args.log or args.out / "train.log")
     command = command_line(argv)
     logger.info("start: %s", command)
-    train_faces = faces_from_cache(args.data_root, split="train", sources=cfg.sources,
-                                   max_faces=cfg.max_reals, seed=cfg.seed)
-    val_faces = faces_from_cache(args.data_root, split="val", sources=cfg.sources,
-                                 max_faces=cfg.val_reals, seed=cfg.seed)
-    run, val = run_training(cfg, train_faces, val_faces, args.out)
+    if is_pack(args.data_root):
+        faces = {split: faces_from_pack(args.data_root, split) for split in ("train", "val")}
+        data_note = pack_note(args.data_root)
+    else:
+        faces = config_faces(args.data_root, cfg)
+        data_note = ""
+    run, val = run_training(cfg, faces["train"], faces["val"], args.out, data_note=data_note,
+                            command=command)
+    if args.no_release:
+        logger.info("trained to step %d; --no-release: %s is ready to release",
+                    run.step, args.out / "checkpoint.pt")
+        return 0
     card = release(run, cfg, val, args.out, command=command,
                    config_toml=args.config.read_text(encoding="utf-8"),
-                   n_faces=(len(train_faces), len(val_faces)),
-                   held_out_clips=_held_out_clips(args.data_root, train_faces.groups))
+                   n_faces=(len(faces["train"]), len(faces["val"])),
+                   held_out_clips=held_out_clips(args.data_root, faces["val"].groups))
     logger.info("done: %s", card)
     return 0
 

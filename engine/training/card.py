@@ -37,13 +37,15 @@ DATA_TERMS = (
 
 
 _COMMON_LIMITS = (
-    "Trained for minutes on a shared CPU, with a CPU-sized backbone (EfficientNet-Lite0 at "
-    "192 px, its early stages frozen in most training runs), on real faces "
-    "from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen a "
-    "real face-swap video in training. The synthetic validation score measures how well it "
+    "Trained in runs of minutes to an hour on a shared CPU (the SBI trunk's last stage and "
+    "the heads' last runs for minutes on one GPU), with a CPU-sized backbone "
+    "(EfficientNet-Lite0 at 192 px, its early stages frozen in most training runs), on real "
+    "faces from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen "
+    "a real face-swap video in training. The synthetic validation score measures how well it "
     "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "
-    "the wild; the DFDC smoke check is 22 crops and 2 videos. Calibration was fitted on "
-    "synthetic validation data, so a calibrated p_fake is a probability for that mix of real "
+    "the wild; the DFDC smoke check is 22 crops (the 11 real ones are frames of one video) "
+    "and 2 videos. Calibration was fitted on synthetic validation data, so a calibrated "
+    "p_fake is a probability for that mix of real "
     "faces and synthetic blends. Use it as one piece of evidence next to the other "
     "detectors and the analyst's own examination."
 )
@@ -131,10 +133,18 @@ def _stage_lines(stages: list[dict[str, Any]], depth: int = 0) -> list[str]:
         if stage.get("command") is None:
             lines.append(f"{'  ' * depth}- {what} `{stage['checkpoint']}` (no card found there)")
             continue
+        on = f" on {_short_hardware(stage['hardware'])}" if stage.get("hardware") else ""
         lines.append(f"{'  ' * depth}- {what} `{stage['checkpoint']}`: `{stage['command']}`, "
-                     f"{stage['elapsed_s'] / 60.0:.1f} min ({stage['steps']} steps)")
+                     f"{stage['elapsed_s'] / 60.0:.1f} min ({stage['steps']} steps{on})")
         lines += _stage_lines(stage.get("previous_stages", []), depth + 1)
     return lines
+
+
+def _short_hardware(hardware: str) -> str:
+    """The first part of a hardware description: "NVIDIA H100 80GB HBM3 GPU (CUDA 13.0), ..."
+    gives "NVIDIA H100 80GB HBM3 GPU (CUDA 13.0)", a CPU's "x86_64, ..." "x86_64 CPU"."""
+    first = hardware.split(", ")[0]
+    return first if "GPU" in first else f"{first} CPU"
 
 
 def total_training_s(training: dict[str, Any]) -> float:
@@ -152,6 +162,17 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
         f"- Wall time: {training.get('elapsed_s', 0.0) / 60.0:.1f} min of training "
         f"({training.get('steps', '?')} steps); hardware: {training.get('hardware', '?')}.",
     ]
+    if training.get("release_command"):
+        lines.append(f"- Released (calibrated, exported, measured) with: "
+                     f"`{training['release_command']}`")
+    if training.get("data_note"):
+        lines.append(f"- Training faces: {training['data_note']}")
+    if training.get("wise"):
+        wise = training["wise"]
+        lines.append(f"- Weights: WiSE-FT interpolation (Wortsman et al., CVPR 2022), "
+                     f"{wise['alpha']:g} x this run's network + {1 - wise['alpha']:g} x the "
+                     f"network it started from (`{wise['start']}`), calibrated and measured "
+                     "as such.")
     if frozen == 0:
         lines.append("- Frozen during this run: nothing (the whole network trained).")
     elif frozen is not None:

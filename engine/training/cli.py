@@ -24,6 +24,10 @@ def parse_args(argv: list[str] | None, description: str | None) -> argparse.Name
     parser.add_argument("--data-root", type=Path, required=True, help="face cache folder")
     parser.add_argument("--out", type=Path, required=True, help="run folder")
     parser.add_argument("--log", type=Path, default=None, help="log file (default out/train.log)")
+    parser.add_argument("--no-release", action="store_true",
+                        help="train and checkpoint only (image detectors): rerun the command "
+                             "without it, e.g. where the full face cache is, to calibrate, "
+                             "export and write the model card")
     return parser.parse_args(argv)
 
 

@@ -38,6 +38,12 @@ class TrainConfig:
         weight_decay: Adam weight decay.
         freeze_stages: encoder stem + this many stride groups are frozen (CPU speed).
         threads: torch intra-op threads.
+        device: where the network trains: ``"cpu"``, or ``"cuda"`` (a CUDA build of torch and
+            a GPU; only while steps remain, so a finished GPU run is released on a CPU).
+        data_workers: processes that synthesise training pairs in parallel (0: the training
+            process makes them). Each worker draws from its own stream seeded by ``seed``,
+            ``sample_seed``, the step the run (re)started at and its index: a run is
+            reproducible for a given worker count, not batch for batch equal to one without.
         trunk_runtime: ``"onnx"`` runs the frozen stem + stride groups in ONNX Runtime (same
             numbers, several times faster on a CPU), ``"torch"`` in PyTorch.
         p_bi: probability that a fake is a donor blend (BI) instead of a self-blend (SBI).
@@ -79,6 +85,8 @@ class TrainConfig:
     weight_decay: float = 1e-6
     freeze_stages: int = 1
     threads: int = 2
+    device: Literal["cpu", "cuda"] = "cpu"
+    data_workers: int = 0
     trunk_runtime: Literal["torch", "onnx"] = "torch"
     p_bi: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
@@ -109,6 +117,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.trunk_runtime not in ("torch", "onnx"):
             raise ValueError(f"trunk_runtime must be torch or onnx; got {self.trunk_runtime!r}")
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be cpu or cuda; got {self.device!r}")
+        if self.data_workers < 0:
+            raise ValueError("data_workers must be >= 0")
+        if self.trunk_runtime == "onnx" and self.device != "cpu":
+            raise ValueError("trunk_runtime 'onnx' runs on the CPU; use 'torch' with cuda")
         if self.trunk_runtime == "onnx" and self.freeze_stages < 1:
             raise ValueError("trunk_runtime 'onnx' needs freeze_stages >= 1 (a frozen trunk)")
         if self.val_reals < 4:

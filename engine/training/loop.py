@@ -1,15 +1,24 @@
-"""The training loop: resumable, logged, sized for a few CPU cores.
+"""The training loop: resumable, logged, sized for a few CPU cores or one GPU.
 
 ``run_training(cfg, train_faces, val_faces, out)`` builds the registered detector (ImageNet
 encoder, frozen stem and first stride groups, optionally run in ONNX Runtime), trains it on real
 faces and their synthetic twins until ``cfg.steps`` or ``cfg.time_budget_s`` runs out, logs, and
 checkpoints every few minutes (``out/checkpoint.pt``; rerunning the same command resumes).
 ``engine.training.release`` then calibrates, measures, exports and writes the model card.
+
+With ``device = "cuda"`` the network trains on the GPU and ``data_workers`` processes
+synthesise the pairs (``engine.training.producer``); the network is moved back to the CPU when
+training ends, so export and release are the same code whichever device trained it. The
+checkpoint records the hardware it was trained on, so a GPU run released on a CPU machine
+still names its GPU in the card.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,22 +38,27 @@ from engine.training.config import TrainConfig
 from engine.training.datasets import Batch, PairSampler, RealFaces, ValSet, make_val_set
 from engine.training.losses import RegionalIndependenceLoss, classification_loss, xray_loss
 from engine.training.metrics import roc_auc
+from engine.training.producer import WorkerBatches
 from engine.training.trunk import OnnxTrunk
 
 __all__ = [
     "TrainRun",
     "evaluate",
+    "hardware_description",
     "imagenet_detector",
     "init_from_run",
     "learning_rate",
     "load_checkpoint",
     "progress",
+    "read_checkpoint",
     "run_training",
     "save_checkpoint",
     "setup",
     "train_step",
     "train_steps",
     "trunk_from_run",
+    "untrained_detector",
+    "validation_set",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,13 +79,39 @@ class TrainRun:
     trunk: OnnxTrunk | None = None
     step: int = 0
     elapsed_s: float = 0.0
+    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
+    hardware: str = ""
+    data_note: str = ""
+    train_command: str = ""
 
     def inputs(self, images: torch.Tensor) -> torch.Tensor | TrunkFeatures:
-        """What the network is fed: the images, or the frozen trunk's taps computed in ONNX
-        Runtime (same numbers, several times faster on a CPU)."""
+        """What the network is fed: the images (on the training device), or the frozen trunk's
+        taps computed in ONNX Runtime (same numbers, several times faster on a CPU)."""
         if self.trunk is None:
-            return images
+            return images.to(self.device, non_blocking=True)
         return self.trunk(images.numpy())
+
+    def to(self, device: torch.device) -> None:
+        """Move the network, its optimiser state and the MAT centres to ``device``."""
+        self.detector.net.to(device)
+        if self.ril is not None:
+            self.ril.to(device)
+        for state in self.optimizer.state.values():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and key != "step":
+                    state[key] = value.to(device)
+        self.device = device
+
+
+def hardware_description(cfg: TrainConfig) -> str:
+    """What the training ran on, for the model card (the GPU's name, or the CPU and threads)."""
+    if cfg.device == "cuda":
+        return (f"{torch.cuda.get_device_name()} GPU (CUDA {torch.version.cuda}), "
+                f"torch {torch.__version__}, {cfg.data_workers} data workers on "
+                f"{os.cpu_count()} logical CPUs")
+    cpu = platform.processor() or platform.machine()
+    return (f"{cpu}, {os.cpu_count()} logical CPUs shared with other jobs, "
+            f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU")
 
 
 def progress(run: TrainRun, cfg: TrainConfig) -> float:
@@ -111,6 +151,12 @@ DetectorFactory = Callable[[str], Detector]
 def imagenet_detector(name: str) -> Detector:
     """The registered detector with its encoder initialised from ImageNet (the default)."""
     return registry.create_detector(name, pretrained_backbone=True)
+
+
+def untrained_detector(name: str) -> Detector:
+    """The registered detector, randomly initialised: for a run whose ``init_from`` replaces
+    every weight anyway (it needs no ImageNet weight package, e.g. on a rented GPU)."""
+    return registry.create_detector(name, pretrained_backbone=False)
 
 
 def setup(
@@ -160,8 +206,8 @@ def _step_sbi(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
 def _step_xray(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
                batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
     out = run.detector.net.forward_train(run.inputs(x))
-    return xray_loss(out["logits"], out["map_logits"], y, torch.from_numpy(batch.xray),
-                     map_weight=cfg.map_loss_weight)
+    xray = torch.from_numpy(batch.xray).to(run.device, non_blocking=True)
+    return xray_loss(out["logits"], out["map_logits"], y, xray, map_weight=cfg.map_loss_weight)
 
 
 def _step_mat(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
@@ -173,7 +219,7 @@ def _step_mat(run: TrainRun, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
         with torch.no_grad():
             attention = net.forward_train(run.inputs(x))["attention"]
         net.train()
-        x = agda(x, attention, run.generator)
+        x = agda(x.to(run.device), attention, run.generator)
     out = net.forward_train(run.inputs(x))
     ce = classification_loss(out["logits"], y)
     assert run.ril is not None
@@ -189,7 +235,7 @@ def train_step(run: TrainRun, cfg: TrainConfig, batch: Batch) -> dict[str, float
     """One optimiser step on ``batch``; returns the loss parts."""
     run.detector.net.train()
     x = torch.from_numpy(batch.images)
-    y = torch.from_numpy(batch.labels)
+    y = torch.from_numpy(batch.labels).to(run.device, non_blocking=True)
     # NOTE: dropout draws from torch's global generator; seeding it per step from the run's
     # own generator makes every step (and a resumed run) reproducible.
     step_seed = int(torch.randint(0, 2**62, (1,), generator=run.generator))
@@ -216,7 +262,7 @@ def evaluate(run: TrainRun, val: ValSet, *, batch_size: int = 64) -> npt.NDArray
         images = torch.from_numpy(detector.preprocess(val.crops[start : start + batch_size]))
         with torch.inference_mode():
             logits, _ = net.forward_with_map(run.inputs(images))
-        out.append(postprocess(logits.numpy(), None, detector.cfg, None,
+        out.append(postprocess(logits.cpu().numpy(), None, detector.cfg, None,
                                want_maps=False).p_fake_raw)
     return np.concatenate(out)
 
@@ -227,11 +273,14 @@ def save_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         "config": cfg.to_dict(),
         "net": run.detector.net.state_dict(),
         "optimizer": run.optimizer.state_dict(),
-        "sampler": run.sampler.state(),
+        "sampler": _plain(run.sampler.state()),
         "generator": run.generator.get_state(),
         "ril": None if run.ril is None else {**run.ril.state_dict(), "alpha": run.ril.alpha},
         "step": run.step,
         "elapsed_s": run.elapsed_s,
+        "hardware": run.hardware,
+        "data_note": run.data_note,
+        "train_command": run.train_command,
     }
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
@@ -239,13 +288,27 @@ def save_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     logger.info("checkpoint at step %d written to %s", run.step, path)
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with NumPy scalars turned into Python ones, so a checkpoint written under
+    one NumPy major version unpickles under another (numpy 2 renamed ``np.core``)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
-    """Resume ``run`` from ``path``.
+    """Resume ``run`` from ``path`` (a full checkpoint, or a finished run's copy without
+    optimiser state: ``engine.training.carry``, which can be released but not trained on).
 
     Raises:
-        ValueError: the checkpoint was written with a different configuration.
+        ValueError: the checkpoint was written with a different configuration, or it has no
+            optimiser state and the run has budget left.
     """
-    state = _load_state(path)
+    state = read_checkpoint(path)
     if "seeded_from" in state:
         raise ValueError(f"{path} was seeded from {state['seeded_from']} (network only) and "
                          "cannot be resumed; start the next stage from it with init_from")
@@ -253,7 +316,8 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     if TrainConfig.from_dict(state["config"]) != cfg:
         raise ValueError(f"{path} was written with another config; use a new --out directory")
     run.detector.net.load_state_dict(state["net"])
-    run.optimizer.load_state_dict(state["optimizer"])
+    if "optimizer" in state:
+        run.optimizer.load_state_dict(state["optimizer"])
     run.sampler.restore(state["sampler"])
     run.generator.set_state(state["generator"])
     if run.ril is not None and state["ril"] is not None:
@@ -262,19 +326,34 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         run.ril.load_state_dict(ril_state)
     run.step = int(state["step"])
     run.elapsed_s = float(state["elapsed_s"])
+    run.hardware = str(state.get("hardware", ""))
+    run.data_note = str(state.get("data_note", ""))
+    run.train_command = str(state.get("train_command", ""))
+    if "optimizer" not in state and progress(run, cfg) < 1.0:
+        raise ValueError(f"{path} is a finished run's copy without optimiser state, and this "
+                         "config has steps or time left: it can be released, not trained on")
     logger.info("resumed from %s at step %d (%.0f s trained)", path, run.step, run.elapsed_s)
 
 
-def _load_state(path: Path) -> dict[str, Any]:
+def read_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint, unpickled with ``weights_only`` plus NumPy scalars and dtypes.
 
     The sampler's and the clock's state hold NumPy scalars, which ``weights_only=True`` refuses
     by default; allowing exactly those types keeps arbitrary code out of unpickling.
     """
-    allowed = [np.core.multiarray.scalar, np.dtype, *_numpy_dtype_classes()]
+    allowed = [_numpy_scalar_reconstructor(), np.dtype, *_numpy_dtype_classes()]
     with torch.serialization.safe_globals(allowed):
         state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
     return state
+
+
+def _numpy_scalar_reconstructor() -> Any:
+    """``numpy.core.multiarray.scalar`` (numpy 1), which numpy 2 moved to ``numpy._core``."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        from numpy._core.multiarray import scalar  # type: ignore[import-not-found]
+    else:
+        from numpy.core.multiarray import scalar  # type: ignore[no-redef]
+    return scalar
 
 
 def _numpy_dtype_classes() -> list[type]:
@@ -285,7 +364,7 @@ def init_from_run(run: TrainRun, path: Path) -> None:
     """Start from another run's network weights (and RIL centres); optimiser state is new."""
     if not path.is_file():
         raise FileNotFoundError(f"init_from: no checkpoint at {path}; run its config first")
-    state = _load_state(path)
+    state = read_checkpoint(path)
     run.detector.net.load_state_dict(state["net"])
     if run.ril is not None and state.get("ril") is not None:
         ril_state = dict(state["ril"])
@@ -305,7 +384,7 @@ def trunk_from_run(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         raise FileNotFoundError(f"trunk_from: no checkpoint at {path}; run its config first")
     net = run.detector.net
     trunk_names = net.trunk_state_keys(cfg.freeze_stages)
-    source = _load_state(path)["net"]
+    source = read_checkpoint(path)["net"]
     missing = [n for n in trunk_names if n not in source]
     if missing:
         raise ValueError(f"trunk_from: {path} has no {missing[:3]} (another encoder?)")
@@ -325,36 +404,94 @@ def _rebuild_onnx_trunk(run: TrainRun, cfg: TrainConfig) -> None:
                               run.detector.cfg.input_size, threads=cfg.threads)
 
 
+def _training_device(cfg: TrainConfig) -> torch.device:
+    """The device of ``cfg``; a CUDA request without a usable GPU is an error, never a silent
+    fall back to hours on the CPU."""
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("the config asks for device 'cuda' but torch sees no CUDA GPU "
+                           f"(torch {torch.__version__}); use device = 'cpu' or a GPU machine")
+    return torch.device(cfg.device)
+
+
+class _BatchSource:
+    """Where training batches come from: the run's own sampler, or worker processes."""
+
+    def __init__(self, run: TrainRun, cfg: TrainConfig) -> None:
+        self._run = run
+        self._workers: WorkerBatches | None = None
+        self._reals_at_start = run.step * cfg.batch_reals
+        if cfg.data_workers > 0:
+            self._workers = WorkerBatches(
+                run.sampler.faces, run.detector.cfg, p_bi=cfg.p_bi, batch_reals=cfg.batch_reals,
+                base_seed=cfg.seed + cfg.sample_seed, start_step=run.step,
+                workers=cfg.data_workers, pin_memory=run.device.type == "cuda")
+
+    def next(self, n_reals: int) -> Batch:
+        if self._workers is None:
+            return self._run.sampler.sample(n_reals)
+        return self._workers.next()
+
+    @property
+    def epoch(self) -> int:
+        """Passes over the training faces so far (MAT's centre-rate decay counts them)."""
+        if self._workers is None:
+            return self._run.sampler.epoch
+        drawn = self._reals_at_start + self._workers.reals_drawn
+        return drawn // len(self._run.sampler.faces)
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+
+
 def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) -> None:
-    """Train until :func:`progress` reaches 1, logging, validating and checkpointing."""
+    """Train until :func:`progress` reaches 1, logging, validating and checkpointing.
+
+    Training runs on ``cfg.device``; the network ends on the CPU either way.
+    """
+    if progress(run, cfg) >= 1.0:
+        return  # NOTE: nothing to write; a finished copy stays without optimiser state
+    run.to(_training_device(cfg))
+    if not run.hardware:
+        run.hardware = hardware_description(cfg)
+    batches = _BatchSource(run, cfg)
     last_save = time.monotonic()
     window: list[float] = []
     next_val = (run.step // cfg.val_every_steps + 1) * cfg.val_every_steps
-    while progress(run, cfg) < 1.0:
-        t0 = time.perf_counter()
-        epoch = run.sampler.epoch
-        parts = train_step(run, cfg, run.sampler.sample(cfg.batch_reals))
-        if run.ril is not None and run.sampler.epoch != epoch:
-            run.ril.decay_alpha(cfg.ril_alpha_decay)
-        run.step += 1
-        dt = time.perf_counter() - t0
-        run.elapsed_s += dt
-        window.append(dt)
-        if run.step % cfg.log_every_steps == 0:
-            s_per_step = float(np.mean(window))
-            window.clear()
-            done = progress(run, cfg)
-            logger.info("step %d (%.1f%%) %s %.2f s/step, %.0f s trained", run.step, 100 * done,
-                        " ".join(f"{k} {v:.4g}" for k, v in parts.items()), s_per_step,
-                        run.elapsed_s)
-        if run.step >= next_val and progress(run, cfg) < 1.0:
-            next_val += cfg.val_every_steps
-            auc = roc_auc(evaluate(run, val), val.labels)
-            logger.info("step %d validation AUC %.4f", run.step, auc)
-        if time.monotonic() - last_save >= cfg.checkpoint_every_s:
-            save_checkpoint(run, cfg, checkpoint)
-            last_save = time.monotonic()
+    try:
+        while progress(run, cfg) < 1.0:
+            t0 = time.perf_counter()
+            epoch = batches.epoch
+            parts = train_step(run, cfg, batches.next(cfg.batch_reals))
+            if run.ril is not None and batches.epoch != epoch:
+                run.ril.decay_alpha(cfg.ril_alpha_decay)
+            run.step += 1
+            dt = time.perf_counter() - t0
+            run.elapsed_s += dt
+            window.append(dt)
+            if run.step % cfg.log_every_steps == 0:
+                s_per_step = float(np.mean(window))
+                window.clear()
+                done = progress(run, cfg)
+                logger.info("step %d (%.1f%%) %s %.3g s/step, %.0f s trained", run.step,
+                            100 * done, " ".join(f"{k} {v:.4g}" for k, v in parts.items()),
+                            s_per_step, run.elapsed_s)
+            if run.step >= next_val and progress(run, cfg) < 1.0:
+                next_val += cfg.val_every_steps
+                auc = roc_auc(evaluate(run, val), val.labels)
+                logger.info("step %d validation AUC %.4f", run.step, auc)
+            if time.monotonic() - last_save >= cfg.checkpoint_every_s:
+                save_checkpoint(run, cfg, checkpoint)
+                last_save = time.monotonic()
+    finally:
+        batches.close()
+    run.to(torch.device("cpu"))
     save_checkpoint(run, cfg, checkpoint)
+
+
+def validation_set(cfg: TrainConfig, val_faces: RealFaces) -> ValSet:
+    """The fixed validation set of ``cfg`` (its own seed: the same fakes in every stage)."""
+    return make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
 
 
 def run_training(
@@ -364,9 +501,18 @@ def run_training(
     out: Path,
     *,
     factory: DetectorFactory = imagenet_detector,
+    data_note: str = "",
+    command: str = "",
 ) -> tuple[TrainRun, ValSet]:
-    """Set up (or resume) and train; returns the run and the validation set."""
+    """Set up (or resume) and train; returns the run and the validation set.
+
+    ``data_note`` says where the training faces came from when that is not the face cache
+    (a face pack), ``command`` the command line that trains; the checkpoint keeps those of the
+    run that started it, so a run trained on one machine and released on another reports both.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    if factory is imagenet_detector and cfg.init_from:
+        factory = untrained_detector  # NOTE: init_from overwrites every weight
     run = setup(cfg, train_faces, factory=factory)
     checkpoint = out / "checkpoint.pt"
     resumed = checkpoint.exists()
@@ -377,9 +523,13 @@ def run_training(
             init_from_run(run, out.parent / cfg.init_from)
         if cfg.trunk_from:
             trunk_from_run(run, cfg, out.parent / cfg.trunk_from)
+    if not run.data_note:
+        run.data_note = data_note
+    if not run.train_command:
+        run.train_command = command
     if resumed or cfg.init_from or cfg.trunk_from:
         _rebuild_onnx_trunk(run, cfg)
-    val = make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
+    val = validation_set(cfg, val_faces)
     logger.info("training %s: %d train faces, %d validation crops, %d steps of %d pairs",
                 cfg.detector, len(train_faces), len(val.labels), cfg.steps, cfg.batch_reals)
     train_steps(run, cfg, checkpoint, val)

@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine.training.release_video_gan import release
 
     args = parse_args(argv, __doc__)
+    if args.no_release:
+        raise SystemExit("--no-release is for the image detectors (sbi, xray, mat) only")
     cfg = load_video_gan_config(args.config)
     log_to(args.log or args.out / "train.log")
     command = command_line(argv)

@@ -8,8 +8,6 @@ on the other, so the reported accuracy is not measured on the data that set the 
 from __future__ import annotations
 
 import logging
-import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from engine.runtime.weights import CARD_SCHEMA, sha256_file
 from engine.training.card import apply_notes, read_card, write_card
 from engine.training.config import TrainConfig
 from engine.training.datasets import ValSet
-from engine.training.loop import TrainRun
+from engine.training.loop import TrainRun, hardware_description
 from engine.training.metrics import roc_auc, summarize
 
 __all__ = ["SHIPPED_THRESHOLD", "calibrate_and_measure", "previous_stages", "release"]
@@ -78,7 +76,7 @@ def previous_stages(cfg: TrainConfig, out: Path) -> list[dict[str, Any]]:
             except (ValueError, KeyError, TypeError):
                 continue
             entry.update({key: training.get(key) for key in
-                          ("command", "elapsed_s", "steps", "finished_utc")})
+                          ("command", "elapsed_s", "steps", "finished_utc", "hardware")})
             entry["previous_stages"] = training.get("previous_stages", [])
             break
         else:
@@ -86,12 +84,6 @@ def previous_stages(cfg: TrainConfig, out: Path) -> list[dict[str, Any]]:
                            role, rel)
         stages.append(entry)
     return stages
-
-
-def _hardware() -> str:
-    cpu = platform.processor() or platform.machine()
-    return (f"{cpu}, {os.cpu_count()} logical CPUs shared with other jobs, "
-            f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU")
 
 
 def release(
@@ -104,8 +96,12 @@ def release(
     config_toml: str,
     n_faces: tuple[int, int],
     held_out_clips: list[str] | None = None,
+    wise: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``out/<name>.{pt,onnx,json,md}``; returns the card JSON path."""
+    """Write ``out/<name>.{pt,onnx,json,md}``; returns the card JSON path.
+
+    ``wise`` records that the network is a WiSE-FT interpolation (``engine.training.wise``).
+    """
     detector = run.detector
     name = detector.cfg.name
     weights_path = out / f"{name}.pt"
@@ -123,13 +119,22 @@ def release(
     )
     metrics["command"] = command
     training = {
-        "command": command, "config": cfg.to_dict(), "config_toml": config_toml,
-        "elapsed_s": run.elapsed_s, "steps": run.step, "hardware": _hardware(),
+        # NOTE: the command that trained (recorded in the checkpoint), and the one releasing
+        # it when that differs (a GPU run released next to the face cache).
+        "command": run.train_command or command, "config": cfg.to_dict(),
+        "config_toml": config_toml,
+        "elapsed_s": run.elapsed_s, "steps": run.step,
+        # NOTE: the checkpoint's record: a GPU run may be released on a CPU machine.
+        "hardware": run.hardware or hardware_description(cfg),
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "n_train_faces": n_faces[0], "n_val_faces": n_faces[1],
+        "n_train_faces": n_faces[0], "n_val_faces": n_faces[1], "data_note": run.data_note,
         "held_out_clips": held_out_clips or [],
         "previous_stages": previous_stages(cfg, out),
     }
+    if run.train_command and run.train_command != command:
+        training["release_command"] = command
+    if wise is not None:
+        training["wise"] = wise
     card: dict[str, Any] = apply_notes(
         {"schema": CARD_SCHEMA, "cfg": final_cfg.to_dict(), "metrics": {"synthetic_val": metrics},
          "training": training}, cfg.method)

@@ -257,3 +257,97 @@ def test_synthetic_eval_scores_the_shipped_graph_on_fakes_made_as_in_training(
     assert recorded["auc_by_source"] == {"utkface": recorded["auc"]}  # one source here
     assert recorded["command"].startswith("python -m engine.training.synthetic_eval")
     assert "val_all" in (tmp_path / "sbi_effl0.md").read_text()
+
+
+def test_worker_processes_train_reproducibly(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    """data_workers > 0 (the GPU path's data pipeline) on the CPU: same config, same worker
+    count, same weights; and the batches differ from the in-process sampler's."""
+    train, val = faces
+    cfg = _cfg(data_workers=2, steps=3, lr=1e-2)
+    a, _ = run_training(cfg, train, val, tmp_path / "a", factory=small)
+    b, _ = run_training(cfg, train, val, tmp_path / "b", factory=small)
+    c, _ = run_training(_cfg(steps=3, lr=1e-2), train, val, tmp_path / "c", factory=small)
+    assert a.step == b.step == 3
+    for key, value in a.detector.net.state_dict().items():
+        torch.testing.assert_close(b.detector.net.state_dict()[key], value, msg=key)
+    assert any(not torch.equal(c.detector.net.state_dict()[k], v)
+               for k, v in a.detector.net.state_dict().items()
+               if v.dtype.is_floating_point)
+
+
+def test_a_cuda_config_without_a_gpu_fails_loudly(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    train, val = faces
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        run_training(_cfg(device="cuda"), train, val, tmp_path, factory=small)
+
+
+def test_the_card_names_the_hardware_and_data_the_checkpoint_recorded(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GPU run released on a CPU machine: the card reports where it trained, not where it
+    was released, and that its faces came from a face pack."""
+    train, val = faces
+    cfg = _cfg(steps=1)
+    first = setup(cfg, train, factory=small)
+    first.step = 1
+    first.hardware = "Example GPU (CUDA 13.0), torch 2.11, 14 data workers on 16 logical CPUs"
+    first.data_note = "6 faces of the face cache, read from a face pack (faces.npz)"
+    first.train_command = "python -m engine.training --data-root faces.npz --no-release"
+    save_checkpoint(first, cfg, tmp_path / "checkpoint.pt")
+    # The checkpoint holds plain Python and tensors only (it must load under numpy 1 and 2).
+    torch.load(tmp_path / "checkpoint.pt", map_location="cpu", weights_only=True)
+    run, val_set = run_training(cfg, train, val, tmp_path, factory=small)
+    assert run.hardware.startswith("Example GPU")
+    monkeypatch.setattr(release_module, "_score_with_onnx",
+                        lambda *args: 0.3 + 0.4 * val_set.labels.astype(float))
+    card_path = release(run, cfg, val_set, tmp_path, command="python -m engine.training t",
+                        config_toml="", n_faces=(len(train), len(val)),
+                        wise={"alpha": 0.5, "start": "stage4/checkpoint.pt"})
+    card = json.loads(card_path.read_text())
+    assert card["training"]["hardware"].startswith("Example GPU")
+    assert card["training"]["command"] == first.train_command
+    assert card["training"]["release_command"] == "python -m engine.training t"
+    markdown = card_path.with_suffix(".md").read_text()
+    assert "hardware: Example GPU" in markdown
+    assert "Training faces: 6 faces of the face cache, read from a face pack" in markdown
+    assert "Released (calibrated, exported, measured) with: `python -m engine.training t`" \
+        in markdown
+    assert "0.5 x this run's network + 0.5 x the network it started from " \
+        "(`stage4/checkpoint.pt`)" in markdown
+
+
+def test_carry_copies_release_a_finished_run_and_share_its_trunk(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    """The small copies a GPU run travels back as: a finished copy (no optimiser state) is
+    released by rerunning, never trained further; a trunk copy feeds trunk_from."""
+    from engine.training.carry import finished_copy, trunk_copy
+
+    train, val = faces
+    cfg = _cfg(steps=1, freeze_stages=0, lr=1e-2)
+    full, _ = run_training(cfg, train, val, tmp_path / "gpu", factory=small)
+    copy = finished_copy(tmp_path / "gpu" / "checkpoint.pt", tmp_path / "back" / "checkpoint.pt")
+    assert copy.stat().st_size < (tmp_path / "gpu" / "checkpoint.pt").stat().st_size / 2
+    released, _ = run_training(cfg, train, val, tmp_path / "back", factory=small)
+    assert released.step == 1
+    for key, value in full.detector.net.state_dict().items():
+        torch.testing.assert_close(released.detector.net.state_dict()[key], value, msg=key)
+    unfinished = torch.load(copy, weights_only=True)
+    unfinished["step"] = 0  # as if the copy had been made halfway
+    torch.save(unfinished, copy)
+    with pytest.raises(ValueError, match="without optimiser state"):
+        run_training(cfg, train, val, tmp_path / "back", factory=small)
+    trunk_copy(tmp_path / "gpu" / "checkpoint.pt", "sbi_effl0", 3,
+               tmp_path / "trunk" / "checkpoint.pt")
+    head_cfg = _cfg(steps=1, freeze_stages=3, lr=0.0, trunk_from="trunk/checkpoint.pt")
+    head, _ = run_training(head_cfg, train, val, tmp_path / "head", factory=small)
+    names = head.detector.net.trunk_state_keys(3)
+    for name in names:
+        torch.testing.assert_close(head.detector.net.state_dict()[name],
+                                   full.detector.net.state_dict()[name], msg=name)
