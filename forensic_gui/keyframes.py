@@ -19,6 +19,7 @@ from engine.jobs import CancelToken
 from engine.types import FrameResult, MediaResult
 from forensic_gui.cases.records import KeyFrameImage
 from forensic_gui.imaging import draw_face_boxes, png_bytes, qimage_from_rgb
+from forensic_gui.probability_text import fmt_p
 
 __all__ = [
     "KEY_FRAME_OPACITY",
@@ -120,7 +121,6 @@ def _strip(panels: Sequence[np.ndarray], frame_result: FrameResult) -> QImage:
 def _caption(frame_result: FrameResult, detectors: Sequence[str],
              map_labels: Mapping[str, str]) -> str:
     finding = frame_result.finding
-    p_text = "n/a" if finding.p_fake is None else f"{finding.p_fake:.2f}"
     panels = ["frame with face boxes"] + [map_labels.get(d, d) for d in detectors]
     return (f"Frame {frame_result.frame_idx} (t = {frame_result.t_sec:.2f} s): fused p_fake "
-            f"{p_text}, {finding.grade.value}. Panels: {'; '.join(panels)}.")
+            f"{fmt_p(finding.p_fake)}, {finding.grade.value}. Panels: {'; '.join(panels)}.")

@@ -143,7 +143,8 @@ def test_new_case_dialog_requires_number_title_analyst(qtbot):
     assert dialog.fields().title == "Interview clip"
 
 
-def test_key_frames_are_pngs_of_the_highest_frames(tiny_video, result):
+def test_key_frames_are_pngs_of_the_highest_frames(qapp, tiny_video, result):
+    # NOTE: qapp: painting the strips needs a QGuiApplication; alone, this test aborted.
     assert map_detectors(result) == (XRAY,)
     assert [f.frame_idx for f in pick_key_frames(result, 2)] == [8, 9]
     images = render_key_frames(result, 2, map_labels={XRAY: "Face X-ray"},
@@ -151,6 +152,8 @@ def test_key_frames_are_pngs_of_the_highest_frames(tiny_video, result):
     assert [k.frame_idx for k in images] == [8, 9]
     assert all(k.image_bytes.startswith(b"\x89PNG") for k in images)
     assert "Panels: frame with face boxes; Face X-ray." in images[0].caption
+    # The report's one probability format (forensic_gui.probability_text), three decimals.
+    assert f"fused p_fake {result.frames[8].finding.p_fake:.3f}, " in images[0].caption
 
 
 def test_demo_paths_come_from_one_place(tmp_path, tiny_video):
