@@ -25,10 +25,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from engine.detectors import registry
-from engine.training.loop import read_checkpoint
+from engine.training.loop import read_checkpoint, write_checkpoint
 
 __all__ = ["finished_copy", "main", "trunk_copy"]
 
@@ -37,9 +35,7 @@ logger = logging.getLogger(__name__)
 
 def _save(state: dict[str, Any], out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(out)
+    write_checkpoint(state, out)
     logger.info("wrote %s (%.1f MB)", out, out.stat().st_size / 1e6)
     return out
 

@@ -59,6 +59,7 @@ __all__ = [
     "trunk_from_run",
     "untrained_detector",
     "validation_set",
+    "write_checkpoint",
 ]
 
 logger = logging.getLogger(__name__)
@@ -282,10 +283,16 @@ def save_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         "data_note": run.data_note,
         "train_command": run.train_command,
     }
+    write_checkpoint(state, path)
+    logger.info("checkpoint at step %d written to %s", run.step, path)
+
+
+def write_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """``torch.save`` to a temporary file, then rename: an interrupted write never leaves a
+    truncated checkpoint where a resume or a release would read it."""
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
-    logger.info("checkpoint at step %d written to %s", run.step, path)
 
 
 def _plain(value: Any) -> Any:

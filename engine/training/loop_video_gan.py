@@ -46,6 +46,7 @@ from engine.training.datasets_video import (
     tracks_from_cache,
     val_clip_specs,
 )
+from engine.training.loop import write_checkpoint
 from engine.training.losses_mrl import mrl_loss
 
 __all__ = ["VgRun", "VgValidation", "load_run", "main", "save_run", "setup", "train"]
@@ -165,9 +166,7 @@ def save_run(run: VgRun, cfg: VideoGanConfig, path: Path) -> None:
              "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
              "sampler": run.sampler.state(), "generator": run.generator.get_state(),
              "step": run.step, "elapsed_s": run.elapsed_s}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    write_checkpoint(state, path)
     logger.info("checkpoint at step %d written to %s", run.step, path)
 
 

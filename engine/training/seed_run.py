@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from engine.training.card import read_card
+from engine.training.loop import write_checkpoint
 
 __all__ = ["main", "seed_run"]
 
@@ -55,7 +56,7 @@ def seed_run(model_pt: Path, out: Path) -> Path:
         "step": int(training.get("steps", 0)),
         "seeded_from": str(model_pt),
     }
-    torch.save(state, checkpoint)
+    write_checkpoint(state, checkpoint)
     for suffix in (".json", ".md"):
         source = model_pt.with_suffix(suffix)
         if source.is_file():
