@@ -1,0 +1,250 @@
+"""Validation that holds whole generators out: the generated-image detectors on other people's
+generators and other people's real pictures (``engine.training.gen_eval_data``).
+
+    python -m engine.training.gen_eval --data-root ../shared/data --cache /work/cache/gen/eval \\
+        --detectors gen_nprnet,gan_effl0 --markdown docs/gen_eval_table.md [--record]
+
+Every picture is scored as the application scores it, with the shipped weights in ONNX Runtime:
+
+- ``whole``: the whole picture (``gen_nprnet``: native tiles, top-25% pooling; ``gan_effl0``:
+  its 256 px tiles, ``engine.runtime.whole_image``);
+- ``face``: the highest score over the picture's faces (the product's frame rule), each face
+  scored at native resolution in the region its policy crop shows (``gen_nprnet``) or as the
+  256 px policy crop (``gan_effl0``); pictures without a usable face are left out of it.
+
+Per generator (``group``) and view (``native``, ``jpeg75``, ``down05``), the tables give the AUC
+against real photos (``dev_bench`` real photos) and against every real picture (those plus real
+video frames of ``dev_bench`` and our held-out pictures), and the share flagged at the card's
+threshold. Scores are cached per detector and weights hash (``<cache>/scores_*.jsonl``), so a
+rerun only scores what is missing and an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.training.gen_eval_data import (
+    VIEWS,
+    EvalPicture,
+    cached_faces,
+    list_pictures,
+    picture_view,
+    read_picture,
+    write_pictures,
+)
+from engine.training.metrics import roc_auc
+
+__all__ = ["evaluate", "main", "metrics_table", "score_picture"]
+
+logger = logging.getLogger(__name__)
+
+REAL_PHOTOS = ("real_photo",)
+ALL_REALS = ("real_photo", "real_video", "heldout_real")
+
+
+def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
+                  faces: list[np.ndarray], media: str) -> dict[str, Any]:
+    """``{"whole": p_fake or None, "faces": [p_fake, ...]}`` of one picture (see module doc)."""
+    from engine.faces.crop import CropPolicy, crop_face, crop_square_xyxy
+    from engine.runtime.tiles import face_region, score_region
+    from engine.runtime.whole_image import score_whole_image
+
+    if loaded.cfg.input_mode == "native_tiles":
+        budget = policy.max_tiles_frame if media == "video" else policy.max_tiles_image
+        whole = score_region(loaded, rgb, policy=policy, max_tiles=budget)
+        face_scores = []
+        for lm in faces:
+            region = face_region(crop_square_xyxy(lm, CropPolicy().margin), rgb.shape[:2],
+                                 policy.tile_px)
+            score = score_region(loaded, rgb, region, policy=policy,
+                                 max_tiles=policy.max_tiles_face)
+            if score is not None:
+                face_scores.append(score.p_fake)
+        return {"whole": None if whole is None else whole.p_fake, "faces": face_scores}
+    whole_p = score_whole_image(loaded, rgb).p_fake
+    crops = [crop_face(rgb, lm, CropPolicy())[0] for lm in faces]
+    face_p = loaded.predict(np.stack(crops)).p_fake.tolist() if crops else []
+    return {"whole": float(whole_p), "faces": [float(p) for p in face_p]}
+
+
+def _load(names: list[str], models_dir: Path | None, threads: int) -> dict[str, Any]:
+    from engine.runtime import WeightsStore, load_detector
+    from engine.runtime.tiles import TilePolicy
+
+    store = WeightsStore(models_dir)
+    out = {}
+    for name in names:
+        card = store.card(name)
+        policy = TilePolicy(**card["tile_policy"]) if "tile_policy" in card else None
+        out[name] = (load_detector(name, models_dir=models_dir, threads=threads), policy)
+    return out
+
+
+def _scores_path(cache: Path, loaded: Any) -> Path:
+    sha = loaded.cfg.onnx_sha256 or loaded.cfg.weights_sha256 or "none"
+    return cache / f"scores_{loaded.cfg.name}_{sha[:12]}.jsonl"
+
+
+def _done(path: Path) -> set[tuple[str, str]]:
+    if not path.is_file():
+        return set()
+    return {(r["key"], r["view"]) for r in map(json.loads, path.read_text().splitlines()) if r}
+
+
+def evaluate(pictures: list[EvalPicture], detectors: dict[str, Any], data_root: Path,
+             cache: Path, views: tuple[str, ...]) -> None:
+    """Score every (picture, view) not yet in the cache, appending to the score files."""
+    from engine.faces.mesh import FaceMeshDetector
+    from engine.faces.pipeline import MIN_FACE_PX
+
+    face_detector = FaceMeshDetector()
+    files = {name: _scores_path(cache, loaded) for name, (loaded, _) in detectors.items()}
+    done = {name: _done(path) for name, path in files.items()}
+    for n, pic in enumerate(pictures, start=1):
+        todo = [(name, v) for name in detectors for v in views if (pic.key, v) not in done[name]]
+        if not todo:
+            continue
+        rgb = read_picture(data_root, pic)
+        faces = cached_faces(cache, pic.key, rgb, face_detector, MIN_FACE_PX)
+        for view in sorted({v for _, v in todo}):
+            pixels, scale = picture_view(rgb, view)
+            moved = [lm * scale for lm in faces]
+            for name, v in todo:
+                if v != view:
+                    continue
+                loaded, policy = detectors[name]
+                row = {"key": pic.key, "view": view,
+                       **score_picture(name, loaded, policy, pixels, moved, pic.media)}
+                with files[name].open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(row) + "\n")
+        if n % 25 == 0:
+            logger.info("%d/%d pictures scored", n, len(pictures))
+
+
+def _picture_scores(path: Path, level: str) -> dict[tuple[str, str], float]:
+    out = {}
+    for row in map(json.loads, path.read_text().splitlines()):
+        value = row["whole"] if level == "whole" else (max(row["faces"]) if row["faces"] else None)
+        if value is not None:
+            out[(row["key"], row["view"])] = float(value)
+    return out
+
+
+def _video_key(pic: EvalPicture) -> str:
+    return pic.rel_path if pic.media == "video" else pic.key
+
+
+def _collect(pictures: list[EvalPicture], scores: dict[tuple[str, str], float], view: str,
+             per_video: bool) -> dict[str, list[float]]:
+    """Scores by group (per-video means when ``per_video``), for one view."""
+    by_unit: dict[tuple[str, str], list[float]] = {}
+    for pic in pictures:
+        value = scores.get((pic.key, view))
+        if value is not None:
+            unit = _video_key(pic) if per_video else pic.key
+            by_unit.setdefault((pic.group, unit), []).append(value)
+    out: dict[str, list[float]] = {}
+    for (group, _), values in by_unit.items():
+        out.setdefault(group, []).append(float(np.mean(values)))
+    return out
+
+
+def _auc(fake: list[float], real: list[float]) -> float | None:
+    if not fake or not real:
+        return None
+    return roc_auc(np.r_[fake, real], np.r_[np.ones(len(fake)), np.zeros(len(real))])
+
+
+def _rows(by_group: dict[str, list[float]], threshold: float) -> Iterator[dict[str, Any]]:
+    reals = {kind: [v for g, vs in by_group.items() if g.split(":")[0] == kind for v in vs]
+             for kind in ALL_REALS}
+    photos = reals["real_photo"]
+    everything = [v for kind in ALL_REALS for v in reals[kind]]
+    fakes = {g: vs for g, vs in by_group.items() if g.split(":")[0] not in ALL_REALS}
+    pooled = {f"{kind}:ALL dev_bench": [v for g, vs in fakes.items()
+                                        if g.startswith(f"{kind}:") and "generated_photos" not in g
+                                        for v in vs]
+              for kind in ("gan", "diffusion", "faceswap", "reenactment", "talking_head")}
+    for group, values in sorted({**fakes, **{k: v for k, v in pooled.items() if v}}.items()):
+        yield {"group": group, "n": len(values), "auc_vs_real_photos": _auc(values, photos),
+               "auc_vs_all_reals": _auc(values, everything),
+               "flagged": float(np.mean(np.asarray(values) >= threshold))}
+    for group, values in sorted((g, vs) for g, vs in by_group.items()
+                                if g.split(":")[0] in ALL_REALS):
+        yield {"group": group, "n": len(values), "auc_vs_real_photos": None,
+               "auc_vs_all_reals": None, "flagged": float(np.mean(np.asarray(values) >= threshold))}
+
+
+def metrics_table(pictures: list[EvalPicture], path: Path, threshold: float,
+                  views: tuple[str, ...]) -> dict[str, Any]:
+    """``{level: {view: [row, ...]}}`` for levels ``face``, ``whole``, ``face_video``,
+    ``whole_video`` (the ``_video`` levels average a video's frames first)."""
+    out: dict[str, Any] = {}
+    for level in ("face", "whole"):
+        scores = _picture_scores(path, level)
+        for per_video in (False, True):
+            name = f"{level}_video" if per_video else level
+            out[name] = {view: list(_rows(_collect(pictures, scores, view, per_video), threshold))
+                         for view in views}
+    return out
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m engine.training.gen_eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, required=True, help="../shared/data")
+    parser.add_argument("--cache", type=Path, required=True, help="face and score cache folder")
+    parser.add_argument("--detectors", default="gen_nprnet,gan_effl0")
+    parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument("--frames-per-video", type=int, default=4)
+    parser.add_argument("--heldout-stills", type=int, default=150)
+    parser.add_argument("--views", default=",".join(VIEWS))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--markdown", type=Path, default=None, help="write the tables here")
+    parser.add_argument("--record", action="store_true",
+                        help="store the tables in each detector's card")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    from engine.training.card import record_metrics
+    from engine.training.cli import command_line
+    from engine.training.gen_eval_table import render_tables
+
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    views = tuple(args.views.split(","))
+    pictures = list_pictures(args.data_root, frames_per_video=args.frames_per_video,
+                             n_heldout_stills=args.heldout_stills)
+    write_pictures(args.cache / "pictures.json", pictures)
+    detectors = _load(args.detectors.split(","), args.models_dir, args.threads)
+    evaluate(pictures, detectors, args.data_root, args.cache, views)
+    command = command_line(argv, "python -m engine.training.gen_eval")
+    tables = {name: metrics_table(pictures, _scores_path(args.cache, loaded),
+                                  loaded.cfg.threshold, views)
+              for name, (loaded, _) in detectors.items()}
+    (args.cache / "tables.json").write_text(json.dumps(tables, indent=1) + "\n")
+    if args.markdown is not None:
+        args.markdown.write_text(render_tables(tables, command), encoding="utf-8")
+    if args.record:
+        from engine.runtime import WeightsStore
+
+        store = WeightsStore(args.models_dir)
+        for name, table in tables.items():
+            record_metrics(store.card_path(name), "held_out_generators", {"tables": table},
+                           command)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
