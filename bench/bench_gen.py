@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.runtime import WeightsStore, load_detector
-from engine.runtime.tiles import TilePolicy, score_region
+from engine.runtime import load_detector
+from engine.runtime.tiles import score_region
 
 
 def _picture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", default="gen_nprnet")
     parser.add_argument("--models-dir", type=Path, default=None)
     args = parser.parse_args(argv)
-    store = WeightsStore(args.models_dir)
-    policy = TilePolicy(**store.card(args.detector)["tile_policy"])
     det = load_detector(args.detector, models_dir=args.models_dir, threads=args.threads)
+    policy = det.tile_policy
+    if policy is None:
+        raise SystemExit(f"{args.detector} is not a native-tile detector")
     print(f"load average before: {os.getloadavg()}; {args.threads} threads; median of "
           f"{args.repeats} runs; {policy}")
     photo = _picture(3000, 4000)

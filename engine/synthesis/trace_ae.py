@@ -14,10 +14,12 @@ one decoder's fingerprint (METHODS.md section 5b):
 - ``pixelshuffle``: 3x3 conv to 4x channels + pixel shuffle (sub-pixel convolution).
 
 The network is the CycleGAN ResNet generator made CPU-sized: 7x7 conv, two stride-2 convs,
-residual blocks at 1/4 resolution, two upsampling stages, 7x7 conv, tanh. Batch norm instead
-of CycleGAN's instance norm: instance norm removes each image's channel means, which a
-translation network may drop but a reconstruction must keep (with it, L1 stalled at about 25
-grey levels for the first 160 steps). ``width`` 16 gives about 30 kMAC per output pixel, so
+residual blocks at 1/4 resolution, two upsampling stages, 7x7 conv, tanh, plus a skip at half
+resolution (see :class:`TraceAutoencoder`). No normalisation layers: CycleGAN's instance norm
+removes each image's channel means, which a translation network may drop but a reconstruction
+must keep (L1 stalled at about 25 grey levels), and batch norm over 12 crops plateaued at
+25 dB where the same network without it reached 28.5 dB after 300 steps (held-out UTKFace
+crops, one CPU core). ``width`` 16 gives about 30 kMAC per output pixel, so
 a 64 px crop trains in a few milliseconds per image on one CPU core. Images are RGB in
 [-1, 1] (N, 3, H, W) with H and W multiples of 4; :func:`reconstruct_u8` handles any size.
 """
@@ -36,12 +38,12 @@ Upsampler = Literal["tconv", "nearest", "bilinear", "pixelshuffle"]
 UPSAMPLERS: tuple[str, ...] = get_args(Upsampler)
 
 
-def _norm_act(channels: int) -> list[nn.Module]:
-    return [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+def _act() -> nn.Module:
+    return nn.ReLU(inplace=True)
 
 
 def _upsample(kind: str, n_in: int, n_out: int) -> nn.Module:
-    """One x2 upsampling stage from ``n_in`` to ``n_out`` channels (norm and ReLU follow)."""
+    """One x2 upsampling stage from ``n_in`` to ``n_out`` channels (a ReLU follows)."""
     if kind == "tconv":
         return nn.ConvTranspose2d(n_in, n_out, 4, stride=2, padding=1)
     if kind in ("nearest", "bilinear"):
@@ -57,15 +59,22 @@ class _ResBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), *_norm_act(channels),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.BatchNorm2d(channels))
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _act(),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
 
 class TraceAutoencoder(nn.Module):
-    """CycleGAN-shaped autoencoder (downsampling x4, residual blocks, upsampling x4).
+    """CycleGAN-shaped autoencoder (downsampling x4, residual blocks, upsampling x4) with one
+    skip connection at half resolution.
+
+    The half-resolution encoder features join the decoder after its first upsampling, so the
+    network only has to invent what a 2x super-resolution invents: every full-resolution pixel
+    still comes out of the last upsampler (its trace is everywhere), but the reconstruction is
+    sharp enough that "blurry" cannot stand in for "generated". Without the skip, 450 steps
+    gave about 23 dB on a wrinkled face, with the wrinkles gone.
 
     Args:
         upsampler: how the decoder doubles the resolution (see the module docstring).
@@ -78,20 +87,24 @@ class TraceAutoencoder(nn.Module):
         self.upsampler = upsampler
         w1, w2, w4 = width, 2 * width, 4 * width
         self.encoder = nn.Sequential(
-            nn.ReflectionPad2d(3), nn.Conv2d(3, w1, 7), *_norm_act(w1),
-            nn.Conv2d(w1, w2, 3, stride=2, padding=1), *_norm_act(w2),
-            nn.Conv2d(w2, w4, 3, stride=2, padding=1), *_norm_act(w4),
+            nn.ReflectionPad2d(3), nn.Conv2d(3, w1, 7), _act(),
+            nn.Conv2d(w1, w2, 3, stride=2, padding=1), _act(),
+        )
+        self.bottleneck = nn.Sequential(
+            nn.Conv2d(w2, w4, 3, stride=2, padding=1), _act(),
             *[_ResBlock(w4) for _ in range(n_blocks)],
+            _upsample(upsampler, w4, w2), _act(),
         )
         self.decoder = nn.Sequential(
-            _upsample(upsampler, w4, w2), *_norm_act(w2),
-            _upsample(upsampler, w2, w1), *_norm_act(w1),
+            nn.Conv2d(2 * w2, w2, 3, padding=1), _act(),
+            _upsample(upsampler, w2, w1), _act(),
             nn.ReflectionPad2d(3), nn.Conv2d(w1, 3, 7), nn.Tanh(),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [-1, 1] -> its reconstruction, same shape."""
-        return self.decoder(self.encoder(x))
+        half = self.encoder(x)
+        return self.decoder(torch.cat([half, self.bottleneck(half)], dim=1))
 
 
 class PatchDiscriminator(nn.Module):

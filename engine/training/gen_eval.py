@@ -7,7 +7,7 @@ generators and other people's real pictures (``engine.training.gen_eval_data``).
 Every picture is scored as the application scores it, with the shipped weights in ONNX Runtime:
 
 - ``whole``: the whole picture (``gen_nprnet``: native tiles, top-25% pooling; ``gan_effl0``:
-  its 256 px tiles, ``engine.runtime.whole_image``);
+  its 256 px tiles, at most 4 x 4, ``engine.runtime.whole_image``);
 - ``face``: the highest score over the picture's faces (the product's frame rule), each face
   scored at native resolution in the region its policy crop shows (``gen_nprnet``) or as the
   256 px policy crop (``gan_effl0``); pictures without a usable face are left out of it.
@@ -69,22 +69,21 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
             if score is not None:
                 face_scores.append(score.p_fake)
         return {"whole": None if whole is None else whole.p_fake, "faces": face_scores}
-    whole_p = score_whole_image(loaded, rgb).p_fake
+    # NOTE: 4 x 4 tiles at most (its own default is 8 x 8): gan_effl0 scores whole images only
+    # here, and 64 Lite0 tiles of a large photo cost seconds on the shared CPU.
+    whole_p = score_whole_image(loaded, rgb, max_tiles_per_axis=4).p_fake
     crops = [crop_face(rgb, lm, CropPolicy())[0] for lm in faces]
     face_p = loaded.predict(np.stack(crops)).p_fake.tolist() if crops else []
     return {"whole": float(whole_p), "faces": [float(p) for p in face_p]}
 
 
 def _load(names: list[str], models_dir: Path | None, threads: int) -> dict[str, Any]:
-    from engine.runtime import WeightsStore, load_detector
-    from engine.runtime.tiles import TilePolicy
+    from engine.runtime import load_detector
 
-    store = WeightsStore(models_dir)
     out = {}
     for name in names:
-        card = store.card(name)
-        policy = TilePolicy(**card["tile_policy"]) if "tile_policy" in card else None
-        out[name] = (load_detector(name, models_dir=models_dir, threads=threads), policy)
+        loaded = load_detector(name, models_dir=models_dir, threads=threads)
+        out[name] = (loaded, loaded.tile_policy)
     return out
 
 
@@ -204,7 +203,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, required=True, help="face and score cache folder")
     parser.add_argument("--detectors", default="gen_nprnet,gan_effl0")
     parser.add_argument("--models-dir", type=Path, default=None)
-    parser.add_argument("--frames-per-video", type=int, default=4)
+    parser.add_argument("--frames-per-video", type=int, default=3)
     parser.add_argument("--heldout-stills", type=int, default=150)
     parser.add_argument("--views", default=",".join(VIEWS))
     parser.add_argument("--threads", type=int, default=1)
