@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
-from engine.types import DetectorScore, FaceScore, Finding, Frame, MediaInfo, MediaResult
+from engine.types import (
+    DetectorProvenance,
+    DetectorScore,
+    FaceScore,
+    Finding,
+    Frame,
+    MediaInfo,
+    MediaResult,
+)
 
 __all__ = [
     "AnalysisOptions",
@@ -168,6 +176,11 @@ class Analyzer:
     def detector_names(self) -> tuple[str, ...]:
         """The detectors this analyzer runs, in result order."""
         return tuple(d.name for d in self._pipeline.detectors)
+
+    @property
+    def detector_provenance(self) -> tuple[DetectorProvenance, ...]:
+        """Exactly which models run (name, version, weights SHA-256, threshold, calibration)."""
+        return tuple(d.provenance for d in self._pipeline.detectors)
 
     def analyze(
         self,
