@@ -215,7 +215,8 @@ def timeline_block(
     frame_findings = [f for f in item.findings if f.scope == "frame"]
     series = timeline_series(item.scores, frame_findings, thresholds)
     n_points = max((sum(len(run) for run in s.runs) for s in series), default=0)
-    title = Paragraph("Timeline (per-frame scores: max over faces; fused in black)", st.h2)
+    title = Paragraph(
+        "Timeline (per-frame scores: max over faces; the frame's finding in black)", st.h2)
     if n_points < 2:
         reason = (
             "Still image or a single analysed frame: no timeline."
