@@ -20,13 +20,23 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
-from engine.types import DetectorScore, FaceScore, Finding, Frame, MediaInfo, MediaResult
+from engine.types import (
+    DetectorProvenance,
+    DetectorScore,
+    FaceScore,
+    Finding,
+    Frame,
+    MediaInfo,
+    MediaResult,
+    Provenance,
+)
 
 __all__ = [
     "AnalysisOptions",
     "Analyzer",
     "DetectorInfo",
     "analyze",
+    "fuse_for",
     "fuse_scores",
     "list_detectors",
     "overlay_maps",
@@ -169,6 +179,11 @@ class Analyzer:
         """The detectors this analyzer runs, in result order."""
         return tuple(d.name for d in self._pipeline.detectors)
 
+    @property
+    def detector_provenance(self) -> tuple[DetectorProvenance, ...]:
+        """Exactly which models run (name, version, weights SHA-256, threshold, calibration)."""
+        return tuple(d.provenance for d in self._pipeline.detectors)
+
     def analyze(
         self,
         path: str | os.PathLike[str],
@@ -257,11 +272,35 @@ def analyze(
     return results
 
 
-def fuse_scores(scores: Sequence[DetectorScore]) -> Finding:
-    """The graded finding of per-detector scores; see ``engine.fusion.findings``."""
-    from engine.fusion.findings import fuse_scores as _fuse
+def fuse_scores(
+    scores: Sequence[DetectorScore],
+    *,
+    provenance: Provenance | None = None,
+    level: str = "image",
+) -> Finding:
+    """The graded finding of one level's per-detector scores.
 
-    return _fuse(scores)
+    Args:
+        scores: one score per detector for the same face, frame, track or file.
+        provenance: the provenance of the result the scores belong to: its recorded fusion
+            rule and detector kinds are used (fusion v1 when ``None`` or when it has no rule).
+        level: ``"image"`` (a still), ``"video"`` (a video or a track) or ``"frame"``.
+    """
+    from engine.fusion.replay import fuser_for
+
+    return fuser_for(provenance)(scores, level)
+
+
+def fuse_for(result: MediaResult, scores: Sequence[DetectorScore], scope: str) -> Finding:
+    """The finding of ``scores`` at ``scope`` (``"media"``, ``"track"``, ``"frame"``,
+    ``"face"``) of ``result``, with the fusion rule ``result`` was made with.
+
+    ``fuse_for(r, r.scores, "media") == r.finding`` for any result, stored or fresh.
+    """
+    from engine.fusion.replay import level_of
+
+    kind = result.media.kind if result.media is not None else None
+    return fuse_scores(scores, provenance=result.provenance, level=level_of(kind, scope))
 
 
 def overlay_maps(

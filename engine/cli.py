@@ -155,6 +155,7 @@ def result_record(result: MediaResult) -> dict[str, Any]:
         "error": result.error,
         **_scores_fields(result.scores),
         "finding": finding_to_dict(result.finding),
+        "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
     }
     if kind == "video":
         record["frames"] = [
@@ -162,6 +163,7 @@ def result_record(result: MediaResult) -> dict[str, Any]:
                 "frame_idx": f.frame_idx,
                 "t_sec": f.t_sec,
                 "n_faces": len(f.faces),
+                "n_faces_found": f.n_faces_found,
                 **_scores_fields(f.scores),
                 "finding": finding_to_dict(f.finding),
             }

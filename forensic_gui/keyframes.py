@@ -122,5 +122,5 @@ def _caption(frame_result: FrameResult, detectors: Sequence[str],
              map_labels: Mapping[str, str]) -> str:
     finding = frame_result.finding
     panels = ["frame with face boxes"] + [map_labels.get(d, d) for d in detectors]
-    return (f"Frame {frame_result.frame_idx} (t = {frame_result.t_sec:.2f} s): fused p_fake "
-            f"{fmt_p(finding.p_fake)}, {finding.grade.value}. Panels: {'; '.join(panels)}.")
+    return (f"Frame {frame_result.frame_idx} (t = {frame_result.t_sec:.2f} s): p_fake "
+            f"{fmt_p(finding.p_fake)}, {finding.statement}. Panels: {'; '.join(panels)}.")

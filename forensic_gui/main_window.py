@@ -287,10 +287,12 @@ class MainWindow(QMainWindow):
             self._shown = _Shown(item, None)
             self.timeline.clear("Not analysed yet: press Analyze.")
             self.findings.clear("Not analysed yet.")
+            self.frame_panel.view.set_result(None)
             self.frame_panel.set_note("")
             self.frame_loader.request(item.original_path, 0, ())
             return
         shown = self._shown = _Shown(item, analysis.result)
+        self.frame_panel.view.set_result(analysis.result)
         self.timeline.set_result(analysis.result, self.controller.detector_labels)
         # NOTE: the findings and the frame follow in the next event-loop turn, so the GUI thread
         # is never blocked for the whole of it (the 100 ms stall budget); nothing is shown if

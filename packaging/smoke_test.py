@@ -37,6 +37,7 @@ FORBIDDEN_FILES = re.compile(r"^(libtorch.*\.so.*|libc10.*\.so.*|.*\.pt)$")
 REQUIRED = (
     "resources/models/*.onnx",
     "resources/models/*.json",
+    "resources/models/fusion/fusion.json",
     "resources/sample/demo_real.mp4",
     "resources/sample/demo_fake.mp4",
     "resources/icons/app.svg",

@@ -17,6 +17,7 @@ from typing import Any
 
 import engine
 from engine.analysis import media_io
+from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
 from engine.analysis.progress import StageClock, StageReporter
@@ -28,9 +29,10 @@ from engine.fusion.aggregate import (
     build_track_results,
     media_scores,
 )
-from engine.fusion.findings import fuse_scores
+from engine.fusion.per_kind import Fuser
+from engine.fusion.replay import level_of
 from engine.jobs import CancelToken, Progress, ProgressSink
-from engine.types import FaceScore, MediaInfo, MediaResult, Provenance
+from engine.types import Caution, FaceScore, MediaInfo, MediaResult, Provenance
 
 __all__ = ["AnalysisPipeline", "PipelineSettings"]
 
@@ -39,13 +41,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """How files are sampled and scored, and where the models run."""
+    """How files are sampled, scored and fused, and where the models run."""
 
+    fuser: Fuser
     n_frames: int | None
     fps: float | None
     want_maps: bool
     runtime: str
     device: str
+    max_faces: int
 
 
 @dataclass
@@ -132,7 +136,7 @@ class AnalysisPipeline:
             cancel=cancel,
         )
         with run.clock.time("aggregate"):
-            return self._assemble(run, list(found.frames), faces, any(found.usable))
+            return self._assemble(run, found, faces)
 
     def _find_faces(
         self, run: _Run, reporter: StageReporter, cancel: CancelToken | None
@@ -149,27 +153,32 @@ class AnalysisPipeline:
         run.frame_indices = tuple(idx for idx, _ in found.frames)
         return found
 
-    def _assemble(
-        self,
-        run: _Run,
-        frames: list[tuple[int, float]],
-        faces: list[FaceScore],
-        any_usable_face: bool,
-    ) -> MediaResult:
+    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore]) -> MediaResult:
         names = [d.name for d in self.detectors]
-        frame_results = build_frame_results(frames, faces, names)
+        assert run.info is not None  # set by probe before faces are found
+        kind, fuse = run.info.kind, self._settings.fuser.fuse
+        frame_results = build_frame_results(
+            list(found.frames), faces, names, fuse=fuse, media_kind=kind,
+            n_faces_found=found.n_faces_found,
+        )
         scores = media_scores(frame_results, names)
         return MediaResult(
             path=run.path,
-            status="ok" if any_usable_face else "no_face",
+            status="ok" if any(found.usable) else "no_face",
             sha256=run.sha256,
             media=run.info,
             frames=frame_results,
-            tracks=build_track_results(faces, names),
+            tracks=build_track_results(faces, names, fuse=fuse, media_kind=kind),
             scores=scores,
-            finding=fuse_scores(scores),
+            finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
+            cautions=self._cautions(run.info, found),
         )
+
+    def _cautions(self, info: MediaInfo, found: FoundFaces) -> tuple[Caution, ...]:
+        clip_lens = [d.clip_len for d in self.detectors if d.clip_len > 1]
+        inputs = CautionInputs(info, found, self._settings.max_faces, min(clip_lens, default=0))
+        return cautions_for(inputs)
 
     def _provenance(self, run: _Run) -> Provenance:
         s = self._settings
@@ -189,4 +198,5 @@ class AnalysisPipeline:
             aggregation_rule=rule,
             sampled_frame_indices=run.frame_indices,
             timings_s=run.clock.timings_s(),
+            fusion=s.fuser.rule.to_dict(),
         )

@@ -154,6 +154,7 @@ GEN_NPRNET = DetectorCfg(
     clip_len=1,
     output="sigmoid1",
     map_kind="gradcam",
+    looks_for="generated",
     input_mode="native_tiles",
     weights_file="gen_nprnet.pt",
     onnx_file="gen_nprnet.onnx",

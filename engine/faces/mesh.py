@@ -61,12 +61,15 @@ class MeshResult:
             ``faces``.
         retry: ``""`` when found on the image as given, ``"contrast"`` after contrast
             equalisation of a dark image, ``"padded"`` after adding a border (tight crops).
+        dropped: faces with landmarks beyond ``max_faces``, not in ``faces`` (never dropped
+            silently: the analysis counts and reports them).
     """
 
     faces: tuple[FaceDetection, ...]
     boxes_without_landmarks: tuple[FaceBox, ...] = ()
     unconfirmed: tuple[FaceDetection, ...] = ()
     retry: str = ""
+    dropped: tuple[FaceDetection, ...] = ()
 
 
 class FaceMeshDetector:
@@ -76,7 +79,8 @@ class FaceMeshDetector:
     lock so a shared instance can still be used from several threads.
 
     Args:
-        max_faces: the most faces reported per image (highest detector scores kept).
+        max_faces: the most faces reported per image (highest detector scores kept); the
+            others are returned in ``MeshResult.dropped``.
         min_detection_confidence: detector threshold in [0, 1].
         static_image_mode: ``True`` detects on every call (stills, sparse frame samples);
             ``False`` lets the whole-frame Face Mesh track between consecutive video frames.
@@ -176,21 +180,24 @@ class FaceMeshDetector:
                 faces.append((lm, box.det_score))
         confirmed, still_unconfirmed = self._confirm(rgb_u8, unconfirmed)
         faces.extend(confirmed)
+        kept, dropped = self._finish(faces, frame_idx)
         return MeshResult(
-            faces=self._finish(faces, frame_idx),
+            faces=kept,
             boxes_without_landmarks=tuple(missing),
             unconfirmed=tuple(_detection(lm, 0.0, frame_idx) for lm in still_unconfirmed),
+            dropped=dropped,
         )
 
     def _finish(
         self, faces: list[tuple[np.ndarray, float]], frame_idx: int
-    ) -> tuple[FaceDetection, ...]:
+    ) -> tuple[tuple[FaceDetection, ...], tuple[FaceDetection, ...]]:
+        """The faces kept (at most ``max_faces``, left to right) and those beyond the limit."""
         if not faces:
-            return ()
+            return (), ()
         keep = nms([_bbox(lm) for lm, _ in faces], [s for _, s in faces], self._dedupe_iou)
-        keep = keep[: self._max_faces]
         detections = [_detection(faces[k][0], faces[k][1], frame_idx) for k in keep]
-        return tuple(sorted(detections, key=lambda d: d.bbox_xyxy[0]))
+        kept, dropped = detections[: self._max_faces], detections[self._max_faces :]
+        return tuple(sorted(kept, key=lambda d: d.bbox_xyxy[0])), tuple(dropped)
 
     def _mesh_on_crop(
         self, rgb_u8: np.ndarray, bbox_xyxy: tuple[float, float, float, float]
@@ -338,4 +345,5 @@ def _shift(result: MeshResult, offset_px: int) -> MeshResult:
         faces=tuple(move(d) for d in result.faces),
         boxes_without_landmarks=boxes,
         unconfirmed=tuple(move(d) for d in result.unconfirmed),
+        dropped=tuple(move(d) for d in result.dropped),
     )

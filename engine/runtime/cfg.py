@@ -21,11 +21,21 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.faces.crop import CropPolicy
+from engine.types import EvidenceKind
 
-__all__ = ["DetectorCfg", "InputMode", "MapKind", "OutputKind", "center_fraction", "preprocess"]
+__all__ = [
+    "DetectorCfg",
+    "InputMode",
+    "LooksFor",
+    "MapKind",
+    "OutputKind",
+    "center_fraction",
+    "preprocess",
+]
 
 OutputKind = Literal["softmax2", "sigmoid1"]
 MapKind = Literal["gradcam", "xray", "attention", "none"]
+LooksFor = Literal["face_swap", "temporal", "generated"]
 InputMode = Literal["face_crop", "native_tiles"]
 
 
@@ -45,6 +55,9 @@ class DetectorCfg:
         clip_len: frames per input (1 for frame models).
         output: ``"softmax2"`` (logits of [real, fake]) or ``"sigmoid1"`` (one fake logit).
         map_kind: what the explanation map is (``"none"`` when the method has none).
+        looks_for: the kind of manipulation the method looks for (an
+            :class:`engine.types.EvidenceKind` value); findings are graded per kind and a
+            detector's score only counts for its own kind (docs/FINDINGS.md).
         threshold: decision threshold on the calibrated ``p_fake``.
         calibration: Platt parameters ``(a, b)``: p = sigmoid(a * logit(p_raw) + b); ``None``
             means p_fake = p_fake_raw.
@@ -71,6 +84,7 @@ class DetectorCfg:
     clip_len: int
     output: OutputKind
     map_kind: MapKind
+    looks_for: LooksFor
     threshold: float = 0.5
     calibration: tuple[float, float] | None = None
     weights_file: str | None = None
@@ -87,6 +101,8 @@ class DetectorCfg:
             raise ValueError(f"{self.name}: input_size must be at least 32 pixels")
         if not 0.0 <= self.face_margin <= CropPolicy().margin:
             raise ValueError(f"{self.name}: face_margin must lie in [0, {CropPolicy().margin}]")
+        if self.looks_for not in {k.value for k in EvidenceKind}:
+            raise ValueError(f"{self.name}: looks_for must be an EvidenceKind value")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"{self.name}: threshold must lie in (0, 1)")
         if self.input_mode not in ("face_crop", "native_tiles"):

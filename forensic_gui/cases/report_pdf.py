@@ -60,6 +60,7 @@ from forensic_gui.cases.report_style import (
     kv_table,
     make_styles,
 )
+from forensic_gui.cases.report_validation import validation_block
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.cases.store_ops import Sha256Fn
 
@@ -197,6 +198,7 @@ def _item_flowables(
         thresholds.update({d.name: d.threshold for d in item.analysis.result.provenance.detectors})
     names = {name: detector_label(card.display_name, name) for name, card in cards.items()}
     blocks += findings_block(item, st, width, thresholds, names)
+    blocks += validation_block(item.analysis, st, width)
     blocks += timeline_block(item, st, width, thresholds)
     blocks.append(verdict_box(item, st, width))
     blocks += key_frames_block(item, st, width)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import api
-from engine.types import FaceScore
+from engine.types import FaceScore, MediaResult
 from forensic_gui.imaging import qimage_from_rgb, track_colour
 from forensic_gui.tasks import FrameImage
 
@@ -95,6 +95,11 @@ class FrameView(QGraphicsView):
         self._message_item.setBrush(QBrush(QColor("#e8eaed")))
         self._box_items: list[QGraphicsRectItem] = []
         self._fit_to_window = True
+        self._result: MediaResult | None = None
+
+    def set_result(self, result: MediaResult | None) -> None:
+        """The analysis whose faces are shown: their labels are fused with its own rule."""
+        self._result = result
 
     def show_image(self, pixmap: QPixmap, faces: tuple[FaceScore, ...]) -> None:
         """Show a frame and its faces' boxes; keeps the zoom unless the view is in fit mode."""
@@ -180,10 +185,12 @@ class FrameView(QGraphicsView):
         box = QGraphicsRectItem(QRectF(x0, y0, x1 - x0, y1 - y0))
         box.setPen(pen)
         box.setZValue(2.0)
-        p_fake = api.fuse_scores(face.scores).p_fake
+        finding = (api.fuse_scores(face.scores) if self._result is None
+                   else api.fuse_for(self._result, face.scores, "face"))
+        p_fake = finding.p_fake
         p_text = "" if p_fake is None else f": {p_fake:.2f}"
         label = QGraphicsSimpleTextItem(f"face #{face.track_id}{p_text}", box)
-        label.setToolTip("fused p_fake of this face" if p_fake is not None else
+        label.setToolTip(f"this face alone: {finding.statement}" if p_fake is not None else
                          "no detector applied to this face")
         label.setBrush(QBrush(colour))
         label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)

@@ -26,6 +26,7 @@ class FakeCfg:
     clip_len: int = 1
     threshold: float = 0.5
     weights_sha256: str = "ab" * 32
+    looks_for: str = "face_swap"
 
 
 @dataclass
@@ -42,10 +43,11 @@ class FakeDetector:
     clip_len: int = 1
     s_per_item: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
+    looks_for: str = "face_swap"
 
     @property
     def cfg(self) -> FakeCfg:
-        return FakeCfg(self.name, clip_len=self.clip_len)
+        return FakeCfg(self.name, clip_len=self.clip_len, looks_for=self.looks_for)
 
     def predict(self, crops_rgb_u8: np.ndarray, *, want_maps: bool = False) -> SimpleNamespace:
         expected_ndim = 4 if self.clip_len == 1 else 5

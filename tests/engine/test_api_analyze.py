@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import AnalysisOptions, Analyzer, fuse_scores, overlay_maps, read_frame
+from engine.api import AnalysisOptions, Analyzer, fuse_for, overlay_maps, read_frame
 from engine.errors import UnknownDetectorError
 from engine.types import Grade
 from tests.engine.analysis_fakes import (
@@ -53,12 +53,12 @@ def test_video_follows_the_named_rule_at_every_level(video_path: str) -> None:
         assert len(frame.faces) == 2
         for k, _name in enumerate(("a", "b")):
             assert frame.scores[k].p_fake == max(f.scores[k].p_fake for f in frame.faces)
-        assert frame.finding == fuse_scores(frame.scores)
+        assert frame.finding == fuse_for(result, frame.scores, "frame")
     for k in range(2):
         frame_mean = np.mean([f.scores[k].p_fake for f in result.frames])
         assert result.scores[k].p_fake == pytest.approx(frame_mean)
     assert [t.track_id for t in result.tracks] == [0, 1]
-    assert result.finding == fuse_scores(result.scores)
+    assert result.finding == fuse_for(result, result.scores, "media")
     assert result.finding.grade is not Grade.NOT_APPLICABLE
 
 
@@ -98,7 +98,7 @@ def test_real_face_image_is_found_and_scored(shared_data: Path) -> None:
     assert len(result.frames) == 1
     assert len(result.frames[0].faces) == 1
     assert result.scores[0].p_fake is not None
-    assert result.finding == fuse_scores(result.scores)
+    assert result.finding == fuse_for(result, result.scores, "media")
 
 
 def test_zero_detectors_still_read_media_and_find_faces(video_path: str) -> None:

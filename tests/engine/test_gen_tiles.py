@@ -21,7 +21,8 @@ from engine.runtime.tiles import (
 
 _CFG = DetectorCfg(name="fake_tiles", version="0", variant="cpu", input_size=128,
                    mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1,
-                   output="sigmoid1", map_kind="gradcam", input_mode="native_tiles")
+                   output="sigmoid1", map_kind="gradcam", looks_for="generated",
+                   input_mode="native_tiles")
 
 
 class _MeanRuntime:
