@@ -1,7 +1,9 @@
 """Explanation maps drawn on the frame: where a detector saw its evidence.
 
 Each detector that has a map (Grad-CAM, blending boundary, attention) predicts it on the face
-crop; the crop's affine (``FaceScore.crop_to_frame``) puts it back on the frame. Faces are
+crop; the crop's affine (``FaceScore.crop_to_frame``) puts it back on the frame. A detector
+that scores whole pictures (the generated-image detector) also has a map of the whole frame:
+the probability of each of its tiles. Faces are
 combined by the per-pixel max, colour-mapped, and blended in with an alpha that grows with the
 map value, so pixels the detector did not look at keep their true colours (a uniform tint would
 hide the evidence the analyst must see). Face boxes are not drawn: the GUI draws those.
@@ -19,15 +21,24 @@ __all__ = ["heat_to_frame", "overlay_maps"]
 
 
 def heat_to_frame(
-    faces: Sequence[FaceScore], detector: str, frame_hw: tuple[int, int]
+    faces: Sequence[FaceScore], detector: str, frame_hw: tuple[int, int],
+    picture_map: np.ndarray | None = None,
 ) -> np.ndarray:
     """The (H, W) float32 map in [0, 1] of ``detector`` over all faces, in frame pixels.
 
     Faces without a map for ``detector`` add nothing; the result is all zeros if none has one.
+    ``picture_map`` is a whole-picture map of the same detector (``FrameResult.picture_maps``:
+    a grid of tile probabilities over the frame), stretched over the frame with nearest
+    neighbours so every tile keeps its own value; faces and picture combine by the max.
     """
+    import cv2
+
     from engine.faces.crop import map_to_frame
 
     heat = np.zeros(frame_hw, dtype=np.float32)
+    if picture_map is not None:
+        grid = np.clip(np.asarray(picture_map, dtype=np.float32), 0.0, 1.0)
+        heat = cv2.resize(grid, (frame_hw[1], frame_hw[0]), interpolation=cv2.INTER_NEAREST)
     for face in faces:
         face_map = face.maps.get(detector)
         if face_map is None:
@@ -39,7 +50,8 @@ def heat_to_frame(
 
 
 def overlay_maps(
-    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5
+    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5,
+    picture_map: np.ndarray | None = None,
 ) -> np.ndarray:
     """A copy of the frame with ``detector``'s maps of ``faces`` blended in as a heatmap.
 
@@ -48,6 +60,7 @@ def overlay_maps(
         faces: the frame's face scores, with maps (analysis run with ``want_maps=True``).
         detector: the detector whose maps to draw.
         opacity: alpha of the heatmap where the map is 1; lower map values blend in less.
+        picture_map: the detector's whole-picture map of this frame, if it has one.
 
     Returns:
         (H, W, 3) uint8 RGB image; equal to ``rgb_u8`` where every map is 0.
@@ -62,7 +75,7 @@ def overlay_maps(
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
     frame_hw = (int(rgb_u8.shape[0]), int(rgb_u8.shape[1]))
-    heat = heat_to_frame(faces, detector, frame_hw)
+    heat = heat_to_frame(faces, detector, frame_hw, picture_map)
     heat_u8 = np.round(heat * 255.0).astype(np.uint8)
     colour_rgb = cv2.cvtColor(cv2.applyColorMap(heat_u8, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
     alpha = (heat * opacity)[..., None]

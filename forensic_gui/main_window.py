@@ -314,7 +314,8 @@ class MainWindow(QMainWindow):
             self.frame_loader.request(item.original_path, 0, ())
         else:
             self.timeline.set_current_frame(start.frame_idx)
-            self.frame_loader.request(item.original_path, start.frame_idx, start.faces)
+            self.frame_loader.request(item.original_path, start.frame_idx, start.faces,
+                                      start.picture_maps)
 
     def _show_integrity_alarm(self, evidence_id: int) -> None:
         row = self.evidence_list.row_for(evidence_id)
@@ -372,7 +373,8 @@ class MainWindow(QMainWindow):
             return
         for frame in self._shown.result.frames:
             if frame.frame_idx == frame_idx:
-                self.frame_loader.request(self._shown.item.original_path, frame_idx, frame.faces)
+                self.frame_loader.request(self._shown.item.original_path, frame_idx, frame.faces,
+                                          frame.picture_maps)
                 return
 
     @Slot(object)

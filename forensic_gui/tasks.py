@@ -279,22 +279,28 @@ def _hash_now(request: AnalysisRequest, progress: ProgressSink,
 
 
 def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
-               cancel: CancelToken) -> FrameImage:
+               cancel: CancelToken,
+               picture_maps: Mapping[str, np.ndarray] | None = None) -> FrameImage:
     """Decode one frame and blend every available heatmap into a copy of it.
+
+    ``picture_maps`` are the frame's whole-picture maps (``FrameResult.picture_maps``: the
+    generated-image detector's tile probabilities), drawn with that detector's face maps.
 
     Raises:
         MediaError: the frame cannot be decoded.
         JobCancelled: ``cancel`` was set.
     """
     frame = api.read_frame(path, frame_idx)
-    names: dict[str, None] = {}
+    pictures = dict(picture_maps or {})
+    names: dict[str, None] = dict.fromkeys(pictures)
     for face in faces:
         for name in face.maps:
             names.setdefault(name, None)
     overlays = []
     for name in names:
         cancel.raise_if_cancelled()
-        overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0)))
+        overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0,
+                                                picture_map=pictures.get(name))))
     frame.rgb_u8.setflags(write=False)
     return FrameImage(frame.frame_idx, frame.t_sec, frame.rgb_u8, tuple(faces), tuple(overlays))
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from engine.analysis.detectors import RunningDetector
-from engine.types import DetectorScore, FaceScore
+from engine.fusion.aggregate import max_over, mean_over
+from engine.types import DetectorScore, FaceScore, FrameResult
 
 __all__ = ["FrameTiles", "NativeTileStage", "RegionScore", "is_native_tiles", "region_map"]
 
@@ -170,3 +171,20 @@ class NativeTileStage:
         if tiles is None:
             return {}
         return {n: r.map for n, r in tiles.picture.items() if r.map is not None}
+
+    def with_pictures(self, frames: Sequence[FrameResult], order: Sequence[str], fuse: Any,
+                      level: str) -> tuple[FrameResult, ...]:
+        """``frames`` with each native-tile detector's frame score raised to the max of its
+        faces and the whole picture, re-fused, and the picture scores and maps attached."""
+        out = []
+        for frame in frames:
+            picture = self.picture_scores(frame.frame_idx)
+            scores = max_over([frame.scores, picture], order)
+            out.append(replace(frame, scores=scores, finding=fuse(scores, level),
+                               picture_scores=picture,
+                               picture_maps=self.picture_maps(frame.frame_idx)))
+        return tuple(out)
+
+    def media_picture_scores(self, frames: Sequence[FrameResult]) -> tuple[DetectorScore, ...]:
+        """The file's whole-picture scores: the mean over its frames."""
+        return mean_over([f.picture_scores for f in frames], [d.name for d in self._detectors])

@@ -20,6 +20,7 @@ from engine.analysis import media_io
 from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
+from engine.analysis.native_tiles import NativeTileStage, is_native_tiles
 from engine.analysis.progress import StageClock, StageReporter
 from engine.analysis.scoring import score_faces
 from engine.errors import EvidenceHashMismatchError, MediaError
@@ -125,21 +126,30 @@ class AnalysisPipeline:
         with run.clock.time("probe"):
             run.info = media_io.probe(run.path)
         reporter = StageReporter(progress, message=run.path)
-        found = self._find_faces(run, reporter, cancel)
+        tiles = self._tile_stage(run.info.kind)
+        found = self._find_faces(run, reporter, cancel, tiles)
         faces = score_faces(
             found.crops,
             found.usable,
-            self.detectors,
+            [d for d in self.detectors if not is_native_tiles(d)],
             want_maps=self._settings.want_maps,
             reporter=reporter,
             clock=run.clock,
             cancel=cancel,
         )
         with run.clock.time("aggregate"):
-            return self._assemble(run, found, faces)
+            return self._assemble(run, found, faces, tiles)
+
+    def _tile_stage(self, media_kind: str) -> NativeTileStage | None:
+        """Whole-picture and face-region scoring of the native-tile detectors, if any."""
+        tiled = [d for d in self.detectors if is_native_tiles(d)]
+        if not tiled:
+            return None
+        return NativeTileStage(tiled, want_maps=self._settings.want_maps, media_kind=media_kind)
 
     def _find_faces(
-        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None
+        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None,
+        tiles: NativeTileStage | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
@@ -149,18 +159,25 @@ class AnalysisPipeline:
             reporter=reporter,
             clock=run.clock,
             cancel=cancel,
+            on_frame=None if tiles is None else tiles.tap,
         )
         run.frame_indices = tuple(idx for idx, _ in found.frames)
         return found
 
-    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore]) -> MediaResult:
+    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore],
+                  tiles: NativeTileStage | None) -> MediaResult:
         names = [d.name for d in self.detectors]
         assert run.info is not None  # set by probe before faces are found
         kind, fuse = run.info.kind, self._settings.fuser.fuse
+        if tiles is not None:
+            faces = tiles.merge_faces(faces, names)
         frame_results = build_frame_results(
             list(found.frames), faces, names, fuse=fuse, media_kind=kind,
             n_faces_found=found.n_faces_found,
         )
+        if tiles is not None:
+            frame_results = tiles.with_pictures(frame_results, names, fuse,
+                                                level_of(kind, "frame"))
         scores = media_scores(frame_results, names)
         return MediaResult(
             path=run.path,
@@ -173,6 +190,7 @@ class AnalysisPipeline:
             finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
             cautions=self._cautions(run.info, found),
+            picture_scores=() if tiles is None else tiles.media_picture_scores(frame_results),
         )
 
     def _cautions(self, info: MediaInfo, found: FoundFaces) -> tuple[Caution, ...]:
