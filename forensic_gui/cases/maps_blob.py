@@ -10,8 +10,8 @@ The blob is a NumPy ``.npz`` archive (zip of ``.npy`` arrays) with two arrays pe
 ``(frame_idx, track_id)`` of each; whole-picture maps (the generated-image detector's tiles)
 are stored as the detector ``"<detector>.picture"`` with track id -1. Few large arrays instead
 of one per face keep reading fast enough for the GUI thread (about 3 ms for 32 frames, against
-50 ms for 160 small arrays). It is read with ``allow_pickle=False``, so a crafted file cannot run code, and its SHA-256 is logged
-in the audit entry of the analysis.
+50 ms for 160 small arrays). It is read with ``allow_pickle=False``, so a crafted file cannot
+run code, and its SHA-256 is logged in the audit entry of the analysis.
 """
 
 from __future__ import annotations
