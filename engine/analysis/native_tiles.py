@@ -31,7 +31,25 @@ from engine.analysis.detectors import RunningDetector
 from engine.fusion.aggregate import max_over, mean_over
 from engine.types import DetectorScore, FaceScore, FrameResult
 
-__all__ = ["FrameTiles", "NativeTileStage", "RegionScore", "is_native_tiles", "region_map"]
+__all__ = [
+    "FrameTiles",
+    "NativeTileStage",
+    "RegionScore",
+    "is_native_tiles",
+    "region_map",
+    "tile_rule",
+]
+
+
+
+def tile_rule(detector: RunningDetector) -> str:
+    """The aggregation words of one native-tile detector, for provenance."""
+    policy = detector.loaded.tile_policy
+    return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of the whole picture "
+            f"(at most {policy.max_tiles_image} a still, {policy.max_tiles_frame} a video frame) "
+            f"and of each face region (at most {policy.max_tiles_face}), never resized; picture "
+            f"or region = mean of its top {policy.top_fraction:.0%} tile logits; frame = max "
+            "over faces and the whole picture")
 
 FACE_MAP_CELLS = 16
 MAX_PICTURE_CELLS = 64

@@ -20,7 +20,7 @@ from engine.analysis import media_io
 from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
-from engine.analysis.native_tiles import NativeTileStage, is_native_tiles
+from engine.analysis.native_tiles import NativeTileStage, is_native_tiles, tile_rule
 from engine.analysis.progress import StageClock, StageReporter
 from engine.analysis.scoring import score_faces
 from engine.errors import EvidenceHashMismatchError, MediaError
@@ -207,6 +207,9 @@ class AnalysisPipeline:
                 f"; clip detectors score windows of {'/'.join(map(str, clip_lens))} consecutive"
                 " analysed frames of one track, and each face gets the mean of its windows"
             )
+        for det in self.detectors:
+            if is_native_tiles(det):
+                rule += f"; {tile_rule(det)}"
         return Provenance(
             engine_version=engine.__version__,
             detectors=tuple(d.provenance for d in self.detectors),
