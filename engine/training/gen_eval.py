@@ -8,9 +8,10 @@ Every picture is scored as the application scores it, with the shipped weights i
 
 - ``whole``: the whole picture (``gen_nprnet``: native tiles, top-25% pooling; ``gan_effl0``:
   its 256 px tiles, at most 4 x 4, ``engine.runtime.whole_image``);
-- ``face``: the highest score over the picture's faces (the product's frame rule), each face
-  scored at native resolution in the region its policy crop shows (``gen_nprnet``) or as the
-  256 px policy crop (``gan_effl0``); pictures without a usable face are left out of it.
+- ``face``: the highest score over the picture's faces, each face scored at native resolution
+  in the region its policy crop shows (``gen_nprnet``) or as the 256 px policy crop
+  (``gan_effl0``); pictures without a usable face are left out of it;
+- ``frame``: the higher of the two, the frame score the application records.
 
 Per generator (``group``) and view (``native``, ``jpeg75``, ``down05``), the tables give the AUC
 against real photos (``dev_bench`` real photos) and against every real picture (those plus real
@@ -52,7 +53,9 @@ ALL_REALS = ("real_photo", "real_video", "heldout_real")
 
 def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
                   faces: list[np.ndarray], media: str) -> dict[str, Any]:
-    """``{"whole": p_fake or None, "faces": [p_fake, ...]}`` of one picture (see module doc)."""
+    """``{"whole": p_fake or None, "faces": [p_fake, ...]}`` of one picture (see module doc);
+    a native-tile detector adds its raw tile logits (``whole_tiles``, ``face_tiles``), so other
+    pooling rules can be compared on the cache without scoring again."""
     from engine.faces.crop import CropPolicy, crop_face, crop_square_xyxy
     from engine.runtime.tiles import face_region, score_region
     from engine.runtime.whole_image import score_whole_image
@@ -60,7 +63,7 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
     if loaded.cfg.input_mode == "native_tiles":
         budget = policy.max_tiles_frame if media == "video" else policy.max_tiles_image
         whole = score_region(loaded, rgb, policy=policy, max_tiles=budget)
-        face_scores = []
+        face_scores, face_tiles = [], []
         for lm in faces:
             region = face_region(crop_square_xyxy(lm, CropPolicy().margin), rgb.shape[:2],
                                  policy.tile_px)
@@ -68,7 +71,10 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
                                  max_tiles=policy.max_tiles_face)
             if score is not None:
                 face_scores.append(score.p_fake)
-        return {"whole": None if whole is None else whole.p_fake, "faces": face_scores}
+                face_tiles.append(np.round(score.tile_logits, 4).tolist())
+        return {"whole": None if whole is None else whole.p_fake, "faces": face_scores,
+                "whole_tiles": None if whole is None else np.round(whole.tile_logits, 4).tolist(),
+                "face_tiles": face_tiles}
     # NOTE: 4 x 4 tiles at most (its own default is 8 x 8): gan_effl0 scores whole images only
     # here, and 64 Lite0 tiles of a large photo cost seconds on the shared CPU.
     whole_p = score_whole_image(loaded, rgb, max_tiles_per_axis=4).p_fake
@@ -128,10 +134,22 @@ def evaluate(pictures: list[EvalPicture], detectors: dict[str, Any], data_root: 
             logger.info("%d/%d pictures scored", n, len(pictures))
 
 
+def _level_value(row: dict[str, Any], level: str) -> float | None:
+    """``whole``: the picture; ``face``: the highest face; ``frame``: the product's frame
+    score, the highest of the faces and the picture."""
+    face = max(row["faces"]) if row["faces"] else None
+    if level == "whole":
+        return row["whole"]
+    if level == "face":
+        return face
+    values = [v for v in (row["whole"], face) if v is not None]
+    return max(values) if values else None
+
+
 def _picture_scores(path: Path, level: str) -> dict[tuple[str, str], float]:
     out = {}
     for row in map(json.loads, path.read_text().splitlines()):
-        value = row["whole"] if level == "whole" else (max(row["faces"]) if row["faces"] else None)
+        value = _level_value(row, level)
         if value is not None:
             out[(row["key"], row["view"])] = float(value)
     return out
@@ -184,10 +202,10 @@ def _rows(by_group: dict[str, list[float]], threshold: float) -> Iterator[dict[s
 
 def metrics_table(pictures: list[EvalPicture], path: Path, threshold: float,
                   views: tuple[str, ...]) -> dict[str, Any]:
-    """``{level: {view: [row, ...]}}`` for levels ``face``, ``whole``, ``face_video``,
-    ``whole_video`` (the ``_video`` levels average a video's frames first)."""
+    """``{level: {view: [row, ...]}}`` for levels ``face``, ``whole``, ``frame`` and their
+    ``_video`` forms (which average a video's frames first)."""
     out: dict[str, Any] = {}
-    for level in ("face", "whole"):
+    for level in ("face", "whole", "frame"):
         scores = _picture_scores(path, level)
         for per_video in (False, True):
             name = f"{level}_video" if per_video else level

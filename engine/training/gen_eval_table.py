@@ -9,8 +9,10 @@ __all__ = ["render_tables"]
 _LEVELS = {
     "face": "Faces (picture score = highest face; each video frame is a picture)",
     "whole": "Whole pictures (each video frame is a picture)",
+    "frame": "Frame score as the application records it (max of faces and whole picture)",
     "face_video": "Faces, per video (mean over its frames); stills as above",
     "whole_video": "Whole pictures, per video (mean over its frames); stills as above",
+    "frame_video": "Frame scores, per video (mean over its frames): the file's score",
 }
 
 
