@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             score_region(det, frame, policy=policy, max_tiles=policy.max_tiles_frame, phase=k)
             if faces:
                 score_region(det, frame, (800, 300, 1100, 600), policy=policy,
-                             max_tiles=policy.max_tiles_face)
+                             max_tiles=policy.max_tiles_face_frame)
 
     print(f"32-frame 1080p video: whole frames {_median_s(lambda: video(False), args.repeats):.3f}"
           f" s; whole frames + one 300 px face a frame "

@@ -47,7 +47,8 @@ def tile_rule(detector: RunningDetector) -> str:
     policy = detector.loaded.tile_policy
     return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of the whole picture "
             f"(at most {policy.max_tiles_image} a still, {policy.max_tiles_frame} a video frame) "
-            f"and of each face region (at most {policy.max_tiles_face}), never resized; picture "
+            f"and of each face region (at most {policy.max_tiles_face} in a still, "
+            f"{policy.max_tiles_face_frame} in a video frame), never resized; picture "
             f"or region = mean of its top {policy.top_fraction:.0%} tile logits; frame = max "
             "over faces and the whole picture")
 
@@ -155,7 +156,8 @@ class NativeTileStage:
         square = crop_square_xyxy(np.asarray(face.landmarks_xy, dtype=np.float64),
                                   CropPolicy().margin)
         region = face_region(square, rgb.shape[:2], policy.tile_px)
-        score = self._score(det, rgb, region, policy.max_tiles_face, 0)
+        budget = policy.max_tiles_face_frame if self._video else policy.max_tiles_face
+        score = self._score(det, rgb, region, budget, 0)
         if score is None:
             return RegionScore(DetectorScore(det.name, None, None, TOO_SMALL))
         heat = region_map(score, square, FACE_MAP_CELLS) if self._want_maps else None

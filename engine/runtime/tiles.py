@@ -56,21 +56,28 @@ class TilePolicy:
         top_fraction: share of the highest tile logits that are averaged.
         max_tiles_image: tiles per still image at most.
         max_tiles_frame: tiles per sampled video frame at most.
-        max_tiles_face: tiles per face region at most.
+        max_tiles_face: tiles per face region of a still image at most.
+        max_tiles_face_frame: tiles per face region of a video frame at most.
         min_side_px: regions with a shorter side are not scored.
     """
 
+    # NOTE: budgets from bench/bench_gen.py (docs/MODELS_GEN.md): a 12 MP photo in 1.5 s and a
+    # 32-frame video in 2 s extra on 2 cores; a video's 32 frames together hold 64 picture
+    # tiles at shifting places, so each frame needs few.
     tile_px: int = 128
     top_fraction: float = 0.25
     max_tiles_image: int = 48
-    max_tiles_frame: int = 3
+    max_tiles_frame: int = 2
     max_tiles_face: int = 4
+    max_tiles_face_frame: int = 2
     min_side_px: int = 32
 
     def __post_init__(self) -> None:
         if not 0.0 < self.top_fraction <= 1.0:
             raise ValueError("top_fraction must lie in (0, 1]")
-        if min(self.max_tiles_image, self.max_tiles_frame, self.max_tiles_face) < 1:
+        budgets = (self.max_tiles_image, self.max_tiles_frame, self.max_tiles_face,
+                   self.max_tiles_face_frame)
+        if min(budgets) < 1:
             raise ValueError("every tile budget must be >= 1")
         if not 1 <= self.min_side_px <= self.tile_px:
             raise ValueError("min_side_px must lie in [1, tile_px]")

@@ -68,7 +68,8 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
             region = face_region(crop_square_xyxy(lm, CropPolicy().margin), rgb.shape[:2],
                                  policy.tile_px)
             score = score_region(loaded, rgb, region, policy=policy,
-                                 max_tiles=policy.max_tiles_face)
+                                 max_tiles=policy.max_tiles_face_frame if media == "video"
+                                 else policy.max_tiles_face)
             if score is not None:
                 face_scores.append(score.p_fake)
                 face_tiles.append(np.round(score.tile_logits, 4).tolist())
