@@ -156,8 +156,13 @@ class GenPack:
         return np.asarray(self._real[chunk][row]), np.asarray(self._fake[chunk][row])
 
 
-def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str) -> None:
-    """Write every missing chunk of ``cfg`` into ``out``, then ``plan.json`` and ``DONE``."""
+def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str,
+               only: tuple[str, ...] = ()) -> None:
+    """Write every missing chunk of ``cfg`` into ``out``, then ``plan.json`` and ``DONE``.
+
+    ``only`` restricts this run to the chunks of those generators (so two processes can make
+    different generators' chunks of one pack at once); ``DONE`` is then left to a full run.
+    """
     import torch
 
     torch.set_num_threads(cfg.threads)
@@ -178,7 +183,7 @@ def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str) -> 
     generators: dict[str, Any] = {}
     missing: set[str] = set()
     for k, chunk in enumerate(chunks):
-        if (out / f"chunk_{k:04d}").is_dir():
+        if (out / f"chunk_{k:04d}").is_dir() or (only and chunk[0].generator not in only):
             continue
         names = {p.generator for p in chunk} - set(generators)
         try:
@@ -190,8 +195,9 @@ def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str) -> 
         t0 = time.perf_counter()
         write_chunk(chunk, k, cfg, generators, data_root, out)
         logger.info("chunk %d/%d written in %.0f s", k + 1, n_chunks, time.perf_counter() - t0)
-    if missing:
-        logger.warning("not finished: generators %s are not trained yet", sorted(missing))
+    if missing or only:
+        if missing:
+            logger.warning("not finished: generators %s are not trained yet", sorted(missing))
         return
     (out / "DONE").write_text("done\n", encoding="utf-8")
 
@@ -211,12 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--data-root", type=Path, required=True, help="../shared/data")
     parser.add_argument("--out", type=Path, required=True, help="pack folder")
+    parser.add_argument("--generators", default="",
+                        help="make only these generators' chunks (comma-separated)")
     args = parser.parse_args(argv)
     cfg = load_toml_config(GenPackConfig, args.config)
     log_to(args.out.with_suffix(".log"))
     command = command_line(argv, "python -m engine.training.gen_pack")
     logger.info("start: %s", command)
-    build_pack(cfg, args.data_root, args.out, command)
+    build_pack(cfg, args.data_root, args.out, command,
+               only=tuple(g for g in args.generators.split(",") if g))
     logger.info("done: %s", args.out)
     return 0
 

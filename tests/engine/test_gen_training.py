@@ -172,3 +172,35 @@ def test_unknown_or_bad_keys_are_errors(tmp_path: Path) -> None:
         TraceAeConfig(name="x", upsampler="deconv")
     with pytest.raises(ValueError, match="multiple of 16"):
         GenTrainConfig(detector="gen_nprnet", crop_px=40)
+
+
+@pytest.mark.slow
+def test_training_resumes_exactly_where_it_stopped(data_root: Path, ae_dir: Path,
+                                                    tmp_path: Path) -> None:
+    from engine.training.gen_loop import load_run, save_run, setup, train_step
+
+    for split in ("train", "val"):
+        build_pack(_pack_cfg(split=split), data_root, ae_dir / f"gen_pack_{split}", "test")
+    cfg = _train_cfg(steps=4, warmup_steps=1, p_jpeg=0.5, p_resize=0.5)
+    straight = setup(cfg, ae_dir)
+    losses = []
+    for _ in range(4):
+        losses.append(train_step(straight, cfg)["bce"])
+        straight.step += 1
+    first = setup(cfg, ae_dir)
+    for _ in range(2):
+        train_step(first, cfg)
+        first.step += 1
+    save_run(first, cfg, tmp_path / "checkpoint.pt")
+    resumed = setup(cfg, ae_dir)
+    load_run(resumed, cfg, tmp_path / "checkpoint.pt")
+    again = []
+    for _ in range(2):
+        again.append(train_step(resumed, cfg)["bce"])
+        resumed.step += 1
+    assert again == pytest.approx(losses[2:], rel=1e-5)
+    for a, b in zip(straight.detector.net.state_dict().values(),
+                    resumed.detector.net.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="another config"):
+        load_run(setup(_train_cfg(steps=5), ae_dir), _train_cfg(steps=5), tmp_path / "checkpoint.pt")
