@@ -203,4 +203,5 @@ def test_training_resumes_exactly_where_it_stopped(data_root: Path, ae_dir: Path
                     resumed.detector.net.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)
     with pytest.raises(ValueError, match="another config"):
-        load_run(setup(_train_cfg(steps=5), ae_dir), _train_cfg(steps=5), tmp_path / "checkpoint.pt")
+        other = _train_cfg(steps=5)
+        load_run(setup(other, ae_dir), other, tmp_path / "checkpoint.pt")
