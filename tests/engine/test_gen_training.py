@@ -202,6 +202,6 @@ def test_training_resumes_exactly_where_it_stopped(data_root: Path, ae_dir: Path
     for a, b in zip(straight.detector.net.state_dict().values(),
                     resumed.detector.net.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)
+    other = _train_cfg(steps=5)
     with pytest.raises(ValueError, match="another config"):
-        other = _train_cfg(steps=5)
         load_run(setup(other, ae_dir), other, tmp_path / "checkpoint.pt")
