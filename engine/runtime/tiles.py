@@ -61,13 +61,13 @@ class TilePolicy:
         min_side_px: regions with a shorter side are not scored.
     """
 
-    # NOTE: budgets from bench/bench_gen.py (docs/MODELS_GEN.md): a 12 MP photo in 1.5 s and a
-    # 32-frame video in 2 s extra on 2 cores; a video's 32 frames together hold 64 picture
-    # tiles at shifting places, so each frame needs few.
+    # NOTE: budgets from bench/bench_gen.py (docs/MODELS_GEN.md; 6-9 ms a tile on 2 threads):
+    # a 12 MP photo well inside 1.5 s and a 32-frame video inside 2 s extra on 2 busy cores; a
+    # video's 32 frames together hold 96 picture tiles at shifting places, so each needs few.
     tile_px: int = 128
     top_fraction: float = 0.25
-    max_tiles_image: int = 48
-    max_tiles_frame: int = 2
+    max_tiles_image: int = 64
+    max_tiles_frame: int = 3
     max_tiles_face: int = 4
     max_tiles_face_frame: int = 2
     min_side_px: int = 32
