@@ -7,6 +7,7 @@ every pair of that generator (centre 96 px), where an upsampler's periodic trace
 at multiples of 1/2, 1/4 and 1/8 cycles per pixel.
 
 Run: python scripts/make_gen_trace_sheet.py --pack /work/cache/gen/gen_pack_val [--out PATH]
+(the PNG is palette-quantised to 256 colours to stay small).
 """
 
 from __future__ import annotations
@@ -78,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pack", type=Path, required=True, help="a finished pair pack")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "gen_trace_sheet.png")
     args = parser.parse_args(argv)
+    from PIL import Image
+
     sheet = draw(GenPack(args.pack))
-    cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR),
-                [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    # NOTE: a 256-colour palette (no dithering) keeps the committed PNG under 200 KB; the
+    # difference panels keep their structure (the numbers live in the packs, not here).
+    Image.fromarray(sheet).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                    dither=Image.Dither.NONE).save(args.out, optimize=True)
     print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]}, "
           f"{args.out.stat().st_size // 1024} KB)")
     return 0
