@@ -170,6 +170,8 @@ class GenTrainConfig:
         noise_max: largest noise sigma.
         p_palette: probability of a 256-colour palette quantisation (GIF frames).
         p_colour: probability of a brightness / contrast / saturation change.
+        generator_weights: relative sampling weight of a generator's pairs (default 1), e.g.
+            ``{taef2 = 2.0}`` to show the hardest generator twice as often.
         device: ``cpu`` (the card records the hardware).
     """
 
@@ -200,9 +202,12 @@ class GenTrainConfig:
     noise_max: float = 2.0
     p_palette: float = 0.05
     p_colour: float = 0.3
+    generator_weights: dict[str, float] = dataclasses.field(default_factory=dict)
     device: str = "cpu"
 
     def __post_init__(self) -> None:
+        if any(not w > 0 for w in self.generator_weights.values()):
+            raise ValueError("generator_weights must be positive")
         if self.method != "gen":
             raise ValueError(f"method must be 'gen'; got {self.method!r}")
         for name in ("p_jpeg", "p_blur", "p_resize", "p_noise", "p_palette", "p_colour"):

@@ -132,10 +132,19 @@ class GenSampler:
         if self._pos >= len(self._order):
             if len(self._order):
                 self.epoch += 1
-            self._order = self.rng.permutation(len(self.pack))
+            self._order = self._new_order()
             self._pos = 0
         self._pos += 1
         return int(self._order[self._pos - 1])
+
+    def _new_order(self) -> np.ndarray:
+        """A pass over the pack: a permutation, or with ``generator_weights`` as many draws
+        (with replacement) weighted by each pair's generator."""
+        weights = self.cfg.generator_weights
+        if not weights:
+            return self.rng.permutation(len(self.pack))
+        w = np.array([weights.get(str(g), 1.0) for g in self.pack.generators], dtype=np.float64)
+        return self.rng.choice(len(self.pack), size=len(self.pack), p=w / w.sum())
 
     def sample(self, n_pairs: int) -> GenBatch:
         """``n_pairs`` pairs, each as [real, fake]."""

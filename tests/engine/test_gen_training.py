@@ -205,3 +205,17 @@ def test_training_resumes_exactly_where_it_stopped(data_root: Path, ae_dir: Path
     other = _train_cfg(steps=5)
     with pytest.raises(ValueError, match="another config"):
         load_run(setup(other, ae_dir), other, tmp_path / "checkpoint.pt")
+
+
+def test_generator_weights_change_how_often_a_generators_pairs_are_drawn() -> None:
+    from engine.detectors.gen import GEN_NPRNET
+
+    pack = _PairPack(40)
+    pack.generators = np.array(["a", "b"] * 20)
+    cfg = _train_cfg(generator_weights={"b": 3.0})
+    sampler = GenSampler(pack, cfg, GEN_NPRNET, np.random.default_rng(0))  # type: ignore[arg-type]
+    drawn = [sampler._next() for _ in range(4000)]
+    share_b = float(np.mean(pack.generators[drawn] == "b"))
+    assert 0.72 < share_b < 0.78
+    with pytest.raises(ValueError, match="positive"):
+        _train_cfg(generator_weights={"b": 0.0})
