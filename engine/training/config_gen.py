@@ -172,6 +172,9 @@ class GenTrainConfig:
         p_colour: probability of a brightness / contrast / saturation change.
         generator_weights: relative sampling weight of a generator's pairs (default 1), e.g.
             ``{taef2 = 2.0}`` to show the hardest generator twice as often.
+        soft_reals: each pair also brings a softened copy of its real (resampled down and up,
+            upscaled, or blurred), labelled real (``engine.training.gen_data``); the loss
+            weighs both classes equally.
         device: ``cpu`` (the card records the hardware).
     """
 
@@ -203,6 +206,7 @@ class GenTrainConfig:
     p_palette: float = 0.05
     p_colour: float = 0.3
     generator_weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    soft_reals: bool = False
     device: str = "cpu"
 
     def __post_init__(self) -> None:

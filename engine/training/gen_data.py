@@ -4,6 +4,11 @@ Each step draws pairs (real picture, its reconstruction) from a :class:`GenPack`
 both members of a pair the SAME augmentation, so the only difference the network can learn is
 the generator's trace (as SBI trains on a face and its self-blend):
 
+0. with ``soft_reals``, a third member: the real made softer the ways real pictures are
+   (resampled down and up, upscaled, blurred), labelled real. The first run learnt "smooth =
+   generated" (our reconstructions lose a little fine detail: a real photo blurred with sigma 1
+   or upscaled x2 rose from "real" to "fake"), which called StyleGAN's soft 256 px faces more
+   real than real photos; a soft real in every step takes that cue away (docs/MODELS_GEN.md);
 1. a random ``crop_px`` window at the same place in both; with ``p_resize`` the window is
    first taken at ``crop_px / s`` and resampled to ``crop_px`` (scale s, random interpolation):
    a resized fake stays a fake, a resized real a real (Corvi et al.'s resize augmentation; the
@@ -33,7 +38,7 @@ from engine.synthesis.traces import INTERPOLATIONS
 from engine.training.config_gen import GenTrainConfig
 from engine.training.gen_pack import GenPack
 
-__all__ = ["GenBatch", "GenSampler", "augment_pair", "jpeg_pil", "val_crops"]
+__all__ = ["GenBatch", "GenSampler", "augment_pair", "jpeg_pil", "soften", "val_crops"]
 
 
 def jpeg_pil(rgb_u8: np.ndarray, quality: int, subsampling: int) -> np.ndarray:
@@ -68,6 +73,27 @@ def _window(pair: tuple[np.ndarray, np.ndarray], cfg: GenTrainConfig,
     return out
 
 
+def soften(rgb_u8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A real picture made softer the ways real pictures are (same size): resampled down and up
+    again (scale U[0.35, 0.9]), or upscaled from a smaller centre (x U[1.2, 2.5]), with random
+    interpolations, or blurred (sigma U[0.4, 1.5])."""
+    side = rgb_u8.shape[0]
+    names = sorted(INTERPOLATIONS)
+    kind = int(rng.integers(3))
+    if kind == 2:
+        return cv2.GaussianBlur(rgb_u8, (0, 0), float(rng.uniform(0.4, 1.5)))
+    up = INTERPOLATIONS[str(rng.choice([n for n in names if n != "area"]))]
+    if kind == 1:
+        small = max(8, round(side / float(rng.uniform(1.2, 2.5))))
+        off = (side - small) // 2
+        centre = np.ascontiguousarray(rgb_u8[off : off + small, off : off + small])
+        return cv2.resize(centre, (side, side), interpolation=up)
+    down = INTERPOLATIONS[str(rng.choice(names))]
+    small = max(8, round(side * float(rng.uniform(0.35, 0.9))))
+    return cv2.resize(cv2.resize(rgb_u8, (small, small), interpolation=down), (side, side),
+                      interpolation=up)
+
+
 def _geometry(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
     k = int(rng.integers(4))
     flip = rng.random() < 0.5
@@ -89,8 +115,12 @@ def _colour(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarr
 
 def augment_pair(pair: tuple[np.ndarray, np.ndarray], cfg: GenTrainConfig,
                  rng: np.random.Generator) -> list[np.ndarray]:
-    """The two members of ``pair`` as ``crop_px`` crops, augmented with one set of draws."""
-    images = _geometry(_window(pair, cfg, rng), rng)
+    """The two members of ``pair`` as ``crop_px`` crops, augmented with one set of draws; with
+    ``cfg.soft_reals`` a softened copy of the real comes third (same draws after softening)."""
+    images = _window(pair, cfg, rng)
+    if cfg.soft_reals:
+        images.append(soften(np.ascontiguousarray(images[0]), rng))
+    images = _geometry(images, rng)
     if rng.random() < cfg.p_colour:
         images = _colour(images, rng)
     if rng.random() < cfg.p_blur:
@@ -147,11 +177,12 @@ class GenSampler:
         return self.rng.choice(len(self.pack), size=len(self.pack), p=w / w.sum())
 
     def sample(self, n_pairs: int) -> GenBatch:
-        """``n_pairs`` pairs, each as [real, fake]."""
+        """``n_pairs`` pairs, each as [real, fake] (or [real, fake, softened real])."""
         crops = []
         for _ in range(n_pairs):
             crops += augment_pair(self.pack.pair(self._next()), self.cfg, self.rng)
-        labels = np.tile(np.array([0, 1], dtype=np.int64), n_pairs)
+        unit = [0, 1, 0] if self.cfg.soft_reals else [0, 1]
+        labels = np.tile(np.array(unit, dtype=np.int64), n_pairs)
         return GenBatch(normalise_tiles(np.stack(crops), self.det_cfg), labels)
 
     def state(self) -> dict[str, Any]:

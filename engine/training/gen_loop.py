@@ -102,12 +102,15 @@ def train_step(run: GenRun, cfg: GenTrainConfig) -> dict[str, float]:
     batch = run.sampler.sample(cfg.batch_pairs)
     x = torch.from_numpy(batch.images)
     y = torch.from_numpy(batch.labels).float()
+    # NOTE: both classes weigh the same whatever their counts (soft reals make two reals a pair)
+    n_fake = float(y.sum())
+    weight = torch.where(y > 0, 0.5 / n_fake, 0.5 / (len(y) - n_fake)) * len(y)
     # NOTE: dropout draws from torch's global generator; seeding it per step from the run's
     # own generator makes every step (and a resumed run) reproducible.
     step_seed = int(torch.randint(0, 2**62, (1,), generator=run.generator))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(step_seed)
-        loss = F.binary_cross_entropy_with_logits(net(x)[:, 0], y)
+        loss = F.binary_cross_entropy_with_logits(net(x)[:, 0], y, weight=weight)
     if not torch.isfinite(loss):
         raise FloatingPointError(f"non-finite loss at step {run.step}")
     lr = learning_rate(run, cfg)
