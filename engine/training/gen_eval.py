@@ -229,7 +229,27 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here")
     parser.add_argument("--record", action="store_true",
                         help="store the tables in each detector's card")
+    parser.add_argument("--decide-default-set", default=None, metavar="NEW,OLD",
+                        help="put NEW in the default set in place of OLD if it beats OLD on "
+                             "every group of DEFAULT_SET_GROUPS, else leave NEW beside it "
+                             "(writes both cards' default_set)")
     return parser.parse_args(argv)
+
+
+# NOTE: the issue's three targets: dev bench GAN faces, dev bench diffusion faces, the 300
+# portraits, each against real photos, by the score the application records (frame level).
+DEFAULT_SET_GROUPS = ("gan:ALL dev_bench", "diffusion:ALL dev_bench", "gan:generated_photos")
+
+
+def beats(tables: dict[str, Any], new: str, old: str) -> dict[str, Any]:
+    """Whether ``new`` ranks better than ``old`` on every group of :data:`DEFAULT_SET_GROUPS`
+    (frame level, native view, AUC against real photos), with the AUCs it compared."""
+    def auc(name: str, group: str) -> float:
+        rows = {r["group"]: r for r in tables[name]["frame"]["native"]}
+        return float(rows[group]["auc_vs_real_photos"])
+
+    compared = {g: {new: auc(new, g), old: auc(old, g)} for g in DEFAULT_SET_GROUPS}
+    return {"beats": all(v[new] > v[old] for v in compared.values()), "compared": compared}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,7 +281,28 @@ def main(argv: list[str] | None = None) -> int:
         for name, table in tables.items():
             record_metrics(store.card_path(name), "held_out_generators", {"tables": table},
                            command)
+    if args.decide_default_set:
+        _decide_default_set(tables, args.decide_default_set.split(","), args.models_dir,
+                            command)
     return 0
+
+
+def _decide_default_set(tables: dict[str, Any], names: list[str], models_dir: Path | None,
+                        command: str) -> None:
+    """Write ``default_set`` (and why) into the two cards, from :func:`beats`."""
+    from engine.runtime import WeightsStore
+    from engine.training.card import read_card, write_card
+
+    new, old = names
+    verdict = beats(tables, new, old)
+    store = WeightsStore(models_dir)
+    for name, keep in ((new, verdict["beats"]), (old, not verdict["beats"])):
+        card = read_card(store.card_path(name))
+        card["default_set"] = keep
+        card["default_set_reason"] = {**verdict, "new": new, "old": old, "command": command}
+        write_card(store.root, card)
+    logger.info("default set: %s %s %s", new, "replaces" if verdict["beats"] else "stays beside",
+                old)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,32 @@ def test_views_are_the_same_operation_for_every_picture() -> None:
     assert not np.array_equal(jpeg, rgb)
     with pytest.raises(ValueError, match="view"):
         picture_view(rgb, "blur")
+
+
+def _frame_table(aucs: dict[str, float]) -> dict[str, object]:
+    return {"frame": {"native": [{"group": g, "auc_vs_real_photos": v} for g, v in aucs.items()]}}
+
+
+def test_the_default_set_changes_only_when_the_new_detector_wins_every_target() -> None:
+    from engine.training.gen_eval import DEFAULT_SET_GROUPS, beats
+
+    old = _frame_table(dict.fromkeys(DEFAULT_SET_GROUPS, 0.6))
+    better = _frame_table(dict.fromkeys(DEFAULT_SET_GROUPS, 0.7))
+    mixed = _frame_table({**dict.fromkeys(DEFAULT_SET_GROUPS, 0.9), "gan:generated_photos": 0.5})
+    assert beats({"new": better, "old": old}, "new", "old")["beats"]
+    assert not beats({"new": mixed, "old": old}, "new", "old")["beats"]
+
+
+def test_a_card_can_keep_a_shipped_detector_out_of_the_default_set(tmp_path: Path) -> None:
+    import shutil
+
+    from engine.analysis.catalog import default_names, shipped_names
+    from engine.runtime import default_models_dir
+
+    for name in ("gan_effl0", "sbi_effl0"):
+        for ext in ("json", "onnx"):
+            shutil.copy(default_models_dir() / f"{name}.{ext}", tmp_path)
+    card = json.loads((tmp_path / "gan_effl0.json").read_text())
+    (tmp_path / "gan_effl0.json").write_text(json.dumps({**card, "default_set": False}))
+    assert shipped_names(tmp_path) == ["gan_effl0", "sbi_effl0"]
+    assert default_names(tmp_path) == ["sbi_effl0"]
