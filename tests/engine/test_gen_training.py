@@ -221,3 +221,22 @@ def test_generator_weights_change_how_often_a_generators_pairs_are_drawn() -> No
     assert 0.72 < share_b < 0.78
     with pytest.raises(ValueError, match="positive"):
         _train_cfg(generator_weights={"b": 0.0})
+
+
+def test_soft_reals_come_third_labelled_real_and_get_the_same_format() -> None:
+    from engine.detectors.gen import GEN_NPRNET
+    from engine.training.gen_data import soften
+
+    rng = np.random.default_rng(0)
+    picture = np.zeros((96, 96, 3), dtype=np.uint8)
+    picture[::2] = 255  # one-pixel stripes: any softening changes them
+    for _ in range(6):
+        soft = soften(picture, rng)
+        assert soft.shape == picture.shape
+        assert not np.array_equal(soft, picture)
+    cfg = _train_cfg(soft_reals=True, p_jpeg=1.0)
+    sampler = GenSampler(_PairPack(4), cfg, GEN_NPRNET, np.random.default_rng(1))  # type: ignore[arg-type]
+    batch = sampler.sample(2)
+    assert batch.images.shape == (6, 3, 48, 48)
+    np.testing.assert_array_equal(batch.labels, [0, 1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(batch.images[0], batch.images[1])  # identity "generator"
