@@ -230,9 +230,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--record", action="store_true",
                         help="store the tables in each detector's card")
     parser.add_argument("--decide-default-set", default=None, metavar="NEW,OLD",
-                        help="put NEW in the default set in place of OLD if it beats OLD on "
-                             "every group of DEFAULT_SET_GROUPS, else leave NEW beside it "
-                             "(writes both cards' default_set)")
+                        help="NEW joins the default set; OLD leaves it only if NEW beats it "
+                             "on every group of DEFAULT_SET_GROUPS, else both run (writes both "
+                             "cards' default_set)")
     return parser.parse_args(argv)
 
 
@@ -289,14 +289,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _decide_default_set(tables: dict[str, Any], names: list[str], models_dir: Path | None,
                         command: str) -> None:
-    """Write ``default_set`` (and why) into the two cards, from :func:`beats`."""
+    """Write ``default_set`` (and why) into the two cards, from :func:`beats`: the new
+    detector always runs by default (it is the one that scores pictures without a face); the
+    old one keeps running beside it unless the new one beats it on every target."""
     from engine.runtime import WeightsStore
     from engine.training.card import read_card, write_card
 
     new, old = names
     verdict = beats(tables, new, old)
     store = WeightsStore(models_dir)
-    for name, keep in ((new, verdict["beats"]), (old, not verdict["beats"])):
+    for name, keep in ((new, True), (old, not verdict["beats"])):
         card = read_card(store.card_path(name))
         card["default_set"] = keep
         card["default_set_reason"] = {**verdict, "new": new, "old": old, "command": command}
