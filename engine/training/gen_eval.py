@@ -95,8 +95,17 @@ def _load(names: list[str], models_dir: Path | None, threads: int) -> dict[str, 
 
 
 def _scores_path(cache: Path, loaded: Any) -> Path:
+    """The score file of these weights under this tile policy and calibration (a change of
+    either gives a new file; the old one stays for comparison)."""
+    import dataclasses
+    import hashlib
+
     sha = loaded.cfg.onnx_sha256 or loaded.cfg.weights_sha256 or "none"
-    return cache / f"scores_{loaded.cfg.name}_{sha[:12]}.jsonl"
+    policy = getattr(loaded, "tile_policy", None)
+    extra = json.dumps([dataclasses.asdict(policy) if policy is not None else None,
+                        loaded.cfg.calibration], sort_keys=True)
+    tag = hashlib.sha256(f"{sha}{extra}".encode()).hexdigest()[:12]
+    return cache / f"scores_{loaded.cfg.name}_{tag}.jsonl"
 
 
 def _done(path: Path) -> set[tuple[str, str]]:
