@@ -1,7 +1,7 @@
 """Which pooling of tile logits separates generated from real pictures best: the evidence
 behind ``TilePolicy.top_fraction``, from the cache of ``engine.training.gen_eval``.
 
-    python -m engine.training.gen_pooling --cache /work/cache/gen/eval --detector gen_nprnet
+    python -m engine.training.gen_pooling --cache /work/cache/gen/eval [--models-dir DIR]
 
 For every picture of the cache (native view), the raw tile logits of the whole picture are
 pooled by each rule (mean of all, mean of the top half, of the top quarter, the maximum), and
@@ -41,9 +41,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--detector", default="gen_nprnet")
+    parser.add_argument("--models-dir", type=Path, default=None,
+                        help="where the weights whose cached scores to read are")
     args = parser.parse_args(argv)
+    from engine.runtime import load_detector
+    from engine.training.gen_eval import _scores_path
+
     pictures = {p["key"]: p for p in json.loads((args.cache / "pictures.json").read_text())}
-    (path,) = sorted(args.cache.glob(f"scores_{args.detector}_*.jsonl"))
+    path = _scores_path(args.cache, load_detector(args.detector, models_dir=args.models_dir))
     rows = [r for r in map(json.loads, path.read_text().splitlines())
             if r["view"] == "native" and r.get("whole_tiles")]
     reals = [r for r in rows if pictures[r["key"]]["label"] == 0]
