@@ -2,7 +2,8 @@
 generators and other people's real pictures (``engine.training.gen_eval_data``).
 
     python -m engine.training.gen_eval --data-root ../shared/data --cache /work/cache/gen/eval \\
-        --detectors gen_nprnet,gan_effl0 --markdown docs/gen_eval_table.md [--record]
+        --detectors gen_nprnet,gan_effl0 --markdown docs/gen_eval_table.md \\
+        [--record gen_nprnet] [--decide-default-set gen_nprnet,gan_effl0]
 
 Every picture is scored as the application scores it, with the shipped weights in ONNX Runtime:
 
@@ -236,8 +237,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--views", default=",".join(VIEWS))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here")
-    parser.add_argument("--record", action="store_true",
-                        help="store the tables in each detector's card")
+    parser.add_argument("--record", default="", metavar="NAMES",
+                        help="store the tables in these detectors' cards (comma-separated)")
     parser.add_argument("--decide-default-set", default=None, metavar="NEW,OLD",
                         help="NEW joins the default set; OLD leaves it only if NEW beats it "
                              "on every group of DEFAULT_SET_GROUPS, else both run (writes both "
@@ -287,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         from engine.runtime import WeightsStore
 
         store = WeightsStore(args.models_dir)
-        for name, table in tables.items():
-            record_metrics(store.card_path(name), "held_out_generators", {"tables": table},
-                           command)
+        for name in args.record.split(","):
+            record_metrics(store.card_path(name), "held_out_generators",
+                           {"tables": tables[name], "compared_with": sorted(tables)}, command)
     if args.decide_default_set:
         _decide_default_set(tables, args.decide_default_set.split(","), args.models_dir,
                             command)
@@ -308,6 +309,8 @@ def _decide_default_set(tables: dict[str, Any], names: list[str], models_dir: Pa
     verdict = beats(tables, new, old)
     store = WeightsStore(models_dir)
     for name, keep in ((new, True), (old, not verdict["beats"])):
+        if name == old and keep:
+            continue  # NOTE: the old card is only touched when it leaves the default set
         card = read_card(store.card_path(name))
         card["default_set"] = keep
         card["default_set_reason"] = {**verdict, "new": new, "old": old, "command": command}
