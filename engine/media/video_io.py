@@ -42,11 +42,12 @@ from engine.media.limits import MediaLimits, check_frame_size
 from engine.media.orient import Orientation, orientation_from_matrix, orientation_from_tag
 from engine.media.report import DecodeReport
 from engine.media.sniff import Sniffed
+from engine.media.index_build import build_index
 from engine.media.video_index import (
     FrameIndex,
-    build_index,
     cached_index,
     demux_packets,
+    mark_unseekable,
     remember_index,
 )
 from engine.types import Frame
@@ -84,7 +85,14 @@ _DEMUXERS = {
     "mpeg": "mpeg",
     "mpegts": "mpegts",
 }
+# NOTE: FFmpeg's MPEG program-stream demuxer re-derives timestamps after a seek (its parser
+# restarts), so they differ from a scan from the start; such files are decoded from the start.
+_UNSEEKABLE_DEMUXERS = frozenset({"mpeg"})
 _OVERSHOT = object()
+
+
+class _SeekUnreliable(Exception):
+    """Packets after a seek carry timestamps the scan did not see."""
 
 
 def truncated_error(path: str, n_decoded: int, reported_count: int) -> TruncatedMediaError:
@@ -182,6 +190,8 @@ class VideoDecoder:
         self._last_idx = -1
         self._damaged: set[int] = set()
         self._orientation: Orientation | None = None
+        self._order_idx = 0  # next frame number in decode_order mode
+        self._verify_run = False  # check a run's packets against the scan (after a seek)
         try:
             self._check_header()
             self.index = self._load_index()
@@ -189,6 +199,8 @@ class VideoDecoder:
         except BaseException:
             self.close()
             raise
+        if _DEMUXERS.get(sniffed.format_name) in _UNSEEKABLE_DEMUXERS:
+            mark_unseekable(self.index)
         self._fill_report()
 
     def __enter__(self) -> VideoDecoder:
@@ -271,14 +283,7 @@ class VideoDecoder:
         """
         if not 0 <= frame_idx < self.n_frames:
             raise IndexError(f"frame {frame_idx} is out of range: the video has {self.n_frames}")
-        for back in range(_MAX_BACKOFF + 1):
-            seeked = self._position(frame_idx, back)
-            got = self._advance(frame_idx, until, seeked, cancel)
-            if got is not _OVERSHOT:
-                break
-        else:
-            got = None
-            self._note_damaged(frame_idx)
+        got = self._find(frame_idx, until, cancel)
         if got is None:
             return None
         idx, av_frame = got  # type: ignore[misc]
@@ -289,16 +294,35 @@ class VideoDecoder:
 
     # --- positioning ------------------------------------------------------------------------
 
+    def _find(self, frame_idx: int, until: int | None, cancel: CancelToken | None) -> Any:
+        """(idx, av frame) of ``frame_idx`` or its substitute, or ``None``."""
+        for back in range(_MAX_BACKOFF + 1):
+            seeked = self._position(frame_idx, back)
+            try:
+                got = self._advance(frame_idx, until, seeked, cancel)
+            except _SeekUnreliable:
+                logger.warning("%s: timestamps after a seek differ from the file's index; "
+                               "decoding from the start instead", self.path)
+                mark_unseekable(self.index)
+                self._run = None
+                return self._find(frame_idx, until, cancel)
+            if got is not _OVERSHOT:
+                return got
+        self._note_damaged(frame_idx)
+        return None
+
     def _position(self, frame_idx: int, back: int) -> bool:
         """Get ready to decode towards ``frame_idx``; True when that meant a keyframe seek."""
-        key_idx = self.index.key_at_or_before(frame_idx, back)
+        key = self.index.key_at_or_before(frame_idx, back)
+        key_idx = key[0] if key is not None else 0
         floor = self._pending[0] if self._pending is not None else self._last_idx + 1
         if back == 0 and self._run is not None and floor <= frame_idx:
             if key_idx <= floor + _SEEK_GAIN_FRAMES:
                 return False
         self.report.n_seeks += 1
         self._pending, self._last_idx = None, -1
-        if key_idx > 0 and self._seek(self.index.pts_of(key_idx)):
+        if key is not None and key_idx > 0 and self._seek(key[1]):
+            self._verify_run = True
             self._run = self._decode_run()
             return True
         self._restart()
@@ -323,6 +347,8 @@ class VideoDecoder:
         self._fh.close()
         self._fh, self._container, self._stream = open_video_container(self.path, self._sniffed)
         self._configure_codec()
+        self._order_idx = 0
+        self._verify_run = False
         self._run = self._decode_run()
 
     def _advance(
@@ -334,6 +360,8 @@ class VideoDecoder:
             item = self._next()
             if item is None:  # the stream ended before frame_idx
                 self._run = None
+                if first and seeked:
+                    return _OVERSHOT  # nothing decodes from where the seek landed
                 self._note_damaged(frame_idx)
                 return None
             idx, _ = item
@@ -378,6 +406,9 @@ class VideoDecoder:
 
         stream = self._stream
         for packet in demux_packets(self._container, stream, self._demux_error):
+            if self._verify_run and packet.size and not self.index.matches_scan(packet.pts,
+                                                                                 packet.dts):
+                raise _SeekUnreliable
             try:
                 av_frames = stream.codec_context.decode(packet)
             except av.error.FFmpegError as exc:
@@ -395,6 +426,12 @@ class VideoDecoder:
 
     def _place(self, av_frame: Any) -> int | None:
         self.report.n_frames_decoded += 1
+        if self.index.mode == "decode_order":
+            if av_frame.is_corrupt:
+                self.report.note_damaged(None)  # not counted: numbers name decodable frames
+                return None
+            self._order_idx += 1
+            return self._order_idx - 1
         idx = self.index.idx_of(av_frame.pts)
         if idx is None:
             self.report.n_unplaced += 1
