@@ -28,11 +28,11 @@ from engine.media.frames import (
     sample_frames,
 )
 from engine.media.hashing import sha256_file
+from engine.media.index_build import FRAME_COUNT_SLACK
 from engine.media.limits import DEFAULT_LIMITS, MediaLimits
 from engine.media.probe import probe, read_image
 from engine.media.report import DecodeReport, ResolutionChange
 from engine.media.video_index import clear_index_cache
-from engine.media.video_io import FRAME_COUNT_SLACK
 
 __all__ = [
     "DEFAULT_LIMITS",

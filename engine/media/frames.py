@@ -19,13 +19,13 @@ from collections.abc import Iterator
 
 from engine.errors import CorruptMediaError, TruncatedMediaError, ZeroFramesError
 from engine.jobs import CancelToken
+from engine.media.index_build import FRAME_COUNT_SLACK, truncated_error
 from engine.media.limits import DEFAULT_LIMITS, MediaLimits
 from engine.media.plan import check_sampling, describe_sampling, plan_frame_indices
 from engine.media.probe import read_sniffed_image
 from engine.media.report import DecodeReport
 from engine.media.sniff import Sniffed, sniff
 from engine.media.sources import FrameSource, open_source, plan_samples
-from engine.media.video_io import FRAME_COUNT_SLACK, truncated_error
 from engine.types import Frame
 
 __all__ = ["describe_sampling", "iter_frames", "plan_frame_indices", "read_frame", "sample_frames"]

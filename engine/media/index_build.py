@@ -19,6 +19,7 @@ Cheapest first:
 from __future__ import annotations
 
 import logging
+import os
 from array import array
 from collections.abc import Callable
 from fractions import Fraction
@@ -26,9 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from engine.media.video_index import NO_TS, FrameIndex, demux_packets
+from engine.errors import TruncatedMediaError, UnreadableMediaError, ZeroFramesError
+from engine.media.video_index import (
+    NO_TS,
+    FrameIndex,
+    cached_index,
+    demux_packets,
+    remember_index,
+)
 
-__all__ = ["build_index", "scan_index_of"]
+__all__ = [
+    "FRAME_COUNT_SLACK",
+    "build_index",
+    "check_frame_count",
+    "load_index",
+    "scan_index_of",
+    "truncated_error",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +57,63 @@ _HEAD_PACKETS = 64
 _TAIL_PACKETS = 2048
 
 # NOTE: Matroska stores presentation times only; FFmpeg derives decode times from the packet
-# order, differently after a seek, so they are neither compared nor used to seek (its seeks
-# use the cue points, which are presentation times).
+# order, differently after a seek, so they are not compared after a seek.
 _PTS_ONLY_DEMUXERS = ("matroska",)
+# NOTE: demuxers that seek by presentation time (MP4/MOV: a decode time lands one keyframe
+# early; Matroska: cue points are presentation times). Others (MPEG-TS/PS, FLV, ASF) search
+# by decode time, which is never later than the keyframe's presentation time.
+_PTS_SEEKING_DEMUXERS = ("mov", "matroska")
+
+# NOTE: 5 frames covers the over-reports seen in practice (1-3 frames: B-frame delay,
+# duration-based estimates) and is still far below any real truncation.
+FRAME_COUNT_SLACK = 5
 
 Opener = Callable[[], tuple[Any, Any, Any]]
+
+
+def load_index(path: str, stream_index: int, open_fresh: Opener) -> FrameIndex:
+    """The cached index of ``path``'s stream ``stream_index``, built on the first call.
+
+    The cache key is the file's identity (path, device, inode, size, mtime): a file replaced
+    or rewritten in place is indexed again.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise UnreadableMediaError(path, f"Cannot access the file: {exc.strerror}") from exc
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, stream_index)
+    index = cached_index(key)
+    if index is None:
+        index = build_index(open_fresh, path, st.st_size)
+        remember_index(key, index)
+    return index
+
+
+def truncated_error(path: str, n_decoded: int, reported_count: int) -> TruncatedMediaError:
+    """The error for a stream that holds ``n_decoded`` of the ``reported_count`` frames."""
+    return TruncatedMediaError(
+        path,
+        f"The video stream ends after {n_decoded} frames although the file lists "
+        f"{reported_count}: it is truncated or damaged",
+    )
+
+
+def check_frame_count(index: FrameIndex, path: str, *, strict: bool) -> None:
+    """Refuse a stream without frames; with ``strict``, one far shorter than its header says.
+
+    Raises:
+        ZeroFramesError: the stream holds no frame.
+        TruncatedMediaError: ``strict`` and more than ``FRAME_COUNT_SLACK`` stated frames are
+            missing (neither in the stream nor hidden by an edit list).
+    """
+    if index.n_frames <= 0:
+        raise ZeroFramesError(path, "The video holds no frames")
+    if index.n_header is None or index.n_header <= index.n_frames:
+        return
+    if strict and index.n_missing > FRAME_COUNT_SLACK:
+        raise truncated_error(path, index.n_frames, index.n_header)
+    logger.warning("%s: the file lists %d frames but only %d decode; using %d",
+                   path, index.n_header, index.n_frames, index.n_frames)
 
 
 def build_index(open_fresh: Opener, path: str, size_bytes: int) -> FrameIndex:
@@ -107,20 +174,22 @@ def _constant_rate_index(
     if step <= 0 and len(table) > 1:
         return None
     key_indices = np.flatnonzero(table[:, 1] & _FLAG_KEYFRAME).astype(np.int64)
-    last_key_dts = int(table[key_indices[-1], 0]) if len(key_indices) else int(table[0, 0])
-    start = _presentation_grid(container, stream, len(table), max(step, 1), last_key_dts)
+    last_key = int(key_indices[-1]) if len(key_indices) else 0
+    start = _presentation_grid(container, stream, len(table), max(step, 1), last_key)
     if start is None:
         logger.info("%s: timestamps are not on a constant grid; scanning packets", path)
         return None
+    # NOTE: MP4/MOV seek by presentation time (a decode time lands one keyframe early) and
+    # AVI's two times are equal, so keyframes are sought at their presentation times.
     return FrameIndex(
         "constant_rate", len(table), Fraction(stream.time_base), start, max(step, 1), None,
-        None, key_indices, table[key_indices, 0].copy(), n_header,
+        None, key_indices, start + key_indices * max(step, 1), n_header,
         nominal_fps=_nominal_fps(stream),
     )
 
 
 def _presentation_grid(
-    container: Any, stream: Any, n_frames: int, step: int, last_key_dts: int
+    container: Any, stream: Any, n_frames: int, step: int, last_key: int
 ) -> int | None:
     """``start_pts`` if the first and last packets' timestamps fit ``start + i * step``."""
     import av
@@ -132,7 +201,7 @@ def _presentation_grid(
     tail: list[int] = []
     if n_frames > len(head):
         try:
-            container.seek(last_key_dts, stream=stream, backward=True)
+            container.seek(start + last_key * step, stream=stream, backward=True)
         except av.error.FFmpegError:
             return None
         tail = _packet_pts(container, stream, limit=_TAIL_PACKETS) or []
@@ -192,7 +261,8 @@ def _scan_index(container: Any, stream: Any, path: str) -> FrameIndex:
     tables = _ScanTables()
     for packet in demux_packets(container, stream, tables.errors.append):
         tables.add(packet)
-    if str(container.format.name).startswith(_PTS_ONLY_DEMUXERS):
+    demuxer = str(container.format.name)
+    if demuxer.startswith(_PTS_ONLY_DEMUXERS):
         tables.dts = array("q", [NO_TS]) * len(tables.pts)
     if tables.errors:
         logger.warning("%s: %d unreadable stretch(es) while indexing: %s", path,
@@ -211,7 +281,8 @@ def _scan_index(container: Any, stream: Any, path: str) -> FrameIndex:
                           **common)
     dts = np.frombuffer(tables.dts, dtype=np.int64)[first]
     keys = np.unique(np.searchsorted(pts, np.frombuffer(tables.key_pts, dtype=np.int64)))
-    seek_ts = np.where(dts[keys] != NO_TS, dts[keys], pts[keys]) if len(keys) else keys
+    by_pts = demuxer.startswith(_PTS_SEEKING_DEMUXERS)
+    seek_ts = pts[keys] if by_pts else np.where(dts[keys] != NO_TS, dts[keys], pts[keys])
     return FrameIndex("packet_scan", len(pts), start_pts=int(pts[0]) if len(pts) else 0,
                       step_pts=0, pts=pts, dts=dts, key_indices=keys.astype(np.int64),
                       key_seek_ts=seek_ts.astype(np.int64), **common)

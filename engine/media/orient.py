@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Orientation", "UPRIGHT", "orientation_from_matrix", "orientation_from_tag"]
+__all__ = ["UPRIGHT", "Orientation", "orientation_from_matrix", "orientation_from_tag"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,5 +103,7 @@ def orientation_from_tag(path: str, metadata: Mapping[str, str]) -> Orientation:
         return UPRIGHT
     snapped = round(degrees / 90.0) * 90 % 360
     if abs((degrees - snapped + 180) % 360 - 180) > 1.0:
-        logger.warning("%s: rotate tag %.1f° is not a right angle; using %d°", path, degrees, snapped)
+        logger.warning(
+            "%s: rotate tag %.1f° is not a right angle; using %d°", path, degrees, snapped
+        )
     return Orientation(snapped, False)

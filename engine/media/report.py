@@ -54,6 +54,10 @@ class DecodeReport:
         n_damaged: frames that did not decode or decoded flagged as corrupt; they are skipped.
         damaged_frame_indices: the first ``MAX_LISTED`` of them (``-1``: a packet whose
             timestamp names no frame).
+        n_suspect: frames decoded after a damaged frame and before the next keyframe: they
+            may reference the damaged one, and the decoder then hides the error by guessing
+            (blocks of a wrong picture). They are returned; the caution says which.
+        suspect_frame_indices: the first ``MAX_LISTED`` of them.
         substitutions: ``(planned, used)`` pairs where a planned sample was damaged and the
             next decodable frame was analysed instead.
         n_unplaced: decoded frames whose timestamp is not a frame of the index (skipped).
@@ -75,6 +79,8 @@ class DecodeReport:
     n_seeks: int = 0
     n_damaged: int = 0
     damaged_frame_indices: list[int] = field(default_factory=list)
+    n_suspect: int = 0
+    suspect_frame_indices: list[int] = field(default_factory=list)
     substitutions: list[tuple[int, int]] = field(default_factory=list)
     n_unplaced: int = 0
     n_demux_errors: int = 0
@@ -93,6 +99,14 @@ class DecodeReport:
         if len(self.damaged_frame_indices) < MAX_LISTED and idx not in self.damaged_frame_indices:
             self.damaged_frame_indices.append(idx)
 
+    def note_suspect(self, frame_idx: int) -> None:
+        """Count a returned frame decoded from a damaged reference."""
+        if frame_idx in self.suspect_frame_indices:
+            return
+        self.n_suspect += 1
+        if len(self.suspect_frame_indices) < MAX_LISTED:
+            self.suspect_frame_indices.append(frame_idx)
+
     def note_size(self, frame_idx: int, width: int, height: int) -> None:
         """Record the size of a decoded frame; a new size is a resolution change."""
         last = self.resolution_changes[-1] if self.resolution_changes else None
@@ -107,9 +121,8 @@ class DecodeReport:
         """Sentences for an analyst, one per thing worth knowing; empty when all was normal."""
         out: list[str] = []
         if self.header_count_disagrees:
-            trimmed = (
-                f" ({self.n_frames_trimmed} hidden by its edit list)" if self.n_frames_trimmed else ""
-            )
+            n_trimmed = self.n_frames_trimmed
+            trimmed = f" ({n_trimmed} hidden by its edit list)" if n_trimmed else ""
             out.append(
                 f"The container states {self.n_frames_header} frames but the video stream holds "
                 f"{self.n_frames_stream}{trimmed}; frame numbers count the frames that exist."
@@ -120,9 +133,18 @@ class DecodeReport:
             out.append(
                 f"{self.n_damaged} damaged frame(s) could not be decoded and were skipped{where}."
             )
+        if self.n_suspect:
+            listed = ", ".join(str(i) for i in self.suspect_frame_indices[:10])
+            more = ", ..." if self.n_suspect > 10 else ""
+            out.append(
+                f"{self.n_suspect} frame(s) were decoded after a damaged frame and may show "
+                f"decoding errors (frames {listed}{more})."
+            )
         if self.substitutions:
             pairs = ", ".join(f"{a}->{b}" for a, b in self.substitutions[:10])
-            out.append(f"Damaged sampled frames were replaced by the next decodable frame: {pairs}.")
+            out.append(
+                f"Damaged sampled frames were replaced by the next decodable frame: {pairs}."
+            )
         if self.n_resolution_changes:
             sizes = ", ".join(
                 f"{c.width}x{c.height} from frame {c.frame_idx}" for c in self.resolution_changes

@@ -103,14 +103,14 @@ class FrameIndex:
         return offset if rest == 0 and 0 <= offset < self.n_frames else None
 
     def matches_scan(self, pts: int | None, dts: int | None) -> bool:
-        """Whether a packet's timestamps are those the scan saw (always True off ``packet_scan``)."""
+        """Whether a packet's timestamps are those the scan saw (True off ``packet_scan``)."""
         if self.pts is None or self.dts is None:
             return True
         idx = self.idx_of(pts)
         if idx is None:
             return False
         known = int(self.dts[idx])
-        return known == NO_TS or dts is None or known == dts
+        return dts is None or known in (NO_TS, dts)
 
     def t_sec(self, frame_idx: int) -> float:
         """Seconds from frame 0 to ``frame_idx``."""
@@ -158,9 +158,20 @@ class FrameIndex:
 
     @property
     def fps(self) -> float:
-        """Average frames per second (frames over duration); 0.0 when unknown."""
+        """Average frames per second (frames over duration; else the stated rate, or 0.0)."""
         duration = self.duration_s
-        return self.n_frames / duration if duration > 0 else 0.0
+        return self.n_frames / duration if duration > 0 else self.nominal_fps
+
+    @property
+    def constant_fps(self) -> float | None:
+        """The frame rate when frames are presented at a constant rate, else ``None``."""
+        constant = self.mode != "packet_scan" or not self.variable_rate
+        return self.fps if constant and self.fps > 0 else None
+
+    @property
+    def n_missing(self) -> int:
+        """Frames the container states beyond those the stream holds or its edit list hides."""
+        return max(0, (self.n_header or 0) - self.n_frames - self.n_trimmed)
 
 
 def demux_packets(

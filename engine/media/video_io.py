@@ -16,54 +16,36 @@ and the decoder's own ``max_pixels`` refuses larger frames that a stream switche
 
 Damaged frames (a packet that does not decode, or a frame FFmpeg flags as corrupt) are skipped
 and counted in the :class:`engine.media.report.DecodeReport`; frames are converted to RGB with
-the BT.601 matrix, as OpenCV did (see ``_to_rgb``).
+the BT.601 matrix, as OpenCV did (see :func:`engine.media.av_open.frame_to_rgb`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from engine.errors import (
     CorruptMediaError,
-    TruncatedMediaError,
-    UnreadableMediaError,
-    UnsupportedFormatError,
-    ZeroFramesError,
 )
 from engine.jobs import CancelToken
+from engine.media.av_open import DEMUXERS, frame_orientation, frame_to_rgb, open_video_container
 from engine.media.containers import check_container
+from engine.media.index_build import check_frame_count, load_index
 from engine.media.limits import MediaLimits, check_frame_size
-from engine.media.orient import Orientation, orientation_from_matrix, orientation_from_tag
+from engine.media.orient import Orientation
 from engine.media.report import DecodeReport
 from engine.media.sniff import Sniffed
-from engine.media.index_build import build_index
-from engine.media.video_index import (
-    FrameIndex,
-    cached_index,
-    demux_packets,
-    mark_unseekable,
-    remember_index,
-)
+from engine.media.video_index import demux_packets, mark_unseekable
 from engine.types import Frame
 
-__all__ = [
-    "FRAME_COUNT_SLACK",
-    "VideoDecoder",
-    "open_video_container",
-    "truncated_error",
-]
+__all__ = ["VideoDecoder"]
 
 logger = logging.getLogger(__name__)
 
-# NOTE: 5 frames covers the over-reports seen in practice (1-3 frames: edit lists, B-frame
-# delay, duration-based estimates) and is still far below any real truncation.
-FRAME_COUNT_SLACK = 5
 # NOTE: check for cancellation every 32 decoded frames: at most ~0.1 s of 1080p decoding.
 _CANCEL_EVERY_FRAMES = 32
 # NOTE: a seek that overshoots is retried from up to 3 keyframes earlier; a frame still not
@@ -73,18 +55,6 @@ _MAX_BACKOFF = 3
 # many frames ahead: a seek flushes the decoder, which then needs several frames to restart.
 _SEEK_GAIN_FRAMES = 8
 
-# Sniffed container -> the FFmpeg demuxer that must read it.
-_DEMUXERS = {
-    "mp4": "mov",
-    "mov": "mov",
-    "avi": "avi",
-    "mkv": "matroska",
-    "webm": "matroska",
-    "flv": "flv",
-    "asf": "asf",
-    "mpeg": "mpeg",
-    "mpegts": "mpegts",
-}
 # NOTE: FFmpeg's MPEG program-stream demuxer re-derives timestamps after a seek (its parser
 # restarts), so they differ from a scan from the start; such files are decoded from the start.
 _UNSEEKABLE_DEMUXERS = frozenset({"mpeg"})
@@ -93,66 +63,6 @@ _OVERSHOT = object()
 
 class _SeekUnreliable(Exception):
     """Packets after a seek carry timestamps the scan did not see."""
-
-
-def truncated_error(path: str, n_decoded: int, reported_count: int) -> TruncatedMediaError:
-    """The error for a stream that holds ``n_decoded`` of the ``reported_count`` frames."""
-    return TruncatedMediaError(
-        path,
-        f"The video stream ends after {n_decoded} frames although the file lists "
-        f"{reported_count}: it is truncated or damaged",
-    )
-
-
-def open_video_container(path: str, sniffed: Sniffed | None) -> tuple[BinaryIO, Any, Any]:
-    """Open ``path`` read-only with PyAV; return (file, container, video stream).
-
-    Raises:
-        UnreadableMediaError: the file cannot be opened.
-        CorruptMediaError: FFmpeg cannot read the container.
-        UnsupportedFormatError: there is no video stream (audio only).
-        ZeroFramesError: there is no stream at all.
-    """
-    import av
-
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller, after the container
-    except OSError as exc:
-        raise UnreadableMediaError(path, f"Cannot read the file: {exc.strerror}") from exc
-    try:
-        container = av.open(
-            fh,
-            mode="r",
-            format=_DEMUXERS.get(sniffed.format_name) if sniffed is not None else None,
-            metadata_errors="replace",
-        )
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        fh.close()
-        raise CorruptMediaError(
-            path,
-            "The video decoder (FFmpeg) cannot open this file: it is damaged, or its "
-            f"codec is not supported ({exc})",
-        ) from exc
-    try:
-        return fh, container, _video_stream(path, container)
-    except BaseException:
-        container.close()
-        fh.close()
-        raise
-
-
-def _video_stream(path: str, container: Any) -> Any:
-    import av
-
-    attached = av.stream.Disposition.attached_pic
-    videos = [s for s in container.streams.video if not s.disposition & attached]
-    if videos:
-        return videos[0]
-    if container.streams.audio:
-        raise UnsupportedFormatError(path, "The file has no video stream; it is probably audio only")
-    if container.streams.video:
-        raise ZeroFramesError(path, "The file holds only a cover picture, no video frames")
-    raise ZeroFramesError(path, "The file holds no video stream and so no frames")
 
 
 class VideoDecoder:
@@ -191,15 +101,17 @@ class VideoDecoder:
         self._damaged: set[int] = set()
         self._orientation: Orientation | None = None
         self._order_idx = 0  # next frame number in decode_order mode
+        self._tainted = False  # a damaged frame was met since the last keyframe
         self._verify_run = False  # check a run's packets against the scan (after a seek)
         try:
             self._check_header()
-            self.index = self._load_index()
-            self._check_count(strict_count)
+            self.index = load_index(path, self._stream.index,
+                                    lambda: open_video_container(path, sniffed))
+            check_frame_count(self.index, path, strict=strict_count)
         except BaseException:
             self.close()
             raise
-        if _DEMUXERS.get(sniffed.format_name) in _UNSEEKABLE_DEMUXERS:
+        if DEMUXERS.get(sniffed.format_name) in _UNSEEKABLE_DEMUXERS:
             mark_unseekable(self.index)
         self._fill_report()
 
@@ -243,16 +155,12 @@ class VideoDecoder:
     @property
     def n_missing(self) -> int:
         """Frames the container states beyond those the stream holds or its edit list hides."""
-        index = self.index
-        return max(0, (index.n_header or 0) - index.n_frames - index.n_trimmed)
+        return self.index.n_missing
 
     @property
     def fps(self) -> float:
-        """Average frame rate (the stream's average rate if the index cannot tell)."""
-        if self.index.fps > 0:
-            return self.index.fps
-        rate = self._stream.average_rate or self._stream.guessed_rate
-        return float(rate) if rate else 0.0
+        """Average frame rate."""
+        return self.index.fps
 
     @property
     def duration_s(self) -> float:
@@ -262,8 +170,7 @@ class VideoDecoder:
     @property
     def constant_fps(self) -> float | None:
         """The frame rate when frames are presented at a constant rate, else ``None``."""
-        constant = self.index.mode == "constant_rate" or not self.index.variable_rate
-        return self.index.fps if constant and self.index.fps > 0 else None
+        return self.index.constant_fps
 
     def times_s(self) -> np.ndarray:
         """(n_frames,) float64 presentation times from frame 0, in seconds."""
@@ -316,11 +223,11 @@ class VideoDecoder:
         key = self.index.key_at_or_before(frame_idx, back)
         key_idx = key[0] if key is not None else 0
         floor = self._pending[0] if self._pending is not None else self._last_idx + 1
-        if back == 0 and self._run is not None and floor <= frame_idx:
-            if key_idx <= floor + _SEEK_GAIN_FRAMES:
-                return False
+        going_on = back == 0 and self._run is not None and floor <= frame_idx
+        if going_on and key_idx <= floor + _SEEK_GAIN_FRAMES:
+            return False
         self.report.n_seeks += 1
-        self._pending, self._last_idx = None, -1
+        self._pending, self._last_idx, self._tainted = None, -1, False
         if key is not None and key_idx > 0 and self._seek(key[1]):
             self._verify_run = True
             self._run = self._decode_run()
@@ -394,6 +301,8 @@ class VideoDecoder:
             if self._last_idx >= 0:
                 for missing in range(self._last_idx + 1, item[0]):
                     self._note_damaged(missing)
+            if self._tainted:
+                self.report.note_suspect(item[0])
             self._last_idx = item[0]
             return item
         return None
@@ -409,6 +318,8 @@ class VideoDecoder:
             if self._verify_run and packet.size and not self.index.matches_scan(packet.pts,
                                                                                  packet.dts):
                 raise _SeekUnreliable
+            if packet.is_keyframe and packet.size:
+                self._tainted = False  # later frames no longer depend on damaged ones
             try:
                 av_frames = stream.codec_context.decode(packet)
             except av.error.FFmpegError as exc:
@@ -425,25 +336,30 @@ class VideoDecoder:
         self.report.n_demux_errors += 1
 
     def _place(self, av_frame: Any) -> int | None:
+        """The frame index of a decoded frame, or ``None`` if it is skipped (and counted)."""
         self.report.n_frames_decoded += 1
         if self.index.mode == "decode_order":
             if av_frame.is_corrupt:
-                self.report.note_damaged(None)  # not counted: numbers name decodable frames
+                self._tainted = True
+                self.report.note_damaged(None)  # not numbered: numbers name decodable frames
                 return None
+            idx: int | None = self._order_idx
             self._order_idx += 1
-            return self._order_idx - 1
-        idx = self.index.idx_of(av_frame.pts)
-        if idx is None:
-            self.report.n_unplaced += 1
-            return None
-        if av_frame.is_corrupt:
-            self._note_damaged(idx)
-            return None
+        else:
+            idx = self.index.idx_of(av_frame.pts)
+            if idx is None:
+                self.report.n_unplaced += 1
+                return None
+            if av_frame.is_corrupt:
+                self._note_damaged(idx)
+                return None
+        assert idx is not None
         self.report.note_size(idx, av_frame.width, av_frame.height)
         check_frame_size(self.path, av_frame.width, av_frame.height, self._limits)
         return idx
 
     def _note_damaged(self, frame_idx: int | None) -> None:
+        self._tainted = True
         if frame_idx is not None and frame_idx in self._damaged:
             return
         if frame_idx is not None:
@@ -452,17 +368,11 @@ class VideoDecoder:
 
     def _to_frame(self, frame_idx: int, av_frame: Any) -> Frame:
         if self._orientation is None:
-            self._orientation = self._orientation_of(av_frame)
+            self._orientation = frame_orientation(self.path, av_frame, self._stream)
             self.report.rotation_deg = self._orientation.rotation_deg
             self.report.mirrored = self._orientation.mirrored
-        rgb = self._orientation.apply(_to_rgb(av_frame))
+        rgb = self._orientation.apply(frame_to_rgb(av_frame))
         return Frame(frame_idx=frame_idx, t_sec=self.index.t_sec(frame_idx), rgb_u8=rgb)
-
-    def _orientation_of(self, av_frame: Any) -> Orientation:
-        matrix = av_frame.side_data.get("DISPLAYMATRIX")
-        if matrix is not None:
-            return orientation_from_matrix(self.path, bytes(matrix))
-        return orientation_from_tag(self.path, self._stream.metadata)
 
     # --- setup ------------------------------------------------------------------------------
 
@@ -484,32 +394,6 @@ class VideoDecoder:
         max_pixels = self._limits.max_frame_pixels * 5 // 4 + (1 << 16)
         self._stream.codec_context.options = {"max_pixels": str(max_pixels)}
 
-    def _load_index(self) -> FrameIndex:
-        try:
-            st = os.stat(self.path)
-        except OSError as exc:
-            raise UnreadableMediaError(self.path, f"Cannot access the file: {exc.strerror}") from exc
-        key = (self.path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self._stream.index)
-        index = cached_index(key)
-        if index is None:
-            index = build_index(
-                lambda: open_video_container(self.path, self._sniffed), self.path, st.st_size
-            )
-            remember_index(key, index)
-        return index
-
-    def _check_count(self, strict: bool) -> None:
-        index = self.index
-        if index.n_frames <= 0:
-            raise ZeroFramesError(self.path, "The video holds no frames")
-        if index.n_header is None or index.n_header == index.n_frames:
-            return
-        if strict and self.n_missing > FRAME_COUNT_SLACK:
-            raise truncated_error(self.path, index.n_frames, index.n_header)
-        if index.n_header > index.n_frames:
-            logger.warning("%s: the file lists %d frames but only %d decode; using %d",
-                           self.path, index.n_header, index.n_frames, index.n_frames)
-
     def _fill_report(self) -> None:
         report, index = self.report, self.index
         report.index_mode = index.mode
@@ -517,11 +401,3 @@ class VideoDecoder:
         report.n_frames_header = index.n_header
         report.n_frames_trimmed = index.n_trimmed
         report.variable_frame_rate = index.variable_rate
-
-
-def _to_rgb(av_frame: Any) -> np.ndarray:
-    # NOTE: BT.601 whatever the stream is tagged: OpenCV converted every video so, and the
-    # detectors were trained and calibrated on such frames (an HD stream tagged BT.709 would
-    # otherwise shift colours by up to 8-15 levels). Full-range (yuvj) input stays full range.
-    rgb = av_frame.reformat(format="rgb24", src_colorspace="ITU601").to_ndarray()
-    return np.ascontiguousarray(rgb)

@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["CODE_BITS", "coded_frame", "coded_index", "encoder_available", "write_av_video"]
 
-CODE_BITS = 10  # frame indices 0..1023
+CODE_BITS = 12  # frame indices 0..4095 (frames at least 112 pixels wide)
 _BLOCK = 8
 _CODE_Y = 16
 
@@ -78,8 +78,9 @@ def write_av_video(
         first_idx: index coded into the first frame (to concatenate streams).
         options: encoder options (``{"bf": "3", "g": "12"}``).
     """
-    import av
     from fractions import Fraction
+
+    import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", format=container) as out:
