@@ -179,7 +179,9 @@ def test_large_frame_count_overreport_fails_before_decoding(
     assert got == list(range(16))
 
 
-def test_a_forged_huge_frame_count_costs_nothing(video_files: dict[str, Path], tmp_path: Path) -> None:
+def test_a_forged_huge_frame_count_costs_nothing(
+    video_files: dict[str, Path], tmp_path: Path
+) -> None:
     # issue 18: a header claiming 2**31 - 1 frames with --fps 1 ran 122 s and 7 GB
     path = _patch_avi_frame_count(video_files[".avi"], tmp_path / "lists_2g.avi", 2**31 - 1)
     assert probe(path).n_frames == 16
