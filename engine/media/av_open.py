@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.errors import (
     CorruptMediaError,
+    TruncatedMediaError,
     UnreadableMediaError,
     UnsupportedFormatError,
     ZeroFramesError,
@@ -44,6 +45,7 @@ def open_video_container(path: str, sniffed: Sniffed | None) -> tuple[BinaryIO, 
     Raises:
         UnreadableMediaError: the file cannot be opened.
         CorruptMediaError: FFmpeg cannot read the container.
+        TruncatedMediaError: the file ends inside the container header.
         UnsupportedFormatError: there is no video stream (audio only).
         ZeroFramesError: there is no stream at all.
     """
@@ -60,6 +62,13 @@ def open_video_container(path: str, sniffed: Sniffed | None) -> tuple[BinaryIO, 
             format=DEMUXERS.get(sniffed.format_name) if sniffed is not None else None,
             metadata_errors="replace",
         )
+    except av.error.EOFError as exc:
+        fh.close()
+        raise TruncatedMediaError(
+            path,
+            "The file ends inside its container header: it holds no frames, or it was cut "
+            "short (the recording or copy was probably interrupted)",
+        ) from exc
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         fh.close()
         raise CorruptMediaError(
