@@ -74,10 +74,15 @@ class AnimationDecoder:
         report.rotation_deg = exif_rotation_deg(path, self._img)
 
     def _durations(self, sniffed: Sniffed) -> list[float]:
-        n_frames = int(getattr(self._img, "n_frames", 1))
+        durations = frame_durations_s(self.path, sniffed.format_name)
+        try:
+            n_frames = int(getattr(self._img, "n_frames", 1))
+        except _DECODE_ERRORS as exc:  # Pillow counts by reading on, and a cut file ends
+            logger.warning("%s: the frames cannot all be counted (%s); %d are complete",
+                           self.path, exc, len(durations))
+            n_frames = len(durations)
         if n_frames <= 0:
             raise ZeroFramesError(self.path, "The animation holds no frames")
-        durations = frame_durations_s(self.path, sniffed.format_name)
         if len(durations) != n_frames:
             logger.warning("%s: the headers list %d frame durations for %d frames", self.path,
                            len(durations), n_frames)
