@@ -22,6 +22,7 @@ the BT.601 matrix, as OpenCV did (see :func:`engine.media.av_open.frame_to_rgb`)
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -58,6 +59,10 @@ _SEEK_GAIN_FRAMES = 8
 # NOTE: FFmpeg's MPEG program-stream demuxer re-derives timestamps after a seek (its parser
 # restarts), so they differ from a scan from the start; such files are decoded from the start.
 _UNSEEKABLE_DEMUXERS = frozenset({"mpeg"})
+# NOTE: frame and slice threads, at most 4: on the 2-core development machine they halve the
+# time of a 32-frame sample and of a seek (bench/bench_decode.py); more than 4 helps little
+# per file while several files are analysed at once.
+DECODER_THREADS = ("AUTO", min(4, os.cpu_count() or 1))
 _OVERSHOT = object()
 
 
@@ -392,7 +397,9 @@ class VideoDecoder:
         # first size only). FFmpeg applies it to the padded coded size (macroblocks plus edges),
         # hence the 25 % + 64k margin; the exact limit is checked on every decoded frame.
         max_pixels = self._limits.max_frame_pixels * 5 // 4 + (1 << 16)
-        self._stream.codec_context.options = {"max_pixels": str(max_pixels)}
+        codec = self._stream.codec_context
+        codec.options = {"max_pixels": str(max_pixels)}
+        codec.thread_type, codec.thread_count = DECODER_THREADS
 
     def _fill_report(self) -> None:
         report, index = self.report, self.index
