@@ -89,6 +89,10 @@ def _video_stream(path: str, container: Any) -> Any:
 
     attached = av.stream.Disposition.attached_pic
     videos = [s for s in container.streams.video if not s.disposition & attached]
+    if videos and videos[0].codec_context is None:  # FFmpeg has no decoder for it
+        raise UnsupportedFormatError(
+            path, f"The video codec ({videos[0].codec_tag or 'unknown'}) is not supported"
+        )
     if videos:
         return videos[0]
     if container.streams.audio:
