@@ -46,42 +46,48 @@ def open_video_container(path: str, sniffed: Sniffed | None) -> tuple[BinaryIO, 
         UnreadableMediaError: the file cannot be opened.
         CorruptMediaError: FFmpeg cannot read the container.
         TruncatedMediaError: the file ends inside the container header.
-        UnsupportedFormatError: there is no video stream (audio only).
+        UnsupportedFormatError: there is no video stream (audio only), or no decoder for it.
         ZeroFramesError: there is no stream at all.
     """
-    import av
-
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the caller, after the container
     except OSError as exc:
         raise UnreadableMediaError(path, f"Cannot read the file: {exc.strerror}") from exc
     try:
-        container = av.open(
-            fh,
-            mode="r",
-            format=DEMUXERS.get(sniffed.format_name) if sniffed is not None else None,
-            metadata_errors="replace",
-        )
-    except av.error.EOFError as exc:
+        container = _open_container(path, fh, sniffed)
+    except BaseException:
         fh.close()
-        raise TruncatedMediaError(
-            path,
-            "The file ends inside its container header: it holds no frames, or it was cut "
-            "short (the recording or copy was probably interrupted)",
-        ) from exc
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        fh.close()
-        raise CorruptMediaError(
-            path,
-            "The video decoder (FFmpeg) cannot open this file: it is damaged, or its "
-            f"codec is not supported ({exc})",
-        ) from exc
+        raise
     try:
         return fh, container, _video_stream(path, container)
     except BaseException:
         container.close()
         fh.close()
         raise
+
+
+def _open_container(path: str, fh: BinaryIO, sniffed: Sniffed | None) -> Any:
+    import av
+
+    try:
+        return av.open(
+            fh,
+            mode="r",
+            format=DEMUXERS.get(sniffed.format_name) if sniffed is not None else None,
+            metadata_errors="replace",
+        )
+    except av.error.EOFError as exc:
+        raise TruncatedMediaError(
+            path,
+            "The file ends inside its container header: it holds no frames, or it was cut "
+            "short (the recording or copy was probably interrupted)",
+        ) from exc
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise CorruptMediaError(
+            path,
+            "The video decoder (FFmpeg) cannot open this file: it is damaged, or its "
+            f"codec is not supported ({exc})",
+        ) from exc
 
 
 def _video_stream(path: str, container: Any) -> Any:

@@ -8,11 +8,9 @@ decoded, it simply goes on. A seek that lands after the wanted frame (an open GO
 leading frames need the previous interval, or a demuxer that seeks by decode time) is retried
 from an earlier keyframe; from the beginning, nothing is guessed at all.
 
-Safety: the file is opened by Python and handed to FFmpeg as a file object (so any path the OS
-gives works, non-UTF-8 and non-ASCII names included), with the demuxer the sniffed format names
-(a hostile file cannot steer FFmpeg into playlist or concat demuxers that open other files).
-The frame size the header declares is checked against the limits before anything is decoded,
-and the decoder's own ``max_pixels`` refuses larger frames that a stream switches to later.
+The frame size the header declares is checked against the limits before anything is decoded
+(how the file is opened safely: :mod:`engine.media.av_open`), and the decoder's own
+``max_pixels`` refuses larger frames that a stream switches to later.
 
 Damaged frames (a packet that does not decode, or a frame FFmpeg flags as corrupt) are skipped
 and counted in the :class:`engine.media.report.DecodeReport`; frames are converted to RGB with
@@ -24,14 +22,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from engine.errors import (
-    CorruptMediaError,
-)
+from engine.errors import CorruptMediaError
 from engine.jobs import CancelToken
 from engine.media.av_open import DEMUXERS, frame_orientation, frame_to_rgb, open_video_container
 from engine.media.containers import check_container
@@ -123,12 +118,7 @@ class VideoDecoder:
     def __enter__(self) -> VideoDecoder:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -146,11 +136,6 @@ class VideoDecoder:
     def codec(self) -> str | None:
         """FFmpeg's name of the video codec (``"h264"``, ``"hevc"``, ``"mjpeg"``)."""
         return str(self._stream.codec_context.name or "") or None
-
-    @property
-    def orientation(self) -> Orientation:
-        """How frames are turned to be upright (known once a frame was decoded)."""
-        return self._orientation if self._orientation is not None else Orientation()
 
     @property
     def n_header(self) -> int | None:

@@ -65,18 +65,12 @@ def write_av_video(
     first_idx: int = 0,
     options: dict[str, str] | None = None,
 ) -> Path:
-    """Encode ``n_frames`` coded frames into ``path``.
+    """Encode ``n_frames`` coded frames into ``path`` with ``codec`` in ``container``.
 
-    Args:
-        path: the output file.
-        codec: encoder name (``libx264``, ``libx265``, ``mjpeg``, ``mpeg4``, ``libvpx-vp9``...).
-        container: FFmpeg muxer name; ``None`` guesses from the extension.
-        n_frames: frames to write.
-        fps: nominal rate; the stream time base is ``1/fps`` unless ``pts`` are given.
-        size_wh: frame size.
-        pts: presentation timestamps in 1/1000 s for a variable frame rate.
-        first_idx: index coded into the first frame (to concatenate streams).
-        options: encoder options (``{"bf": "3", "g": "12"}``).
+    ``container`` is an FFmpeg muxer name (``None``: from the extension); the time base is
+    ``1/fps`` unless ``pts`` (milliseconds, for a variable frame rate) are given; ``first_idx``
+    is the index coded into the first frame (to concatenate streams); ``options`` go to the
+    encoder (``{"bf": "3", "g": "12"}``).
     """
     from fractions import Fraction
 
