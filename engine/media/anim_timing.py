@@ -95,13 +95,15 @@ def _gif_delays_s(fh: BinaryIO, limit: int | None) -> list[float]:
 def _apng_delays_s(fh: BinaryIO, limit: int | None) -> list[float]:
     fh.seek(8)
     delays: list[float] = []
-    seen_idat = False
-    default_outside = False
+    seen_idat = seen_actl = default_outside = False
     while limit is None or len(delays) < limit:
         head = fh.read(8)
         if len(head) < 8:
             break
         length, kind = struct.unpack(">I4s", head)
+        seen_actl = seen_actl or kind == b"acTL"
+        if kind == b"IDAT" and not seen_actl:
+            return [0.0]  # the animation control chunk must come before the image data
         if kind == b"fcTL":
             body = fh.read(26)
             if len(body) < 26:

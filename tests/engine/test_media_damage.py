@@ -8,6 +8,7 @@ must each give frames (with a report of what was skipped) or one typed ``MediaEr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import struct
 from pathlib import Path
@@ -67,6 +68,10 @@ def test_damaged_first_frame_leaves_the_video_usable(how: str, tmp_path: Path) -
     assert report.substitutions == [(0, 1)]
     assert (report.n_damaged, report.damaged_frame_indices) == (1, [0])
     assert any("damaged" in c for c in report.cautions())
+    stored = json.loads(json.dumps(report.as_dict()))  # JSON-ready for the stored result
+    assert stored["substitutions"] == [[0, 1]]
+    assert stored["n_damaged"] == 1
+    assert stored["header_count_disagrees"] is False
     with pytest.raises(CorruptMediaError, match="Frame 0 is damaged"):
         read_frame(path, 0)
     np.testing.assert_array_equal(read_frame(path, 1).rgb_u8, frames[0].rgb_u8)
