@@ -110,12 +110,24 @@ def _video_stream(path: str, container: Any) -> Any:
     raise ZeroFramesError(path, "The file holds no video stream and so no frames")
 
 
-def frame_to_rgb(av_frame: Any) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of a decoded frame, as stored (before any rotation)."""
+def frame_to_rgb(path: str, av_frame: Any) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a decoded frame, as stored (before any rotation).
+
+    Raises:
+        UnsupportedFormatError: a pixel format FFmpeg's scaler cannot convert to RGB.
+    """
+    import av
+
     # NOTE: BT.601 whatever the stream is tagged: OpenCV converted every video so, and the
     # detectors were trained and calibrated on such frames (an HD stream tagged BT.709 would
     # otherwise shift colours by up to 8-15 levels). Full-range (yuvj) input stays full range.
-    rgb = av_frame.reformat(format="rgb24", src_colorspace="ITU601").to_ndarray()
+    try:
+        rgb = av_frame.reformat(format="rgb24", src_colorspace="ITU601").to_ndarray()
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise UnsupportedFormatError(
+            path, f"Video frames in pixel format {av_frame.format.name} cannot be converted "
+            f"to RGB ({exc})"
+        ) from exc
     return np.ascontiguousarray(rgb)
 
 

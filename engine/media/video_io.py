@@ -361,7 +361,7 @@ class VideoDecoder:
             self._orientation = frame_orientation(self.path, av_frame, self._stream)
             self.report.rotation_deg = self._orientation.rotation_deg
             self.report.mirrored = self._orientation.mirrored
-        rgb = self._orientation.apply(frame_to_rgb(av_frame))
+        rgb = self._orientation.apply(frame_to_rgb(self.path, av_frame))
         return Frame(frame_idx=frame_idx, t_sec=self.index.t_sec(frame_idx), rgb_u8=rgb)
 
     # --- setup ------------------------------------------------------------------------------
