@@ -8,14 +8,19 @@ module keeps the orchestrator independent of how the media package is laid out.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from engine.jobs import CancelToken, ProgressSink
 from engine.types import Frame, MediaInfo
+
+if TYPE_CHECKING:
+    from engine.media import DecodeReport
 
 __all__ = [
     "describe_sampling",
     "hash_file",
     "iter_frames",
+    "new_decode_report",
     "planned_frame_count",
     "probe",
     "read_one_frame",
@@ -44,12 +49,29 @@ def read_one_frame(path: str, frame_idx: int) -> Frame:
 
 
 def iter_frames(
-    path: str, *, n_frames: int | None, fps: float | None, cancel: CancelToken | None
+    path: str,
+    *,
+    n_frames: int | None,
+    fps: float | None,
+    cancel: CancelToken | None,
+    report: DecodeReport | None = None,
 ) -> Iterator[Frame]:
-    """The frames to analyse, decoded one at a time, in increasing ``frame_idx``."""
+    """The frames to analyse, decoded one at a time, in increasing ``frame_idx``.
+
+    ``report`` (an ``engine.media.DecodeReport``) is filled while decoding: damaged frames
+    skipped or replaced, resolution changes, a header whose frame count disagrees; its
+    ``cautions()`` are sentences for the analyst.
+    """
     from engine.media import sample_frames
 
-    return sample_frames(path, n_frames=n_frames, fps=fps, cancel=cancel)
+    return sample_frames(path, n_frames=n_frames, fps=fps, cancel=cancel, report=report)
+
+
+def new_decode_report() -> DecodeReport:
+    """An empty ``engine.media.DecodeReport`` to pass to :func:`iter_frames`."""
+    from engine.media import DecodeReport
+
+    return DecodeReport()
 
 
 def planned_frame_count(info: MediaInfo, *, n_frames: int | None, fps: float | None) -> int:
