@@ -7,6 +7,12 @@ once and analyses any number of files with them; :func:`analyze` is the one-shot
 When no detector is shipped (no weights in ``resources/models``), :func:`list_detectors`
 returns ``[]`` and an analysis still reads the media, hashes it, finds and tracks the faces and
 sets the status, with every finding ``NOT_APPLICABLE`` and no score.
+
+Media provenance (what a file says about its origin: metadata, C2PA Content Credentials,
+inconsistencies) comes with every analysis as ``MediaResult.file_provenance``, and on its own
+from :func:`inspect_provenance`; the classic forensic filters (ELA, noise residual, JPEG ghosts)
+from :func:`list_filters`, :func:`apply_filter` and :func:`render_filter`. See
+docs/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.filters.base import FilterInfo, FilterResult
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
+from engine.provenance.trust import TrustList, TrustListError
 from engine.types import (
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    FileProvenance,
     Finding,
     Frame,
     MediaInfo,
@@ -35,13 +44,24 @@ __all__ = [
     "AnalysisOptions",
     "Analyzer",
     "DetectorInfo",
+    "FileProvenance",
+    "FilterInfo",
+    "FilterResult",
+    "TrustList",
+    "TrustListError",
     "analyze",
+    "apply_filter",
+    "file_provenance_from_dict",
     "fuse_for",
     "fuse_scores",
+    "inspect_provenance",
     "list_detectors",
+    "list_filters",
+    "load_trust_list",
     "overlay_maps",
     "probe_media",
     "read_frame",
+    "render_filter",
     "result_from_dict",
     "result_to_dict",
     "sha256_file",
@@ -88,6 +108,8 @@ class AnalysisOptions:
         fps: frames per second of video time to analyse instead of evenly spaced frames.
         want_maps: also compute every detector's explanation map (slower, more memory).
         max_faces: the most faces analysed per frame (the largest are kept).
+        c2pa_trust_list: a PEM file of trust anchors for C2PA signatures, read again for every
+            file (``None``: no anchors; see ``engine.provenance.trust``).
     """
 
     detectors: tuple[str, ...] | None = None
@@ -96,6 +118,7 @@ class AnalysisOptions:
     fps: float | None = None
     want_maps: bool = False
     max_faces: int = 4
+    c2pa_trust_list: str | None = None
 
     def __post_init__(self) -> None:
         if self.fps is None and (self.n_frames is None or self.n_frames < 1):
@@ -324,3 +347,69 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
     from engine.serialize import result_from_dict as _from_dict
 
     return _from_dict(data)
+
+
+def inspect_provenance(
+    path: str | os.PathLike[str],
+    *,
+    sha256: str | None = None,
+    trust_list: TrustList | None = None,
+) -> FileProvenance:
+    """What a file says about its origin, without analysing its pixels; never raises.
+
+    Args:
+        path: the file (read-only).
+        sha256: its expected SHA-256; a file read into memory must match it, or the record
+            says so instead of describing other bytes.
+        trust_list: trust anchors for C2PA signatures (:func:`load_trust_list`), or ``None``.
+    """
+    from engine.provenance.inspect import inspect_file
+
+    return inspect_file(os.fspath(path), sha256=sha256, trust=trust_list)
+
+
+def load_trust_list(path: str | os.PathLike[str]) -> TrustList:
+    """Read and check a PEM bundle of C2PA trust anchors (raises :class:`TrustListError`)."""
+    from engine.provenance.trust import load_trust_list as _load
+
+    return _load(path)
+
+
+def file_provenance_from_dict(data: dict[str, Any]) -> FileProvenance:
+    """A stored :class:`FileProvenance` (raises ``ValueError`` on a damaged record)."""
+    return FileProvenance.from_dict(data)
+
+
+def list_filters() -> list[FilterInfo]:
+    """The forensic filters, each with its how-to-read / what-not-to-conclude guidance."""
+    from engine.filters import list_filters as _list
+
+    return _list()
+
+
+def apply_filter(
+    name: str,
+    rgb_u8: np.ndarray,
+    *,
+    jpeg_quality: int | None = None,
+    cancel: CancelToken | None = None,
+) -> FilterResult:
+    """Run one forensic filter on an (H, W, 3) uint8 RGB image; the map is bounded in size.
+
+    ``jpeg_quality`` is the image's own JPEG quality where known (JPEG ghosts test below it).
+
+    Raises:
+        KeyError: unknown filter name.
+        ValueError: not an (H, W, 3) uint8 image.
+        JobCancelled: ``cancel`` was set.
+    """
+    from engine.filters import apply_filter as _apply
+
+    return _apply(name, rgb_u8, jpeg_quality=jpeg_quality, cancel=cancel)
+
+
+def render_filter(result: FilterResult) -> np.ndarray:
+    """A filter map as an (h, w, 3) uint8 RGB image (each pixel covers ``cell_px`` squared)."""
+    from engine.filters import render_filter as _render
+
+    return _render(result)
