@@ -158,7 +158,7 @@ def _read_image(source: SourceFile, parts: _Parts) -> None:
     if meta.thumbnail_jpeg is not None:
         from engine.provenance.thumbnail import compare_thumbnail
 
-        parts.thumbnail = compare_thumbnail(data, meta.thumbnail_jpeg)
+        parts.thumbnail = compare_thumbnail(data, meta.thumbnail_jpeg, parts.image_wh)
 
 
 def _read_jpeg(data: bytes, parts: _Parts) -> None:

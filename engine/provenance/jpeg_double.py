@@ -25,8 +25,6 @@ first save at a quality near the second hides the pattern).
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from engine.provenance.jpeg_quant import ZIGZAG, JpegHeader
@@ -69,18 +67,24 @@ _DCT = _dct_matrix()
 
 
 def _luma_u8(data: bytes, header: JpegHeader) -> np.ndarray | None:
-    """The decoded Y plane (no colour conversion), cropped to a grid-aligned central region."""
-    from PIL import Image
+    """The decoded Y plane, cropped to a grid-aligned central region.
+
+    OpenCV's libjpeg hands over its Y plane as is when asked for grey, and (unlike Pillow)
+    parses no EXIF on the way, so broken metadata cannot stop this check.
+    """
+    import cv2
 
     if header.width * header.height > _MAX_PIXELS:
         return None
-    with Image.open(io.BytesIO(data)) as img:
-        img.draft("L", img.size)  # libjpeg hands over its Y plane as is
-        y = np.asarray(img.convert("L"))
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    y = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+    if y is None:
+        return None
     max_h, max_w = _MAX_REGION_HW
     top = max(0, (y.shape[0] - max_h) // 2) // 8 * 8
     left = max(0, (y.shape[1] - max_w) // 2) // 8 * 8
-    return y[top : top + max_h, left : left + max_w]
+    crop: np.ndarray = y[top : top + max_h, left : left + max_w]
+    return crop
 
 
 def _block_dct(y: np.ndarray) -> np.ndarray:
@@ -133,7 +137,7 @@ def double_compression_hint(data: bytes, header: JpegHeader) -> tuple[str, float
     """``(verdict, score, detail)`` for the JPEG ``data``; never raises on a damaged image."""
     try:
         score = periodicity_score(data, header)
-    except (OSError, ValueError, SyntaxError) as exc:  # Pillow's errors for broken data
+    except (ValueError, MemoryError) as exc:  # OpenCV's errors for broken or huge data
         return NOT_ASSESSED, None, f"The image could not be decoded for this check: {exc}"
     if score is None:
         return NOT_ASSESSED, None, ("Too little texture, too small, or quality 100: the "

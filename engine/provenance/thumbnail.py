@@ -5,16 +5,16 @@ pixels and keep the EXIF block without regenerating the preview leave the *origi
 in the thumbnail: a classic sign that the main image was changed after capture (or that the
 EXIF block came from another photo). A thumbnail that matches says nothing either way.
 
-Both are compared in grey at the thumbnail's size. Thumbnails often have black bars (a 3:2
-photo in a 160x120 preview), so the main image is fitted into the thumbnail box the way a
-camera does and only the covered area is compared. The verdict uses the mean absolute
-difference over the whole picture and the largest one over a 4x4 grid of cells (so a changed
-face in one corner is not averaged away).
+Both are compared in grey at the thumbnail's size, as stored (EXIF orientation is not applied
+to either: the camera stores both the same way). Thumbnails often have black bars (a 3:2 photo
+in a 160x120 preview), so the main image is fitted into the thumbnail box the way a camera does
+and only the covered area is compared. The verdict uses the mean absolute difference over the
+whole picture and the largest one over a 4x4 grid of cells (so a changed face in one corner is
+not averaged away). Decoding uses OpenCV, which parses no metadata: a broken EXIF block cannot
+stop the comparison.
 """
 
 from __future__ import annotations
-
-import io
 
 import numpy as np
 
@@ -33,26 +33,19 @@ _MAX_MAIN_PIXELS = 60_000_000
 _MAX_THUMB_PIXELS = 1_000_000
 
 
-def _grey(img: object) -> np.ndarray:
-    return np.asarray(img.convert("L"), dtype=np.float32)  # type: ignore[attr-defined]
-
-
 def _fit_box(main_wh: tuple[int, int], box_wh: tuple[int, int]) -> tuple[int, int]:
     """The size of the main image fitted inside the thumbnail box, aspect kept."""
     scale = min(box_wh[0] / main_wh[0], box_wh[1] / main_wh[1])
     return max(1, round(main_wh[0] * scale)), max(1, round(main_wh[1] * scale))
 
 
-def _main_small(data: bytes, size_wh: tuple[int, int]) -> np.ndarray | None:
-    """The main image in grey at ``size_wh`` (JPEG decoded at reduced scale: cheap)."""
-    from PIL import Image
+def _grey(data: bytes, reduce_by: int = 1) -> np.ndarray | None:
+    import cv2
 
-    with Image.open(io.BytesIO(data)) as img:
-        if img.width * img.height > _MAX_MAIN_PIXELS:
-            return None
-        img.draft("L", (size_wh[0] * 2, size_wh[1] * 2))
-        small = img.convert("L").resize(size_wh, Image.Resampling.BOX)
-    return _grey(small)
+    flags = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+             4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}[reduce_by]
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
+    return None if grey is None else grey.astype(np.float32)
 
 
 def _cell_max(diff: np.ndarray) -> float:
@@ -67,28 +60,39 @@ def _cell_max(diff: np.ndarray) -> float:
     return worst
 
 
-def compare_thumbnail(data: bytes, thumbnail_jpeg: bytes) -> ThumbnailCheck:
-    """Compare the image in ``data`` with its EXIF thumbnail; never raises on broken input."""
-    from PIL import Image
+def _main_fitted(data: bytes, main_wh: tuple[int, int], fit_wh: tuple[int, int]
+                 ) -> np.ndarray | None:
+    """The main image in grey at ``fit_wh`` (JPEGs decoded at a reduced scale: cheap)."""
+    import cv2
 
-    try:
-        with Image.open(io.BytesIO(thumbnail_jpeg)) as thumb_img:
-            tw, th = thumb_img.size
-            if tw * th > _MAX_THUMB_PIXELS or min(tw, th) < 8:
-                return ThumbnailCheck("not compared", tw, th, None,
-                                      f"the thumbnail is {tw}x{th}: not a usable preview")
-            thumb = _grey(thumb_img)
-        with Image.open(io.BytesIO(data)) as main_img:
-            main_wh = main_img.size
-        fit_w, fit_h = _fit_box(main_wh, (tw, th))
-        main = _main_small(data, (fit_w, fit_h))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        return ThumbnailCheck("not compared", 0, 0, None, f"cannot decode it: {exc}")
+    reduce_by = 1
+    while reduce_by < 8 and main_wh[0] // (reduce_by * 2) >= fit_wh[0] * 2:
+        reduce_by *= 2
+    grey = _grey(data, reduce_by)
+    if grey is None:
+        return None
+    return cv2.resize(grey, fit_wh, interpolation=cv2.INTER_AREA)
+
+
+def compare_thumbnail(data: bytes, thumbnail_jpeg: bytes,
+                      main_wh: tuple[int, int] | None) -> ThumbnailCheck:
+    """Compare the image in ``data`` (``main_wh`` pixels) with its EXIF thumbnail; never raises."""
+    thumb = _grey(thumbnail_jpeg)
+    if thumb is None:
+        return ThumbnailCheck("not compared", 0, 0, None, "the thumbnail cannot be decoded")
+    th, tw = thumb.shape
+    if tw * th > _MAX_THUMB_PIXELS or min(tw, th) < 8:
+        return ThumbnailCheck("not compared", tw, th, None,
+                              f"the thumbnail is {tw}x{th}: not a usable preview")
+    if main_wh is None or main_wh[0] * main_wh[1] > _MAX_MAIN_PIXELS or min(main_wh) < 1:
+        return ThumbnailCheck("not compared", tw, th, None,
+                              "the main image's size is unknown or too large")
+    fit_w, fit_h = _fit_box(main_wh, (tw, th))
+    main = _main_fitted(data, main_wh, (fit_w, fit_h))
     if main is None:
-        return ThumbnailCheck("not compared", tw, th, None, "the main image is too large")
+        return ThumbnailCheck("not compared", tw, th, None, "the main image cannot be decoded")
     top, left = (th - fit_h) // 2, (tw - fit_w) // 2
-    covered = thumb[top : top + fit_h, left : left + fit_w]
-    diff = np.abs(covered - main)
+    diff = np.abs(thumb[top : top + fit_h, left : left + fit_w] - main)
     global_mad, cell_mad = float(diff.mean()), _cell_max(diff)
     differs = global_mad > _GLOBAL_DIFFERS or cell_mad > _CELL_DIFFERS
     detail = (f"compared in grey at {fit_w}x{fit_h}: mean difference {global_mad:.1f}, worst "
