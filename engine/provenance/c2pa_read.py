@@ -94,9 +94,15 @@ def read_credentials(stream: BinaryIO, mime: str, trust: TrustList | None,
             to tell a broken manifest from an asset the library cannot parse.
     """
     info = trust_info(trust)
+    planted = _planted_library()
+    if planted is not None:
+        return ContentCredentials("not_checked", "Content Credentials were not checked: a file "
+                                  f"named like the C2PA library lies in the working folder "
+                                  f"({planted}), and c2pa-python would load it before its own. "
+                                  "Start the application from another folder.", trust=info)
     try:
         import c2pa
-    except ImportError as exc:  # the bundle lacks the native library: say so, never "absent"
+    except (ImportError, RuntimeError, OSError) as exc:  # native library missing or broken
         return ContentCredentials("not_checked", f"The C2PA library is not available: {exc}",
                                   trust=info)
     try:
@@ -106,6 +112,26 @@ def read_credentials(stream: BinaryIO, mime: str, trust: TrustList | None,
     except c2pa.C2paError as exc:
         return _from_error(exc, info, has_marker)
     return _from_store(store, info)
+
+
+def _planted_library() -> str | None:
+    """A C2PA library file in the working folder, which c2pa-python would load first.
+
+    c2pa-python searches the current directory (and its ``libs``/``artifacts`` folders) before
+    its own package for ``libc2pa_c``; an analyst working from an evidence folder must not run
+    a library that came with the evidence. Once loaded, the library stays loaded.
+    """
+    import os
+    import sys
+
+    if "c2pa" in sys.modules:
+        return None
+    for folder in ("", "libs", "artifacts"):
+        for name in ("libc2pa_c.so", "libc2pa_c.dylib", "c2pa_c.dll"):
+            candidate = os.path.join(os.getcwd(), folder, name)
+            if os.path.exists(candidate):
+                return candidate
+    return None
 
 
 def _from_error(exc: Exception, info: Any, has_marker: bool | None) -> ContentCredentials:
