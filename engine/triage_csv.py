@@ -1,19 +1,19 @@
 """The ``--csv`` triage export: one row per file, for sorting a batch in a spreadsheet.
 
-Columns: path, sha256, kind, status, error, the overall graded finding and its fused p_fake,
-the per-kind grades (``per_kind_grades``: filled from per-kind findings when the result carries
-them, see :func:`kind_grades`), the C2PA state, whether Content Credentials declare generative
-AI, the signer, how many inconsistencies are marked "look at this first", and the top three
-inconsistencies. Rows are written and flushed as results arrive, so an interrupted batch
-leaves a complete file of what was done. Every text cell that a spreadsheet would run as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with an
-apostrophe: file names and metadata are attacker-controlled.
+Columns: path, sha256, kind, status, error, the overall graded finding (its grade, the kind of
+manipulation it names, and its p_fake), every kind's own grade (``per_kind_grades``, e.g.
+``face_swap=MODERATE; temporal=NOT_APPLICABLE; generated=NO_SUPPORT``), the C2PA state,
+whether Content Credentials declare generative AI, the signer, how many inconsistencies are
+marked "look at this first", and the top three inconsistencies. Rows are written and flushed
+as results arrive, so an interrupted batch leaves a complete file of what was done. Every text
+cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab
+or carriage return) is prefixed with an apostrophe: file names and metadata are
+attacker-controlled.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
 from typing import IO, Any
 
 from engine.provenance.model import SEVERITY_LABELS
@@ -22,7 +22,7 @@ from engine.types import MediaResult
 __all__ = ["COLUMNS", "TriageCsv", "kind_grades", "triage_row"]
 
 COLUMNS = (
-    "path", "sha256", "kind", "status", "error", "overall_grade", "overall_p_fake",
+    "path", "sha256", "kind", "status", "error", "overall_grade", "overall_kind", "overall_p_fake",
     "per_kind_grades", "c2pa_state", "c2pa_ai_declared", "c2pa_signer",
     "n_look_first", "top_inconsistencies",
 )
@@ -37,17 +37,12 @@ def _safe(value: Any) -> Any:
 
 
 def kind_grades(result: MediaResult) -> str:
-    """``"kind: GRADE; ..."`` from per-kind findings, or ``""`` while results carry none.
-
-    NOTE: per-kind findings (face swap, GAN, ...) are being added to ``MediaResult`` in
-    parallel work; this reads an attribute ``kind_findings`` (a mapping kind -> ``Finding``)
-    if the result has one, and is the single place to adapt to its final name.
-    """
-    kinds = getattr(result, "kind_findings", None)
-    if not isinstance(kinds, Mapping):
+    """``"face_swap=MODERATE; temporal=NOT_APPLICABLE; ..."``, or ``""`` without per-kind
+    findings (results fused with fusion v1)."""
+    finding = result.finding
+    if finding is None:
         return ""
-    return "; ".join(f"{kind}: {getattr(f, 'grade', f).name}" for kind, f in kinds.items()
-                     if hasattr(getattr(f, "grade", f), "name"))
+    return "; ".join(f"{k.kind}={k.grade.name}" for k in finding.kinds)
 
 
 def triage_row(result: MediaResult) -> dict[str, Any]:
@@ -63,6 +58,7 @@ def triage_row(result: MediaResult) -> dict[str, Any]:
         "status": result.status,
         "error": result.error or "",
         "overall_grade": finding.grade.name if finding else "",
+        "overall_kind": (finding.kind or "") if finding else "",
         "overall_p_fake": "" if finding is None or finding.p_fake is None
         else f"{finding.p_fake:.3f}",
         "per_kind_grades": kind_grades(result),

@@ -3,18 +3,31 @@
 The chooser lists the engine's filters (``engine.api.list_filters``); the guidance label,
 placed under the frame by :class:`forensic_gui.widgets.frame_view.FramePanel`, shows what was
 computed and the filter's "how to read this / what not to conclude" text while a filter is on.
+Choosing a filter makes the frame be asked for again with it (``filter_changed``); the worker
+computes the map, and :meth:`FilterChooser.show_filtered` lays it over the frame, scaled up
+from its coarser grid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from engine import api
+from forensic_gui.imaging import qimage_from_rgb
+from forensic_gui.tasks import FrameImage
 
 __all__ = ["FilterChooser"]
+
+
+class _OverlayView(Protocol):
+    def set_overlay(self, pixmap: QPixmap | None, opacity: float, scale: float = 1.0) -> None:
+        """Show ``pixmap`` over the frame, ``scale`` frame pixels per pixmap pixel."""
+        ...
 
 
 class FilterChooser(QObject):
@@ -38,6 +51,7 @@ class FilterChooser(QObject):
         self.guidance.setWordWrap(True)
         self.guidance.setVisible(False)
         self._texts: dict[str, str] = {}
+        self.set_filters(api.list_filters())
 
     @property
     def active(self) -> str | None:
@@ -60,9 +74,16 @@ class FilterChooser(QObject):
         if quiet:
             self._show_guidance(None, "")
 
-    def show_computed(self, name: str, caption: str) -> None:
-        """Say what was computed, with the filter's guidance."""
-        self._show_guidance(name, f"{caption}\n{self._texts.get(name, '')}")
+    def show_filtered(self, frame: FrameImage, view: _OverlayView, opacity: float) -> bool:
+        """Lay ``frame``'s map of the chosen filter over ``view``; ``False`` if it has none."""
+        filtered = frame.filtered
+        if filtered is None or filtered.name != self.active:
+            return False
+        pixmap = QPixmap.fromImage(qimage_from_rgb(filtered.rgb_u8))
+        view.set_overlay(pixmap, opacity, float(filtered.cell_px))
+        guidance = self._texts.get(filtered.name, "")
+        self._show_guidance(filtered.name, f"{filtered.caption}\n{guidance}")
+        return True
 
     def _show_guidance(self, name: str | None, text: str) -> None:
         self.guidance.setVisible(name is not None)

@@ -4,8 +4,7 @@ A heatmap (Face X-ray blending boundary, MAT attention, Grad-CAM) is a second pi
 frame whose opacity follows the slider, so moving the slider costs no decoding or colour
 mapping. Only one heatmap shows at a time: two blended maps cannot be told apart. The pixels
 come ready made in a ``FrameImage`` from a worker; this widget only displays them. A forensic
-filter (``FilterChooser``) shares that layer: choosing one clears the heatmap, the frame is
-asked for again with the filter computed, and its coarser map is scaled up to the frame.
+filter (``FilterChooser``) shares that layer: choosing one clears the heatmap.
 """
 
 from __future__ import annotations
@@ -238,7 +237,6 @@ class FramePanel(QWidget):
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #9aa0a6;")
         self.filters = FilterChooser(self)
-        self.filters.set_filters(api.list_filters())
         self.filters.filter_changed.connect(self._on_filters_filter_changed)
         self._build_layout()
         self.show_message("Select an evidence item to see its frames.")
@@ -322,12 +320,8 @@ class FramePanel(QWidget):
         self.view.set_boxes_visible(self._boxes_button.isChecked())
         self._caption.setText(f"Frame {frame.frame_idx}   t = {frame.t_sec:.2f} s   "
                               f"{len(frame.faces)} face(s)")
-        filtered = frame.filtered
-        if filtered is not None and filtered.name == self.filters.active:
-            pixmap = QPixmap.fromImage(qimage_from_rgb(filtered.rgb_u8))
-            self.view.set_overlay(pixmap, self.overlay_opacity, float(filtered.cell_px))
+        if self.filters.show_filtered(frame, self.view, self.overlay_opacity):
             self._opacity.setEnabled(True)
-            self.filters.show_computed(filtered.name, filtered.caption)
             return
         self.set_active_overlay(self._active_overlay if self._active_overlay in
                                 self._overlay_rgb else None)
