@@ -6,7 +6,8 @@ Run from the repository root (figures go into docs/PROVENANCE.md):
 
 All media is generated (nothing third-party): a 12 MP JPEG with EXIF (quality 90, saved twice
 so the double-compression check has work), a 3 MP PNG, and H.264 MP4s of 10 s and 60 s at
-1280x720 written with PyAV. It prints, best of ``--repeat``, the time of
+1280x720 written with PyAV, and the 10 s one grown to 734 MB with a sparse ``free`` box (read
+from disk, not memory). It prints, best of ``--repeat``, the time of
 ``engine.api.inspect_provenance`` per file (the metadata step of every analysis: exiv2, JPEG
 tables and DCT histograms, thumbnail, PyAV demuxer, MP4 boxes, C2PA reader) and of each filter
 on the 12 MP image, with the peak Python-allocated memory of each filter (tracemalloc; the
@@ -79,7 +80,22 @@ def _media(folder: Path) -> dict[str, Path]:
     Image.fromarray(photo[:1500, :2000]).save(files["png_3mp"])
     for seconds in (10, 60):
         files[f"mp4_720p_{seconds}s"] = _mp4(folder / f"clip_{seconds}s.mp4", seconds)
+    files["mp4_734mb"] = _sparse_large(files["mp4_720p_10s"], folder / "large.mp4")
     return files
+
+
+def _sparse_large(clip: Path, path: Path, extra_mib: int = 700) -> Path:
+    """``clip`` followed by a 700 MiB sparse ``free`` box: over the in-memory limit, so the
+    metadata step reads it from disk (the C2PA reader walks its boxes)."""
+    import struct
+
+    data = clip.read_bytes()
+    with path.open("wb") as out:
+        out.write(data)
+        size = extra_mib * 2**20
+        out.write(struct.pack(">I4sQ", 1, b"free", size + 16))
+        out.truncate(len(data) + 16 + size)
+    return path
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ raises for bad input: problems become notes in the record. The heavy libraries (
 c2pa-python, Pillow) are imported inside functions, so importing the record types is cheap.
 
 Modules: ``model`` (records), ``codec`` (dict round trip), ``inspect`` (the one entry point),
-``source`` (reading the bytes, format family), ``exif_meta`` (exiv2), ``png_chunks``,
-``jpeg_quant`` and ``jpeg_double`` (quantisation tables, double-compression hint),
-``thumbnail``, ``video_meta`` and ``bmff`` (containers), ``c2pa_read`` and ``trust``
-(Content Credentials), ``checks`` (the inconsistency rules).
+``source`` (reading the bytes, format family), ``exif_meta`` (exiv2), ``icc``, ``gps``,
+``png_chunks``, ``jpeg_quant`` and ``jpeg_double`` (quantisation tables, double-compression
+hint), ``thumbnail``, ``video_meta`` and ``bmff`` (containers), ``c2pa_read`` and ``trust``
+(Content Credentials), ``checks``, ``checks_dates``, ``dates`` and ``software`` (the
+inconsistency rules), ``textutil`` (making untrusted text safe).
 """
