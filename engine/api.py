@@ -7,6 +7,12 @@ once and analyses any number of files with them; :func:`analyze` is the one-shot
 When no detector is shipped (no weights in ``resources/models``), :func:`list_detectors`
 returns ``[]`` and an analysis still reads the media, hashes it, finds and tracks the faces and
 sets the status, with every finding ``NOT_APPLICABLE`` and no score.
+
+Media provenance (what a file says about its origin: metadata, C2PA Content Credentials,
+inconsistencies) comes with every analysis as ``MediaResult.file_provenance``, and on its own
+from :func:`inspect_provenance`; the classic forensic filters (ELA, noise residual, JPEG ghosts)
+from :func:`list_filters`, :func:`apply_filter` and :func:`render_filter`. See
+docs/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -19,11 +25,22 @@ from typing import Any
 
 import numpy as np
 
+from engine.api_provenance import (
+    apply_filter,
+    file_provenance_from_dict,
+    inspect_provenance,
+    list_filters,
+    load_trust_list,
+    render_filter,
+)
+from engine.filters.base import FilterInfo, FilterResult
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
+from engine.provenance.trust import TrustList, TrustListError
 from engine.types import (
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    FileProvenance,
     Finding,
     Frame,
     MediaInfo,
@@ -35,13 +52,24 @@ __all__ = [
     "AnalysisOptions",
     "Analyzer",
     "DetectorInfo",
+    "FileProvenance",
+    "FilterInfo",
+    "FilterResult",
+    "TrustList",
+    "TrustListError",
     "analyze",
+    "apply_filter",
+    "file_provenance_from_dict",
     "fuse_for",
     "fuse_scores",
+    "inspect_provenance",
     "list_detectors",
+    "list_filters",
+    "load_trust_list",
     "overlay_maps",
     "probe_media",
     "read_frame",
+    "render_filter",
     "result_from_dict",
     "result_to_dict",
     "sha256_file",
@@ -88,6 +116,8 @@ class AnalysisOptions:
         fps: frames per second of video time to analyse instead of evenly spaced frames.
         want_maps: also compute every detector's explanation map (slower, more memory).
         max_faces: the most faces analysed per frame (the largest are kept).
+        c2pa_trust_list: a PEM file of trust anchors for C2PA signatures, read again for every
+            file (``None``: no anchors; see ``engine.provenance.trust``).
     """
 
     detectors: tuple[str, ...] | None = None
@@ -96,6 +126,7 @@ class AnalysisOptions:
     fps: float | None = None
     want_maps: bool = False
     max_faces: int = 4
+    c2pa_trust_list: str | None = None
 
     def __post_init__(self) -> None:
         if self.fps is None and (self.n_frames is None or self.n_frames < 1):
@@ -324,3 +355,4 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
     from engine.serialize import result_from_dict as _from_dict
 
     return _from_dict(data)
+

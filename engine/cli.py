@@ -1,13 +1,16 @@
 """``forensic-analyze``: the headless batch analyser, one JSON line per input file.
 
     forensic-analyze PATH... [--detectors all|name,...] [--runtime auto|onnx|torch]
-                     [--frames N | --fps F] [--maps DIR] [--jsonl OUT]
+                     [--frames N | --fps F] [--maps DIR] [--jsonl OUT] [--csv OUT]
+                     [--c2pa-trust PEM]
 
 Folders are walked recursively (hidden files and folders skipped; every other file is tried,
 whatever its extension, because evidence is often misnamed, and non-media is reported as an
 error line). Each line holds: path, sha256, kind, status (``ok``/``no_face``/``error``), error,
 each detector's calibrated ``p_fake`` (``null`` where not applicable, with the reason), the
-fused finding and its verbal grade, per-frame scores for videos, per-track scores, provenance.
+fused finding and its verbal grade, per-frame scores for videos, per-track scores, provenance,
+and ``file_provenance`` (metadata, C2PA Content Credentials, inconsistencies; docs/PROVENANCE.md).
+``--csv`` also writes a one-row-per-file triage table (``engine.triage_csv``).
 The exit code is 0 when every file was processed, even if some are error lines; 2 on a usage
 error; 1 when the detectors cannot be loaded; 130 on Ctrl-C (every line already written is
 complete). One bad file never stops the batch.
@@ -73,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write heatmap overlays (per detector, on its highest-scoring frame) into DIR",
     )
     parser.add_argument("--jsonl", type=Path, metavar="OUT", help="write the lines to OUT")
+    parser.add_argument("--csv", type=Path, metavar="OUT",
+                        help="also write a triage table, one row per file, to OUT")
+    parser.add_argument("--c2pa-trust", type=Path, metavar="PEM",
+                        help="trust anchors (PEM certificates) for C2PA signatures; none by "
+                             "default, so a valid signature reads 'valid', never 'trusted'")
     parser.add_argument("--max-faces", type=_positive_int, default=4, help="faces per frame")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -102,8 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not analyzer.detector_names:
         log.warning("no detector is installed: files are read and faces found, nothing scored")
     try:
-        with _open_output(args.jsonl, parser) as out:
-            _run_batch(analyzer, paths, out, maps_dir=args.maps, quiet=args.quiet)
+        with _open_output(args.jsonl, parser) as out, _open_csv(args.csv, parser) as table:
+            _run_batch(analyzer, paths, out, maps_dir=args.maps, quiet=args.quiet, table=table)
     except KeyboardInterrupt:
         sys.stderr.write("forensic-analyze: interrupted; the lines written so far are complete\n")
         return EXIT_INTERRUPTED
@@ -116,6 +124,13 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
     """``AnalysisOptions`` from the arguments (``--fps`` alone sets no frame cap)."""
     from engine.api import AnalysisOptions
 
+    if args.c2pa_trust is not None:
+        from engine.api import TrustListError, load_trust_list
+
+        try:
+            load_trust_list(args.c2pa_trust)  # checked once here: a usage error, not per file
+        except TrustListError as exc:
+            parser.error(f"--c2pa-trust: {exc}")
     return AnalysisOptions(
         detectors=_parse_detectors(args.detectors, parser),
         runtime=args.runtime,
@@ -123,6 +138,7 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         fps=args.fps,
         want_maps=args.maps is not None,
         max_faces=args.max_faces,
+        c2pa_trust_list=None if args.c2pa_trust is None else str(args.c2pa_trust),
     )
 
 
@@ -179,6 +195,8 @@ def result_record(result: MediaResult) -> dict[str, Any]:
         for t in result.tracks
     ]
     record["provenance"] = provenance_to_dict(result.provenance)
+    record["file_provenance"] = (
+        None if result.file_provenance is None else result.file_provenance.to_dict())
     return record
 
 
@@ -190,7 +208,8 @@ def _scores_fields(scores: Sequence[DetectorScore]) -> dict[str, Any]:
 
 
 def _run_batch(
-    analyzer: Any, paths: list[str], out: IO[str], *, maps_dir: Path | None, quiet: bool
+    analyzer: Any, paths: list[str], out: IO[str], *, maps_dir: Path | None, quiet: bool,
+    table: Any = None,
 ) -> None:
     from tqdm import tqdm
 
@@ -215,6 +234,8 @@ def _run_batch(
                 record["maps"] = _write_maps(result, maps_dir)
             out.write(json.dumps(record, allow_nan=False) + "\n")
             out.flush()
+            if table is not None:
+                table.write(result)
             bar.update(1)
 
 
@@ -284,6 +305,22 @@ def _open_output(target: Path | None, parser: argparse.ArgumentParser) -> Iterat
         parser.error(f"cannot write --jsonl {target}: {exc.strerror}")
     with fh:
         yield fh
+
+
+@contextmanager
+def _open_csv(target: Path | None, parser: argparse.ArgumentParser) -> Iterator[Any]:
+    """The ``--csv`` triage table, or ``None`` (a usage error if it cannot be created)."""
+    if target is None:
+        yield None
+        return
+    from engine.triage_csv import TriageCsv
+
+    try:
+        fh = target.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        parser.error(f"cannot write --csv {target}: {exc.strerror}")
+    with fh:
+        yield TriageCsv(fh)
 
 
 def _positive_int(text: str) -> int:

@@ -21,6 +21,7 @@ from engine.types import (
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    FileProvenance,
     Finding,
     FrameResult,
     Grade,
@@ -58,6 +59,9 @@ def result_to_dict(result: MediaResult) -> dict[str, Any]:
         "tracks": [_track_to_dict(t) for t in result.tracks],
         "provenance": provenance_to_dict(result.provenance),
         "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
+        "file_provenance": (
+            None if result.file_provenance is None else result.file_provenance.to_dict()
+        ),
     }
 
 
@@ -86,11 +90,17 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
             provenance=_provenance_from_dict(data["provenance"]),
             error=data["error"],
             cautions=tuple(Caution(c["code"], c["message"]) for c in data.get("cautions", ())),
+            # NOTE: .get: results stored before file provenance existed have no such key.
+            file_provenance=_file_provenance_from_dict(data.get("file_provenance")),
         )
     except KeyError as exc:
         raise ValueError(f"stored result misses the key {exc.args[0]!r}") from exc
     except TypeError as exc:  # an unknown or missing field in a nested record
         raise ValueError(f"stored result does not match this engine's types: {exc}") from exc
+
+
+def _file_provenance_from_dict(data: dict[str, Any] | None) -> FileProvenance | None:
+    return None if data is None else FileProvenance.from_dict(data)
 
 
 def _media_to_dict(media: MediaInfo | None) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """Frozen result types shared by the engine, the CLI and the GUI.
 
-Only stdlib and numpy are imported here so the GUI can start fast. Every array field is
+Only stdlib and numpy are imported here (and ``engine.provenance.model``, itself stdlib-only)
+so the GUI can start fast. Every array field is
 documented with its shape, dtype and coordinate frame. Arrays are never compared by ``==``
 (``eq=False`` where a dataclass holds one).
 
@@ -18,6 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.provenance.model import FileProvenance
+
 __all__ = [
     "Caution",
     "DetectorProvenance",
@@ -26,6 +29,7 @@ __all__ = [
     "FaceCrop",
     "FaceDetection",
     "FaceScore",
+    "FileProvenance",
     "Finding",
     "Frame",
     "FrameResult",
@@ -357,6 +361,9 @@ class MediaResult:
     ``"error"`` when the file could not be analysed; ``error`` holds the message then.
     ``cautions`` say, in words, where the media lies outside what the detectors know (more
     faces than were analysed, tiny faces, a very short clip, heavy compression, ...).
+    ``file_provenance`` is what the file says about its own origin (metadata, Content
+    Credentials, inconsistencies), read from the hashed bytes before decoding; ``None`` for
+    results made before it existed or when the file could not be hashed.
     """
 
     path: str
@@ -370,3 +377,4 @@ class MediaResult:
     provenance: Provenance | None = None
     error: str | None = None
     cautions: tuple[Caution, ...] = ()
+    file_provenance: FileProvenance | None = None

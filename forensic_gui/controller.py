@@ -9,6 +9,7 @@ happened and what to do; nothing is swallowed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ from forensic_gui.demo import (
 from forensic_gui.dialogs.messages import show_error, show_info, show_warning
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.job_tracker import JobTracker
-from forensic_gui.settings import Settings
+from forensic_gui.settings import Settings, default_trust_list_path
 from forensic_gui.stall_monitor import StallMonitor
 from forensic_gui.tasks import (
     AnalysisOutcome,
@@ -42,6 +43,7 @@ from forensic_gui.tasks import (
     ImportReport,
     StoreAccess,
 )
+from forensic_gui.trust_list import install_trust_list
 from forensic_gui.widgets.verdict_form import VerdictDraft
 from forensic_gui.workers import (
     AnalysisJob,
@@ -104,6 +106,7 @@ class CaseController(QObject):
         infos = services.list_detectors()
         self.detector_labels = {d.name: d.display_name for d in infos}
         self.map_labels = {d.name: f"{d.display_name}: {d.map_kind}" for d in infos if d.map_kind}
+        self._analyzer_factory = services.analyzer_factory
         self._holder = AnalyzerHolder(services.analyzer_factory, settings.analysis_options())
         self._access = StoreAccess(store.db_path, settings.analyst)
         self._queue: deque[AnalysisRequest] = deque()
@@ -342,6 +345,33 @@ class CaseController(QObject):
 
     def _on_job_failed_message(self, title: str) -> Callable[[str], None]:
         return lambda message: show_error(self._window, title, message)
+
+    def import_trust_list(self, source: Path) -> api.TrustList | None:
+        """Check a PEM bundle of C2PA trust anchors and install it for the next analyses.
+
+        It is copied to the per-user config dir (the original may move), and the analyzer is
+        rebuilt with it; refused while analyses run, or when settings.toml names its own list.
+        """
+        refusal = None
+        if self.settings.c2pa_trust_list is not None:
+            refusal = (f"settings.toml names the trust list {self.settings.c2pa_trust_list}: "
+                       "replace that file, or remove the setting to import one here.")
+        elif self.analysis_running or self._queue:
+            refusal = "Analyses are running: import the trust list when they are done."
+        if refusal is not None:
+            show_warning(self._window, "Trust list not imported", refusal)
+            return None
+        try:
+            trust = api.load_trust_list(source)
+            target = install_trust_list(source, default_trust_list_path())
+        except (api.TrustListError, OSError) as exc:
+            show_error(self._window, "Trust list not imported", str(exc))
+            return None
+        self._holder.close()
+        options = dataclasses.replace(self.settings.analysis_options(), c2pa_trust_list=str(target))
+        self._holder = AnalyzerHolder(self._analyzer_factory, options)
+        logger.info("C2PA trust list %s imported (%d anchors)", target, len(trust.subjects))
+        return trust
 
     def shutdown(self, timeout_s: float) -> bool:
         """Cancel every job, wait for the workers, and release the models."""

@@ -39,10 +39,12 @@ __all__ = [
     "AnalysisOutcome",
     "AnalysisRequest",
     "AnalyzerLike",
+    "FilterOverlay",
     "FrameImage",
     "ImportFailure",
     "ImportReport",
     "StoreAccess",
+    "ViewFilter",
     "expand_paths",
     "load_frame",
     "run_analysis",
@@ -131,12 +133,27 @@ class AnalysisOutcome:
     analysis: AnalysisRecord | None
 
 
+# (forensic filter name, the file's JPEG quality or None), for load_frame.
+ViewFilter = tuple[str, int | None]
+
+
+@dataclass(frozen=True, eq=False)
+class FilterOverlay:
+    """A forensic filter's map of a frame, colour-mapped: ``rgb_u8`` is (h, w, 3), each pixel
+    covering ``cell_px`` x ``cell_px`` frame pixels; ``caption`` says what was computed."""
+
+    name: str
+    rgb_u8: np.ndarray
+    cell_px: int
+    caption: str
+
+
 @dataclass(frozen=True, eq=False)
 class FrameImage:
     """A decoded frame and, per detector, the frame with that detector's heatmap blended in.
 
     ``overlays`` holds ``(detector, rgb_u8)`` pairs made at full opacity; the frame view fades
-    them with the analyst's opacity slider.
+    them with the analyst's opacity slider. ``filtered`` is the forensic filter asked for.
     """
 
     frame_idx: int
@@ -144,6 +161,7 @@ class FrameImage:
     rgb_u8: np.ndarray
     faces: tuple[FaceScore, ...]
     overlays: tuple[tuple[str, np.ndarray], ...]
+    filtered: FilterOverlay | None = None
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -279,8 +297,12 @@ def _hash_now(request: AnalysisRequest, progress: ProgressSink,
 
 
 def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
-               cancel: CancelToken) -> FrameImage:
+               cancel: CancelToken,
+               view_filter: ViewFilter | None = None) -> FrameImage:
     """Decode one frame and blend every available heatmap into a copy of it.
+
+    ``view_filter`` is ``(filter name, the file's JPEG quality or None)``: that forensic filter
+    is computed on the frame too (see ``engine.api.apply_filter``).
 
     Raises:
         MediaError: the frame cannot be decoded.
@@ -295,8 +317,14 @@ def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
     for name in names:
         cancel.raise_if_cancelled()
         overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0)))
+    filtered = None
+    if view_filter is not None:
+        name, jpeg_quality = view_filter
+        result = api.apply_filter(name, frame.rgb_u8, jpeg_quality=jpeg_quality, cancel=cancel)
+        filtered = FilterOverlay(name, api.render_filter(result), result.cell_px, result.caption)
     frame.rgb_u8.setflags(write=False)
-    return FrameImage(frame.frame_idx, frame.t_sec, frame.rgb_u8, tuple(faces), tuple(overlays))
+    return FrameImage(frame.frame_idx, frame.t_sec, frame.rgb_u8, tuple(faces), tuple(overlays),
+                      filtered)
 
 
 def _size_or_zero(path: Path) -> int:

@@ -32,6 +32,7 @@ from forensic_gui.tasks import (
     AnalysisRequest,
     AnalyzerLike,
     StoreAccess,
+    ViewFilter,
     load_frame,
     run_analysis,
     run_import,
@@ -316,14 +317,17 @@ class FrameJob(Job):
     """Decode one frame and its heatmaps for the frame view; succeeds with a ``FrameImage``."""
 
     def __init__(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 view_filter: ViewFilter | None = None) -> None:
         super().__init__(f"Reading frame {frame_idx}", parent)
         self.frame_idx = frame_idx
         self._path = path
         self._faces = tuple(faces)
+        self._view_filter = view_filter
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
-        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel)
+        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel,
+                          view_filter=self._view_filter)
 
 
 class FrameLoader(QObject):
@@ -340,16 +344,17 @@ class FrameLoader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._job: FrameJob | None = None
-        self._pending: tuple[str, int, tuple[FaceScore, ...]] | None = None
+        self._pending: tuple[str, int, tuple[FaceScore, ...], ViewFilter | None] | None = None
 
     @property
     def busy(self) -> bool:
         """Whether a frame is being decoded."""
         return self._job is not None
 
-    def request(self, path: str, frame_idx: int, faces: Sequence[FaceScore]) -> None:
-        """Ask for ``frame_idx`` of ``path``; ``frame_loaded`` brings a ``FrameImage``."""
-        self._pending = (path, frame_idx, tuple(faces))
+    def request(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
+                view_filter: ViewFilter | None = None) -> None:
+        """Ask for ``frame_idx`` of ``path`` (and a filter); ``frame_loaded`` brings it."""
+        self._pending = (path, frame_idx, tuple(faces), view_filter)
         if self._job is None:
             self._start_pending()
 
@@ -363,9 +368,9 @@ class FrameLoader(QObject):
     def _start_pending(self) -> None:
         if self._pending is None:
             return
-        path, frame_idx, faces = self._pending
+        path, frame_idx, faces, view_filter = self._pending
         self._pending = None
-        job = FrameJob(path, frame_idx, faces)
+        job = FrameJob(path, frame_idx, faces, view_filter=view_filter)
         job.succeeded.connect(self._on_job_succeeded)
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)

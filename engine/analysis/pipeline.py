@@ -1,4 +1,5 @@
-"""One media file from bytes to a result: hash -> probe -> frames -> faces -> detectors -> rule.
+"""One media file from bytes to a result: hash -> metadata -> probe -> frames -> faces ->
+detectors -> rule.
 
 The pipeline holds the loaded models (face detector, detectors) and nothing about any one file:
 everything a file produces lives in local variables until the final, frozen ``MediaResult`` is
@@ -21,6 +22,7 @@ from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
 from engine.analysis.progress import StageClock, StageReporter
+from engine.analysis.provenance_stage import read_file_provenance
 from engine.analysis.scoring import score_faces
 from engine.errors import EvidenceHashMismatchError, MediaError
 from engine.fusion.aggregate import (
@@ -32,7 +34,7 @@ from engine.fusion.aggregate import (
 from engine.fusion.per_kind import Fuser
 from engine.fusion.replay import level_of
 from engine.jobs import CancelToken, Progress, ProgressSink
-from engine.types import Caution, FaceScore, MediaInfo, MediaResult, Provenance
+from engine.types import Caution, FaceScore, FileProvenance, MediaInfo, MediaResult, Provenance
 
 __all__ = ["AnalysisPipeline", "PipelineSettings"]
 
@@ -50,6 +52,7 @@ class PipelineSettings:
     runtime: str
     device: str
     max_faces: int
+    c2pa_trust_list: str | None = None
 
 
 @dataclass
@@ -61,6 +64,7 @@ class _Run:
     sha256: str | None = None
     info: MediaInfo | None = None
     frame_indices: tuple[int, ...] = ()
+    file_provenance: FileProvenance | None = None
 
 
 class AnalysisPipeline:
@@ -106,6 +110,7 @@ class AnalysisPipeline:
                 media=run.info,
                 provenance=self._provenance(run),
                 error=str(exc),
+                file_provenance=run.file_provenance,
             )
 
     def _analyze(
@@ -122,6 +127,10 @@ class AnalysisPipeline:
             run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
         if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
             raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
+        # NOTE: right after the hash, before any decoding: the metadata of the hashed bytes.
+        with run.clock.time("metadata"):
+            run.file_provenance = read_file_provenance(
+                run.path, run.sha256, self._settings.c2pa_trust_list)
         with run.clock.time("probe"):
             run.info = media_io.probe(run.path)
         reporter = StageReporter(progress, message=run.path)
@@ -173,6 +182,7 @@ class AnalysisPipeline:
             finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
             cautions=self._cautions(run.info, found),
+            file_provenance=run.file_provenance,
         )
 
     def _cautions(self, info: MediaInfo, found: FoundFaces) -> tuple[Caution, ...]:

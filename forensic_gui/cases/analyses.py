@@ -24,6 +24,7 @@ from forensic_gui.cases import store_ops as ev
 from forensic_gui.cases.errors import CaseStoreError, InvalidFieldError, RecordNotFoundError
 from forensic_gui.cases.maps_blob import MapsBlobError, with_maps
 from forensic_gui.cases.models import Analysis, DetectorScoreRow, Evidence, FindingRow, KeyFrame
+from forensic_gui.cases.provenance_record import ProvenanceRecordError, with_file_provenance
 from forensic_gui.cases.records import (
     AnalysisRecord,
     AnalysisSummary,
@@ -215,16 +216,18 @@ def _get_analysis(session: Session, analysis_id: int) -> Analysis:
 
 
 def _rebuild(analysis: Analysis) -> MediaResult:
-    """The stored result with its stored maps (none for analyses stored before revision 0002).
+    """The stored result with its stored maps and media provenance (none for analyses stored
+    before revisions 0002 and 0003).
 
     Raises:
-        CaseStoreError: the maps blob cannot be read (the audit verification says whether it
-            was altered).
+        CaseStoreError: the maps blob or the provenance record cannot be read (the audit
+            verification says whether it was altered).
     """
     result = result_from_dict(ev.json_loads(analysis.result_json))
     try:
-        return with_maps(result, analysis.maps_npz)
-    except MapsBlobError as exc:
+        result = with_maps(result, analysis.maps_npz)
+        return with_file_provenance(result, analysis.file_provenance_json)
+    except (MapsBlobError, ProvenanceRecordError) as exc:
         raise CaseStoreError(f"Analysis #{analysis.id}: {exc}") from exc
 
 

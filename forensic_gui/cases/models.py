@@ -146,6 +146,9 @@ class Analysis(_Stamped, Base):
     # NOTE: revision 0002; NULL for analyses stored before it (they have no stored maps).
     maps_npz: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     maps_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # NOTE: revision 0003; NULL for analyses stored before it (made before metadata was read).
+    file_provenance_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_provenance_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 _SCOPE_CHECK = "scope IN ('media', 'track', 'frame', 'face')"

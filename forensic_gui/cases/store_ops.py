@@ -299,6 +299,7 @@ def analysis_payload(
         "result_sha256": analysis.result_sha256,
         "key_frame_sha256": [frame.image_sha256 for frame in key_frames],
         "maps_sha256": analysis.maps_sha256,
+        "file_provenance_sha256": analysis.file_provenance_sha256,
     }
 
 
