@@ -263,6 +263,7 @@ def provenance_to_dict(prov: Provenance | None) -> dict[str, Any] | None:
         "sampled_frame_indices": [int(i) for i in prov.sampled_frame_indices],
         "timings_s": [[stage, float(sec)] for stage, sec in prov.timings_s],
         "fusion": prov.fusion,
+        "decoding": prov.decoding,
     }
 
 
@@ -279,6 +280,7 @@ def _provenance_from_dict(data: dict[str, Any] | None) -> Provenance | None:
         sampled_frame_indices=tuple(data["sampled_frame_indices"]),
         timings_s=tuple((stage, sec) for stage, sec in data["timings_s"]),
         fusion=data.get("fusion"),
+        decoding=data.get("decoding"),
     )
 
 

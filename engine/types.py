@@ -350,6 +350,9 @@ class Provenance:
     fusion: dict[str, Any] | None = field(default=None, hash=False)
     """The fusion rule the findings were made with, whole (``FusionRule.to_dict``), so a
     stored result can be re-fused and explained with its own rule; ``None`` for fusion v1."""
+    decoding: dict[str, Any] | None = field(default=None, hash=False)
+    """What decoding met (``engine.media.DecodeReport.as_dict``): frames the stream holds,
+    damaged frames skipped, resolution changes, seeks; ``None`` when not recorded."""
 
 
 @dataclass(frozen=True)

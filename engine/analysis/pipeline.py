@@ -65,6 +65,7 @@ class _Run:
     info: MediaInfo | None = None
     frame_indices: tuple[int, ...] = ()
     file_provenance: FileProvenance | None = None
+    decoding: Any = None  # engine.media.DecodeReport, filled while frames are decoded
 
 
 class AnalysisPipeline:
@@ -152,8 +153,11 @@ class AnalysisPipeline:
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
+        run.decoding = media_io.new_decode_report()
         found = self._face_stage.run(
-            media_io.iter_frames(run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel),
+            media_io.iter_frames(
+                run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel, report=run.decoding
+            ),
             planned=media_io.planned_frame_count(info, n_frames=s.n_frames, fps=s.fps),
             reporter=reporter,
             clock=run.clock,
@@ -181,14 +185,19 @@ class AnalysisPipeline:
             scores=scores,
             finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
-            cautions=self._cautions(run.info, found),
+            cautions=self._cautions(run, found),
             file_provenance=run.file_provenance,
         )
 
-    def _cautions(self, info: MediaInfo, found: FoundFaces) -> tuple[Caution, ...]:
+    def _cautions(self, run: _Run, found: FoundFaces) -> tuple[Caution, ...]:
+        """The media's own cautions, then what decoding met (damaged frames, size changes)."""
+        assert run.info is not None
         clip_lens = [d.clip_len for d in self.detectors if d.clip_len > 1]
-        inputs = CautionInputs(info, found, self._settings.max_faces, min(clip_lens, default=0))
-        return cautions_for(inputs)
+        inputs = CautionInputs(
+            run.info, found, self._settings.max_faces, min(clip_lens, default=0)
+        )
+        decoding = [] if run.decoding is None else run.decoding.cautions()
+        return cautions_for(inputs) + tuple(Caution("decoding", text) for text in decoding)
 
     def _provenance(self, run: _Run) -> Provenance:
         s = self._settings
@@ -208,5 +217,6 @@ class AnalysisPipeline:
             aggregation_rule=rule,
             sampled_frame_indices=run.frame_indices,
             timings_s=run.clock.timings_s(),
+            decoding=None if run.decoding is None else run.decoding.as_dict(),
             fusion=s.fuser.rule.to_dict(),
         )
