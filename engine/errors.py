@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "CorruptMediaError",
     "EngineError",
+    "EvidenceChangedError",
     "EvidenceHashMismatchError",
     "MediaError",
     "MediaTooLargeError",
@@ -61,6 +62,20 @@ class ZeroFramesError(MediaError):
 
 class MediaTooLargeError(MediaError):
     """The file or its frames exceed the configured limits (pixels per frame, bytes)."""
+
+
+class EvidenceChangedError(MediaError):
+    """The file changed (written to, or replaced) while it was being analysed.
+
+    The analysis is refused: its result would not be of the bytes that were hashed.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        if not message.startswith("The file changed"):
+            message = (f"The file changed while it was being analysed ({message}); the result "
+                       "would not be of the bytes that were hashed, so none is given. Secure the "
+                       "file and analyse it again")
+        super().__init__(path, message)
 
 
 class EvidenceHashMismatchError(EngineError):

@@ -114,14 +114,18 @@ class AnalysisPipeline:
         def hash_progress(p: Progress) -> None:
             progress(Progress(p.stage, p.done, p.total, run.path))
 
-        with run.clock.time("hash"):
-            run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
-        if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
-            raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
-        with run.clock.time("probe"):
-            run.info = media_io.probe(run.path)
-        reporter = StageReporter(progress, message=run.path)
-        found = self._find_faces(run, reporter, cancel)
+        # NOTE: hashed, probed and decoded through one guarded descriptor, and checked for
+        # changes after decoding, so the result is of the bytes that were hashed (media_io).
+        with media_io.open_evidence(run.path) as evidence:
+            with run.clock.time("hash"):
+                run.sha256 = evidence.sha256(hash_progress, cancel)
+            if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
+                raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
+            with run.clock.time("probe"):
+                run.info = evidence.probe()
+            reporter = StageReporter(progress, message=run.path)
+            found = self._find_faces(run, evidence, reporter, cancel)
+            evidence.check_unchanged()
         faces = score_faces(
             found.crops,
             found.usable,
@@ -135,12 +139,16 @@ class AnalysisPipeline:
             return self._assemble(run, list(found.frames), faces, any(found.usable))
 
     def _find_faces(
-        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None
+        self,
+        run: _Run,
+        evidence: media_io.Evidence,
+        reporter: StageReporter,
+        cancel: CancelToken | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
         found = self._face_stage.run(
-            media_io.iter_frames(run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel),
+            evidence.frames(n_frames=s.n_frames, fps=s.fps, cancel=cancel),
             planned=media_io.planned_frame_count(info, n_frames=s.n_frames, fps=s.fps),
             reporter=reporter,
             clock=run.clock,
