@@ -6,6 +6,7 @@ Every failure on one input is one of these, so a batch can report it for that it
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisAbortedError",
     "CorruptMediaError",
     "EngineError",
     "EvidenceChangedError",
@@ -34,6 +35,9 @@ class MediaError(EngineError):
         super().__init__(f"{message} ({path})")
         self.path = path
         self.reason = message
+
+    def __reduce__(self) -> tuple[object, ...]:  # pickles across the worker pool's pipe
+        return (type(self), (self.path, self.reason))
 
 
 class UnreadableMediaError(MediaError):
@@ -64,6 +68,11 @@ class MediaTooLargeError(MediaError):
     """The file or its frames exceed the configured limits (pixels per frame, bytes)."""
 
 
+class AnalysisAbortedError(MediaError):
+    """The worker process analysing the file crashed, overran its time budget or its memory
+    ceiling (see ``engine.analysis.isolation``); the message says which."""
+
+
 class EvidenceChangedError(MediaError):
     """The file changed (written to, or replaced) while it was being analysed.
 
@@ -90,6 +99,9 @@ class EvidenceHashMismatchError(EngineError):
         self.expected_sha256 = expected_sha256
         self.actual_sha256 = actual_sha256
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.expected_sha256, self.actual_sha256))
+
 
 class UnknownDetectorError(EngineError, KeyError):
     """A detector name is not registered; the message lists the valid names."""
@@ -98,6 +110,9 @@ class UnknownDetectorError(EngineError, KeyError):
         super().__init__(f"Unknown detector {name!r}. Valid detectors: {', '.join(sorted(valid))}")
         self.name = name
         self.valid = sorted(valid)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.name, self.valid))
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return str(self.args[0])

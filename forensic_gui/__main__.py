@@ -1,5 +1,16 @@
-"""``python -m forensic_gui`` starts the desktop application."""
+"""``python -m forensic_gui`` starts the desktop application.
 
-from forensic_gui.app import main
+A frozen bundle has no Python interpreter to start the engine's analysis worker processes
+with, so it starts its own executable with the worker flag; this is where that is answered.
+"""
+
+import sys
+
+if len(sys.argv) > 1 and sys.argv[1] == "--engine-analysis-worker":
+    from engine.api import run_worker_process
+
+    raise SystemExit(run_worker_process(sys.argv[2:]))
+
+from forensic_gui.app import main  # noqa: E402 - after the worker check: workers need no Qt
 
 raise SystemExit(main())
