@@ -33,6 +33,9 @@ __all__ = [
     "fuse_scores",
     "list_detectors",
     "overlay_maps",
+    "path_b64",
+    "printable_path",
+    "printable_tree",
     "probe_media",
     "read_frame",
     "result_from_dict",
@@ -314,6 +317,27 @@ def run_worker_process(argv: Sequence[str]) -> int:
     from engine.analysis.worker import main as worker_main
 
     return worker_main(list(argv))
+
+
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """A path as valid UTF-8 text to show or store (undecodable bytes written ``\\xNN``)."""
+    from engine.pathtext import printable
+
+    return printable(os.fspath(path))
+
+
+def printable_tree(value: Any) -> Any:
+    """A JSON-like value with every string made printable (see :func:`printable_path`)."""
+    from engine.pathtext import printable_tree as _printable_tree
+
+    return _printable_tree(value)
+
+
+def path_b64(path: str | os.PathLike[str]) -> str | None:
+    """Base64 of the path's exact bytes when :func:`printable_path` is not exact, else ``None``."""
+    from engine.pathtext import path_b64 as _path_b64
+
+    return _path_b64(path)
 
 
 def fuse_scores(scores: Sequence[DetectorScore]) -> Finding:

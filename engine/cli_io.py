@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.pathtext import path_b64, printable
+from engine.pathtext import path_b64, printable, printable_tree
 
 __all__ = [
     "Inputs",
@@ -203,13 +203,7 @@ def number_in(low: float, high: float, unit: str) -> Any:
 
 def json_safe(value: Any) -> Any:
     """``value`` with every string made valid UTF-8 text (see :func:`engine.pathtext.printable`)."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict):
-        return {json_safe(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
+    return printable_tree(value)
 
 
 def with_exact_path(record: dict[str, Any], path: str) -> dict[str, Any]:

@@ -13,8 +13,16 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Any
 
-__all__ = ["exact_path_from_b64", "has_undecodable_bytes", "path_b64", "path_bytes", "printable"]
+__all__ = [
+    "exact_path_from_b64",
+    "has_undecodable_bytes",
+    "path_b64",
+    "path_bytes",
+    "printable",
+    "printable_tree",
+]
 
 
 def has_undecodable_bytes(text: str) -> bool:
@@ -53,3 +61,15 @@ def path_b64(path: str | os.PathLike[str]) -> str | None:
 def exact_path_from_b64(encoded: str) -> str:
     """The path (``surrogateescape`` text, usable with every ``os`` call) of :func:`path_b64`."""
     return os.fsdecode(base64.b64decode(encoded.encode("ascii"), validate=True))
+
+
+def printable_tree(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, tuples, strings, numbers) with every string made
+    :func:`printable`; tuples become lists."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_tree(k): printable_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_tree(v) for v in value]
+    return value

@@ -11,6 +11,6 @@ if len(sys.argv) > 1 and sys.argv[1] == "--engine-analysis-worker":
 
     raise SystemExit(run_worker_process(sys.argv[2:]))
 
-from forensic_gui.app import main  # noqa: E402 - after the worker check: workers need no Qt
+from forensic_gui.app import main
 
 raise SystemExit(main())

@@ -152,11 +152,14 @@ class CaseController(QObject):
     def _on_import_job_succeeded(self, report: ImportReport) -> None:
         self.evidence_changed.emit(report.case_id)
         if report.failures:
-            lines = [f"{Path(f.path).name}: {f.message}" for f in report.failures]
+            # NOTE: printable: a name with bytes that are not UTF-8 shows them as \xNN
+            lines = [api.printable_path(f"{Path(f.path).name}: {f.message}")
+                     for f in report.failures]
             n_more = len(lines) - _MAX_LISTED
             more = [f"… and {n_more} more: see Show Details"] if n_more > 0 else []
             # Every refused file keeps its reason: the full list (with folders) is the details.
-            details = "\n".join(f"{f.path}: {f.message}" for f in report.failures)
+            details = "\n".join(api.printable_path(f"{f.path}: {f.message}")
+                                for f in report.failures)
             show_warning(self._window, "Some files were not added",
                          f"Added {len(report.added)} file(s); {len(lines)} not added:",
                          "\n".join(lines[:_MAX_LISTED] + more), details if more else "")
@@ -169,7 +172,7 @@ class CaseController(QObject):
             return
         for evidence_id in evidence_ids:
             item = self.store.get_evidence(evidence_id)
-            self._queue.append(AnalysisRequest(item.id, item.original_path, item.sha256,
+            self._queue.append(AnalysisRequest(item.id, item.open_path, item.sha256,
                                                item.file_name))
         if self._analysis_job is None:
             self._start_next_analysis()
@@ -260,7 +263,7 @@ class CaseController(QObject):
     def verify(self, evidence_id: int) -> HashJob:
         """Re-hash one evidence file in a worker and record the check."""
         item = self.store.get_evidence(evidence_id)
-        job = HashJob(item.original_path)
+        job = HashJob(item.open_path)
         job.succeeded.connect(lambda digest: self._on_hash_done(evidence_id, digest, None))
         job.failed.connect(lambda message: self._on_hash_done(evidence_id, None, message))
         self._tracker.start(job)

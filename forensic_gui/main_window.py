@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
             self.timeline.clear("Not analysed yet: press Analyze.")
             self.findings.clear("Not analysed yet.")
             self.frame_panel.set_note("")
-            self.frame_loader.request(item.original_path, 0, ())
+            self.frame_loader.request(item.open_path, 0, ())
             return
         shown = self._shown = _Shown(item, analysis.result)
         self.timeline.set_result(analysis.result, self.controller.detector_labels)
@@ -309,10 +309,10 @@ class MainWindow(QMainWindow):
         self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
         start = most_suspicious_frame(result)
         if start is None:
-            self.frame_loader.request(item.original_path, 0, ())
+            self.frame_loader.request(item.open_path, 0, ())
         else:
             self.timeline.set_current_frame(start.frame_idx)
-            self.frame_loader.request(item.original_path, start.frame_idx, start.faces)
+            self.frame_loader.request(item.open_path, start.frame_idx, start.faces)
 
     def _show_integrity_alarm(self, evidence_id: int) -> None:
         row = self.evidence_list.row_for(evidence_id)
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
             return
         for frame in self._shown.result.frames:
             if frame.frame_idx == frame_idx:
-                self.frame_loader.request(self._shown.item.original_path, frame_idx, frame.faces)
+                self.frame_loader.request(self._shown.item.open_path, frame_idx, frame.faces)
                 return
 
     @Slot(object)
