@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.analysis.isolation import IsolationSettings
+from engine.analysis.reader import MediaReader
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
 from engine.types import DetectorScore, FaceScore, Finding, Frame, MediaInfo, MediaResult
 
@@ -29,6 +30,7 @@ __all__ = [
     "Analyzer",
     "DetectorInfo",
     "IsolationSettings",
+    "MediaReader",
     "analyze",
     "fuse_scores",
     "list_detectors",
@@ -224,22 +226,27 @@ class Analyzer:
             os.fspath(path), expected_sha256, progress, cancel
         )
 
-    def probe(self, path: str | os.PathLike[str]) -> MediaInfo:
+    def probe(self, path: str | os.PathLike[str], *, cancel: CancelToken | None = None
+              ) -> MediaInfo:
         """What a media file is, like :func:`probe_media`, but read in the pool (if any).
 
         Raises:
             MediaError: the file is unusable; ``AnalysisAbortedError`` when reading it crashed,
                 overran or ran away in the worker.
+            JobCancelled: ``cancel`` was set.
         """
-        return self._backend.probe(os.fspath(path))  # type: ignore[no-any-return]
+        return self._backend.probe(os.fspath(path), cancel)  # type: ignore[no-any-return]
 
-    def read_frame(self, path: str | os.PathLike[str], frame_idx: int) -> Frame:
+    def read_frame(self, path: str | os.PathLike[str], frame_idx: int, *,
+                   cancel: CancelToken | None = None) -> Frame:
         """One decoded frame, like :func:`read_frame`, but decoded in the pool (if any).
 
         Raises:
-            MediaError: as :meth:`probe`. IndexError: no such frame.
+            MediaError: as :meth:`probe`. IndexError: no such frame. JobCancelled: cancelled.
         """
-        return self._backend.read_frame(os.fspath(path), frame_idx)  # type: ignore[no-any-return]
+        return self._backend.read_frame(  # type: ignore[no-any-return]
+            os.fspath(path), frame_idx, cancel
+        )
 
     def analyze_many(
         self,

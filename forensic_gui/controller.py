@@ -40,6 +40,7 @@ from forensic_gui.tasks import (
     AnalysisRequest,
     AnalyzerLike,
     ImportReport,
+    ReaderLike,
     StoreAccess,
 )
 from forensic_gui.widgets.verdict_form import VerdictDraft
@@ -75,11 +76,14 @@ class EngineServices:
 
     analyzer_factory: Callable[[api.AnalysisOptions], AnalyzerLike]
     list_detectors: Callable[[], list[api.DetectorInfo]]
+    # NOTE: the default reads in a worker process (started on first use), as the app does.
+    reader_factory: Callable[[], ReaderLike] = api.MediaReader
 
     @classmethod
     def default(cls) -> EngineServices:
-        """The real engine."""
-        return cls(analyzer_factory=api.Analyzer, list_detectors=api.list_detectors)
+        """The real engine: analyses and reads in worker processes."""
+        return cls(analyzer_factory=api.Analyzer, list_detectors=api.list_detectors,
+                   reader_factory=api.MediaReader)
 
 
 class CaseController(QObject):
@@ -105,6 +109,7 @@ class CaseController(QObject):
         self.detector_labels = {d.name: d.display_name for d in infos}
         self.map_labels = {d.name: f"{d.display_name}: {d.map_kind}" for d in infos if d.map_kind}
         self._holder = AnalyzerHolder(services.analyzer_factory, settings.analysis_options())
+        self.reader = services.reader_factory()
         self._access = StoreAccess(store.db_path, settings.analyst)
         self._queue: deque[AnalysisRequest] = deque()
         self._analysis_job: AnalysisJob | None = None
@@ -140,7 +145,7 @@ class CaseController(QObject):
     def import_paths(self, case_id: int, paths: Sequence[Path], *,
                      analyze_after: bool = False) -> ImportJob:
         """Probe, hash and add files and folders to a case, in a worker."""
-        job = ImportJob(list(paths), case_id, self._access)
+        job = ImportJob(list(paths), case_id, self._access, reader=self.reader)
         job.succeeded.connect(self._on_import_job_succeeded)
         job.failed.connect(self._on_job_failed_message("Import failed"))
         if analyze_after:
@@ -196,7 +201,8 @@ class CaseController(QObject):
             return
         request = self._queue.popleft()
         job = AnalysisJob(request, self._holder, self._access,
-                          key_frame_count=self.settings.key_frames, map_labels=self.map_labels)
+                          key_frame_count=self.settings.key_frames, map_labels=self.map_labels,
+                          reader=self.reader)
         job.succeeded.connect(self._on_analysis_job_succeeded)
         job.failed.connect(self._on_analysis_job_failed)
         job.cancelled.connect(self._on_analysis_job_cancelled)
@@ -352,6 +358,7 @@ class CaseController(QObject):
         stopped = self._tracker.shutdown(timeout_s)
         if stopped:
             self._holder.close()
+            self.reader.close()
         return stopped
 
 

@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.welcome.setVisible(first_start)
         self.tracker = JobTracker(self.job_panel, self)
         self.controller = CaseController(store, settings, services, self.tracker, self)
-        self.frame_loader = FrameLoader(self)
+        self.frame_loader = FrameLoader(self, reader=self.controller.reader)
         self.frame_panel.set_overlay_labels(self.controller.map_labels)
         # NOTE: the newest analysis recorded in this session, per evidence id: showing an item
         # right after its analysis then needs no second read (and maps decode) of what was just

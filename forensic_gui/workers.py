@@ -31,6 +31,7 @@ from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.tasks import (
     AnalysisRequest,
     AnalyzerLike,
+    ReaderLike,
     StoreAccess,
     load_frame,
     run_analysis,
@@ -205,15 +206,16 @@ class ImportJob(Job):
     """Probe, hash and add files and folders to a case; succeeds with an ``ImportReport``."""
 
     def __init__(self, paths: Sequence[Path], case_id: int, access: StoreAccess,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, reader: ReaderLike | None = None) -> None:
         super().__init__("Importing evidence", parent)
         self._paths = tuple(paths)
         self._case_id = case_id
         self._access = access
+        self._reader = reader
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         return run_import(self._paths, self._case_id, access=self._access, progress=progress,
-                          cancel=cancel)
+                          cancel=cancel, reader=self._reader)
 
 
 class PreloadJob(Job):
@@ -259,18 +261,19 @@ class AnalysisJob(Job):
 
     def __init__(self, request: AnalysisRequest, holder: AnalyzerHolder, access: StoreAccess,
                  *, key_frame_count: int, map_labels: Mapping[str, str],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, reader: ReaderLike | None = None) -> None:
         super().__init__(f"Analysing {request.file_name}", parent)
         self.request = request
         self._holder = holder
         self._access = access
         self._key_frame_count = key_frame_count
         self._map_labels = dict(map_labels)
+        self._reader = reader
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         return run_analysis(self.request, access=self._access, get_analyzer=self._holder.get,
                             key_frame_count=self._key_frame_count, map_labels=self._map_labels,
-                            progress=progress, cancel=cancel)
+                            progress=progress, cancel=cancel, reader=self._reader)
 
 
 class ExportJob(Job):
@@ -316,14 +319,16 @@ class FrameJob(Job):
     """Decode one frame and its heatmaps for the frame view; succeeds with a ``FrameImage``."""
 
     def __init__(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, reader: ReaderLike | None = None) -> None:
         super().__init__(f"Reading frame {frame_idx}", parent)
         self.frame_idx = frame_idx
         self._path = path
         self._faces = tuple(faces)
+        self._reader = reader
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
-        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel)
+        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel,
+                          reader=self._reader)
 
 
 class FrameLoader(QObject):
@@ -337,10 +342,12 @@ class FrameLoader(QObject):
     frame_loaded = Signal(object)
     frame_failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 reader: ReaderLike | None = None) -> None:
         super().__init__(parent)
         self._job: FrameJob | None = None
         self._pending: tuple[str, int, tuple[FaceScore, ...]] | None = None
+        self._reader = reader
 
     @property
     def busy(self) -> bool:
@@ -365,7 +372,7 @@ class FrameLoader(QObject):
             return
         path, frame_idx, faces = self._pending
         self._pending = None
-        job = FrameJob(path, frame_idx, faces)
+        job = FrameJob(path, frame_idx, faces, reader=self._reader)
         job.succeeded.connect(self._on_job_succeeded)
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)

@@ -22,7 +22,7 @@ from engine.types import Frame, MediaInfo, MediaResult
 if TYPE_CHECKING:
     from engine.analysis.pool import Outcome
 
-__all__ = ["InProcessBackend", "PoolBackend"]
+__all__ = ["InProcessBackend", "PoolBackend", "in_process_frame", "in_process_probe"]
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +50,33 @@ class InProcessBackend:
         return self._pipeline.analyze(path, expected_sha256=expected_sha256, progress=progress,
                                       cancel=cancel)
 
-    def probe(self, path: str) -> MediaInfo:
-        from engine.analysis.media_io import probe
+    def probe(self, path: str, cancel: CancelToken | None = None) -> MediaInfo:
+        return in_process_probe(path, cancel)
 
-        return probe(path)
-
-    def read_frame(self, path: str, frame_idx: int) -> Frame:
-        from engine.analysis.media_io import read_one_frame
-
-        return read_one_frame(path, frame_idx)
+    def read_frame(self, path: str, frame_idx: int,
+                   cancel: CancelToken | None = None) -> Frame:
+        return in_process_frame(path, frame_idx, cancel)
 
     def close(self) -> None:
         self._pipeline.close()
+
+
+def in_process_probe(path: str, cancel: CancelToken | None = None) -> MediaInfo:
+    """``media_io.probe`` in this process (``cancel`` is checked before it starts)."""
+    from engine.analysis.media_io import probe
+
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return probe(path)
+
+
+def in_process_frame(path: str, frame_idx: int, cancel: CancelToken | None = None) -> Frame:
+    """``media_io.read_one_frame`` in this process (``cancel`` is checked before it starts)."""
+    from engine.analysis.media_io import read_one_frame
+
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return read_one_frame(path, frame_idx)
 
 
 class PoolBackend:
@@ -112,13 +127,14 @@ class PoolBackend:
         log.warning("analysis of %s ended by the pool: %s", path, outcome.message)
         return MediaResult(path, "error", None, None, error=outcome.message)
 
-    def probe(self, path: str) -> MediaInfo:
-        info: MediaInfo = self._value(path, self._pool.call(("probe", path), null_sink, None))
+    def probe(self, path: str, cancel: CancelToken | None = None) -> MediaInfo:
+        info: MediaInfo = self._value(path, self._pool.call(("probe", path), null_sink, cancel))
         return info
 
-    def read_frame(self, path: str, frame_idx: int) -> Frame:
+    def read_frame(self, path: str, frame_idx: int,
+                   cancel: CancelToken | None = None) -> Frame:
         frame: Frame = self._value(path, self._pool.call(("frame", path, frame_idx),
-                                                         null_sink, None))
+                                                         null_sink, cancel))
         return frame
 
     def close(self) -> None:

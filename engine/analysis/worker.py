@@ -50,7 +50,8 @@ class WorkerSpec:
     """What a worker needs to build its pipeline (pickled to the new process).
 
     Attributes:
-        options: the ``engine.api.AnalysisOptions``.
+        options: the ``engine.api.AnalysisOptions``; ``None`` for a reader that only probes
+            files and decodes frames (no models loaded).
         detector_factory: the test seam, or ``None`` for the shipped detectors; must pickle.
         face_detector: the test seam, or ``None`` for MediaPipe Face Mesh; must pickle.
         log_level: records at or above it are forwarded to the caller's logging.
@@ -105,15 +106,18 @@ def worker_main(conn: Connection, spec: WorkerSpec) -> None:
     root = logging.getLogger()
     root.setLevel(spec.log_level)
     root.addHandler(_ForwardHandler(channel))
-    from engine.analysis.build import build_pipeline
+    pipeline = None  # a reader (no options): probes and frames only, no models
+    if spec.options is not None:
+        from engine.analysis.build import build_pipeline
 
-    try:
-        pipeline = build_pipeline(spec.options, detector_factory=spec.detector_factory,
-                                  face_detector=spec.face_detector)
-    except Exception as exc:  # noqa: BLE001 - sent to the caller, which raises it as its own
-        channel.send(("setup_error", _portable(exc)))
-        return
-    channel.send(("ready", tuple(d.name for d in pipeline.detectors)))
+        try:
+            pipeline = build_pipeline(spec.options, detector_factory=spec.detector_factory,
+                                      face_detector=spec.face_detector)
+        except Exception as exc:  # noqa: BLE001 - sent to the caller, which raises it as its own
+            channel.send(("setup_error", _portable(exc)))
+            return
+    names = tuple(d.name for d in pipeline.detectors) if pipeline is not None else ()
+    channel.send(("ready", names))
     _serve(conn, channel, pipeline)
 
 
@@ -146,7 +150,8 @@ def _serve(conn: Connection, channel: _Channel, pipeline: Any) -> None:
         channel.send(_answer(request, pipeline, channel, token))
         with lock:
             running["job_id"] = None
-    pipeline.close()
+    if pipeline is not None:
+        pipeline.close()
 
 
 def _answer(request: tuple[Any, ...], pipeline: Any, channel: _Channel,
@@ -168,6 +173,8 @@ def _run(op: str, args: list[Any], pipeline: Any, sink: Any, token: CancelToken)
     from engine.analysis import media_io
 
     if op == "analyze":
+        if pipeline is None:
+            raise ValueError("this worker only reads media (it has no models)")
         path, expected_sha256 = args
         return pipeline.analyze(path, expected_sha256=expected_sha256, progress=sink,
                                 cancel=token)

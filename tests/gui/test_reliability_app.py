@@ -23,7 +23,7 @@ from forensic_gui.controller import EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
 from forensic_gui.settings import Settings
-from tests.engine.analysis_fakes import FakeDetector
+from tests.engine.analysis_fakes import named_fake_detector
 from tests.engine.bad_media import CASES, make_all
 from tests.engine.face_media import make_face_photo
 from tests.gui.fakes import FAKE_DETECTORS
@@ -39,8 +39,9 @@ ITEM_TIMEOUT_S = 30.0
 
 
 def _analyzer(options: api.AnalysisOptions) -> api.Analyzer:
-    """The real analyzer (MediaPipe faces, real media reading) with instant fake detectors."""
-    return api.Analyzer(options, detector_factory=lambda name, _rt, _dev: FakeDetector(name))
+    """The real analyzer (worker process, MediaPipe faces, real media reading) with instant
+    fake detectors."""
+    return api.Analyzer(options, detector_factory=named_fake_detector)
 
 
 @pytest.fixture

@@ -131,6 +131,8 @@ def test_cancel_leaves_no_partial_analysis(qtbot, window, case_id, tiny_video, a
     evidence_id = window.evidence_list.rows[0].evidence_id
     window.evidence_list.select_ids([evidence_id])
     window.analyze_selected()
+    # NOTE: the import job leaves the tracker one event-loop turn after evidence_changed
+    qtbot.waitUntil(lambda: len(window.tracker.running) == 1, timeout=TIMEOUT_MS)
     (job,) = window.tracker.running
     fired = {"succeeded": 0, "failed": 0, "cancelled": 0}
     job.succeeded.connect(lambda _v: fired.__setitem__("succeeded", fired["succeeded"] + 1))
