@@ -112,9 +112,9 @@ def timeout_message(budget_s: float, stage: str | None) -> str:
 
 def memory_message(ceiling_bytes: int, rss_bytes: int, stage: str | None) -> str:
     """One sentence for a file whose analysis grew past the memory ceiling."""
-    return (f"The analysis used {rss_bytes / 2**30:.1f} GiB of memory, more than its ceiling of "
-            f"{ceiling_bytes / 2**30:.1f} GiB (in {component_of(stage)}), and was stopped; the "
-            "file may declare far more frames or pixels than it holds.")
+    return (f"The analysis used {rss_bytes / 2**30:.2f} GiB of memory, more than its ceiling "
+            f"of {ceiling_bytes / 2**30:.2f} GiB (in {component_of(stage)}), and was stopped; "
+            "the file may declare far more frames or pixels than it holds.")
 
 
 def _capital(text: str) -> str:
