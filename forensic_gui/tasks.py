@@ -167,13 +167,17 @@ class FrameImage:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders walked recursively (sorted, hidden entries skipped), no repeats."""
+    """Files as given, folders walked recursively (sorted, hidden entries skipped), no repeats.
+
+    Every entry of a folder that is not a folder is kept, special files and broken links
+    included, so each gets its own "not added" reason instead of being passed over in silence.
+    """
     seen: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden:
+                if not child.is_dir() and not hidden:
                     seen.setdefault(child, None)
         else:
             seen.setdefault(path, None)

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import queue
 import socket
 import subprocess
@@ -278,7 +279,16 @@ def worker_command(fd: int) -> list[str]:
         return [sys.executable, WORKER_FLAG, str(fd)]
     boot = ("import sys; sys.path[:] = __import__('json').loads(sys.argv[1]); "
             "from engine.analysis.worker import main; sys.exit(main(sys.argv[2:]))")
-    return [sys.executable, "-c", boot, json.dumps(sys.path), str(fd)]
+    return [sys.executable, "-c", boot, json.dumps(_import_roots()), str(fd)]
+
+
+def _import_roots() -> list[str]:
+    """This process's ``sys.path`` without package folders that put themselves on it.
+
+    OpenCV's loader adds ``site-packages/cv2`` to ``sys.path``; in a fresh interpreter that
+    entry would make ``cv2/typing`` shadow the standard ``typing`` module.
+    """
+    return [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "__init__.py"))]
 
 
 def _stray_output_target() -> int:

@@ -180,3 +180,16 @@ def test_reader_crash_becomes_a_media_error(files: dict[str, Path]) -> None:
         assert reader.probe(files["video"]).n_frames == 12
     finally:
         reader.close()
+
+
+def test_a_worker_starts_after_opencv_put_its_folder_on_sys_path(files: dict[str, Path]) -> None:
+    """OpenCV's loader adds ``site-packages/cv2`` to ``sys.path``; a worker given that entry
+    imported ``cv2/typing`` as ``typing`` and died at start."""
+    import cv2  # noqa: F401 - imported for its side effect on sys.path
+
+    assert any(os.path.isfile(os.path.join(p or ".", "__init__.py")) for p in sys.path)
+    reader = MediaReader(IsolationSettings(time_budget_s=30.0))
+    try:
+        assert reader.probe(files["photo"]).height == 150
+    finally:
+        reader.close()

@@ -24,7 +24,7 @@ from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
 from forensic_gui.settings import Settings
 from tests.engine.analysis_fakes import named_fake_detector
-from tests.engine.bad_media import CASES, make_all
+from tests.engine.hostile_media import CORPUS, make_corpus
 from tests.engine.face_media import make_face_photo
 from tests.gui.fakes import FAKE_DETECTORS
 from tests.gui.readonly_db import (
@@ -62,14 +62,14 @@ def corpus_window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
 @pytest.mark.slow
 def test_corpus_through_import_and_analysis(corpus_window: MainWindow, tmp_path: Path) -> None:
     folder = tmp_path / "corpus"
-    paths = make_all(folder, np.random.default_rng(0))
+    paths = make_corpus(folder, np.random.default_rng(0))
     run = run_corpus(corpus_window, folder, item_timeout_s=ITEM_TIMEOUT_S,
                      import_timeout_s=60.0)
     ((title, text, _informative),) = run.import_messages
-    n_refused = sum(c.expect is not None and not c.fails_late for c in CASES) - 1  # the folder
+    n_refused = sum(c.expect is not None and not c.fails_late for c in CORPUS) - 1  # the folder
     assert title == NOT_ADDED_TITLE
     assert f"{n_refused} not added" in text
-    failed = [o for o in judge_app_run(CASES, paths, run) if not o.passed]
+    failed = [o for o in judge_app_run(CORPUS, paths, run) if not o.passed]
     assert not failed, "\n".join(f"{o.case}: expected {o.expected}; got {o.outcome}"
                                  for o in failed)
     assert all(item.seconds is None or item.seconds < ITEM_TIMEOUT_S
