@@ -182,12 +182,15 @@ def test_reader_crash_becomes_a_media_error(files: dict[str, Path]) -> None:
         reader.close()
 
 
-def test_a_worker_starts_after_opencv_put_its_folder_on_sys_path(files: dict[str, Path]) -> None:
-    """OpenCV's loader adds ``site-packages/cv2`` to ``sys.path``; a worker given that entry
-    imported ``cv2/typing`` as ``typing`` and died at start."""
-    import cv2  # noqa: F401 - imported for its side effect on sys.path
+def test_a_worker_starts_while_opencv_has_its_folder_on_sys_path(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenCV's loader puts ``site-packages/cv2`` on ``sys.path`` while it imports; a worker
+    started from another thread at that moment got that entry, imported ``cv2/typing`` as
+    ``typing`` and died at start (the app's preload raced its frame view)."""
+    import cv2
 
-    assert any(os.path.isfile(os.path.join(p or ".", "__init__.py")) for p in sys.path)
+    monkeypatch.setattr(sys, "path", [os.path.dirname(cv2.__file__), *sys.path])
     reader = MediaReader(IsolationSettings(time_budget_s=30.0))
     try:
         assert reader.probe(files["photo"]).height == 150
