@@ -24,8 +24,8 @@ from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
 from forensic_gui.settings import Settings
 from tests.engine.analysis_fakes import named_fake_detector
-from tests.engine.hostile_media import CORPUS, make_corpus
 from tests.engine.face_media import make_face_photo
+from tests.engine.hostile_media import CORPUS, make_corpus
 from tests.gui.fakes import FAKE_DETECTORS
 from tests.gui.readonly_db import (
     ReadOnlyUnavailableError,
