@@ -82,7 +82,7 @@ def test_a_line_that_does_not_fit_is_cut_back_whole(tmp_path: Path) -> None:
     writer = JsonlWriter(stream, str(path))  # type: ignore[arg-type]
     writer.write({"path": "a", "pad": "x" * 40})
     writer.write({"path": "b", "pad": "y" * 40})
-    with pytest.raises(OutputError, match="2 line.s. written before are complete"):
+    with pytest.raises(OutputError, match=r"2 line\(s\) written before are complete"):
         writer.write({"path": "c", "pad": "z" * 40})  # half of it fits
     stream.close()
     lines = path.read_text(encoding="ascii").splitlines(keepends=True)
