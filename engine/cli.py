@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jsonl", type=Path, metavar="OUT", help="write the lines to OUT")
     parser.add_argument("--max-faces", type=int_in(1, MAX_FACES), default=4,
                         help="faces analysed per frame, the largest kept (default 4)")
+    _add_isolation_arguments(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return parser
+
+
+def _add_isolation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The worker pool's limits (see engine.analysis.isolation)."""
     parser.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=DEFAULT_WORKERS,
                         help=f"worker processes, files analysed at once (default "
                              f"{DEFAULT_WORKERS}; each loads the models)")
@@ -120,9 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-memory-gb", type=number_in(0.25, MAX_MEMORY_GB, "GB"),
                         default=None, metavar="G",
                         help="memory one worker may use before its file is stopped (default 4)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

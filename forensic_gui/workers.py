@@ -60,7 +60,7 @@ _MIN_POOL_THREADS = 4
 
 
 def configure_pool(min_threads: int = _MIN_POOL_THREADS) -> None:
-    """Make sure the global pool has room for an analysis, an import and frame loading at once."""
+    """Room in the global pool for an analysis, an import and frame loading at once."""
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), min_threads))
 
@@ -68,8 +68,7 @@ def configure_pool(min_threads: int = _MIN_POOL_THREADS) -> None:
 class AnalyzerHolder:
     """Builds the analyzer once, lazily in a worker thread, and reuses it (models load once).
 
-    The main window runs one analysis at a time, so the analyzer is never used by two threads at
-    once; the lock only guards building and closing.
+    The window runs one analysis at a time; the lock only guards building and closing.
     """
 
     def __init__(self, factory: Callable[[api.AnalysisOptions], AnalyzerLike],
@@ -94,10 +93,9 @@ class AnalyzerHolder:
                 self._analyzer = None
 
 
-# NOTE: background work yields the CPU to the GUI thread. On 2 cores an analysis keeps both busy
-# (ONNX Runtime and MediaPipe threads), so a result arriving on the GUI thread (timeline, frame
-# view) waited behind them for 100-200 ms. Threads started by a worker (the runtimes' pools are
-# created while the detectors load in a worker) inherit its niceness on Linux.
+# NOTE: background work yields the CPU to the GUI thread: on 2 cores an analysis keeps both busy,
+# and a result arriving on the GUI thread waited behind it for 100-200 ms. Threads and processes
+# started by a worker (the analysis and reader worker processes) inherit its niceness on Linux.
 _BACKGROUND_NICE = 10
 
 
@@ -160,7 +158,7 @@ class Job(QObject):
         self._token.cancel()
 
     def wait(self, timeout_s: float) -> bool:
-        """Block until the worker is done (for shutdown only); ``True`` if it finished in time."""
+        """Block until done (for shutdown only); ``True`` if it finished in time."""
         return self._finished.wait(timeout_s) if self._started else True
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
