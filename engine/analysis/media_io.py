@@ -14,10 +14,12 @@ decoder, and the frames decoded are those of the inode that was hashed. Errors a
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine.errors import MediaError
 from engine.jobs import CancelToken, ProgressSink
@@ -35,6 +37,35 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+# decoder path -> the caller's path, for the files this thread has open (see _NameCallerPath)
+_OPEN_NAMES: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("_OPEN_NAMES")
+
+
+class _NameCallerPath(logging.Filter):
+    """Log records of ``engine.media`` name the file as the caller did, not ``/proc/self/fd/N``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        names = _OPEN_NAMES.get(None)
+        if names and isinstance(record.args, tuple):
+            record.args = tuple(_renamed(a, names) for a in record.args)
+        return True
+
+
+def _renamed(arg: Any, names: dict[str, str]) -> Any:
+    return names.get(arg, arg) if isinstance(arg, str) else arg
+
+
+_FILTER = _NameCallerPath()
+
+
+def _filter_media_loggers() -> None:
+    """Add the filter to every ``engine.media`` logger (a logger's filters see only its own
+    records, so each module's logger needs it; new ones are picked up on the next file)."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if (name == "engine.media" or name.startswith("engine.media.")) and isinstance(
+            logger, logging.Logger
+        ) and _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 class Evidence:
@@ -42,6 +73,7 @@ class Evidence:
 
     def __init__(self, guarded: GuardedFile) -> None:
         self._guarded = guarded
+        _filter_media_loggers()
 
     @property
     def path(self) -> str:
@@ -91,14 +123,18 @@ class Evidence:
         return self._guarded.decoder_path
 
     def _call(self, fn: Callable[[str], _T]) -> _T:
-        """Run a reader on the descriptor's path; its errors name the caller's path instead."""
+        """Run a reader on the descriptor's path; its errors and logs name the caller's path."""
         decoder_path = self._decoder_path()
+        names = {**_OPEN_NAMES.get({}), decoder_path: self.path}
+        token = _OPEN_NAMES.set(names)
         try:
             return fn(decoder_path)
         except MediaError as exc:
             if exc.path == self.path:
                 raise
             raise type(exc)(self.path, exc.reason) from exc
+        finally:
+            _OPEN_NAMES.reset(token)
 
 
 @contextmanager

@@ -152,3 +152,15 @@ def test_a_file_replaced_while_open_is_decoded_as_hashed_and_then_refused(tmp_pa
         assert evidence.probe().n_frames == 16  # still the bytes that were hashed
         with pytest.raises(EvidenceChangedError, match="replaced"):
             evidence.check_unchanged()
+
+
+def test_media_log_records_name_the_callers_path(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    path = write_video(tmp_path / "clip.mp4")
+    with media_io.open_evidence(str(path)) as evidence:
+        evidence._call(lambda p: logging.getLogger("engine.media.video_io").warning(
+            "%s: the file lists %d frames", p, 3))
+    assert f"{path}: the file lists 3 frames" in caplog.text
+    assert "/proc/self/fd" not in caplog.text
