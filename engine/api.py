@@ -22,7 +22,15 @@ import numpy as np
 from engine.analysis.isolation import IsolationSettings
 from engine.analysis.reader import MediaReader
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
-from engine.types import DetectorScore, FaceScore, Finding, Frame, MediaInfo, MediaResult
+from engine.types import (
+    DetectorProvenance,
+    DetectorScore,
+    FaceScore,
+    Finding,
+    Frame,
+    MediaInfo,
+    MediaResult,
+)
 
 __all__ = [
     "DEFAULT_ISOLATION",
@@ -197,6 +205,11 @@ class Analyzer:
     def detector_names(self) -> tuple[str, ...]:
         """The detectors this analyzer runs, in result order."""
         return tuple(self._backend.detector_names)
+
+    @property
+    def detector_provenance(self) -> tuple[DetectorProvenance, ...]:
+        """Exactly which models run (name, version, weights SHA-256, threshold, calibration)."""
+        return tuple(self._backend.detector_provenance)
 
     def files_in_flight(self, requested: int | None = None) -> int:
         """How many files :meth:`analyze_many` analyses at once (``requested`` capped by the

@@ -40,6 +40,10 @@ class InProcessBackend:
     def detector_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self._pipeline.detectors)
 
+    @property
+    def detector_provenance(self) -> tuple[Any, ...]:
+        return tuple(d.provenance for d in self._pipeline.detectors)
+
     def files_in_flight(self, requested: int | None) -> int:
         from engine.analysis.many import DEFAULT_WORKERS
 
@@ -100,6 +104,10 @@ class PoolBackend:
     @property
     def detector_names(self) -> tuple[str, ...]:
         return self._pool.detector_names
+
+    @property
+    def detector_provenance(self) -> tuple[Any, ...]:
+        return self._pool.detector_provenance  # type: ignore[no-any-return]
 
     @property
     def pool(self) -> Any:

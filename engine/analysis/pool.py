@@ -88,6 +88,7 @@ class WorkerProcess:
         self._settings = settings
         self._job_ids = itertools.count(1)
         self.detector_names: tuple[str, ...] = ()
+        self.detector_provenance: tuple[Any, ...] = ()
         self.stopping = False
         self._send(("spec", spec))
 
@@ -117,6 +118,7 @@ class WorkerProcess:
                     break
                 if message[0] == "ready":
                     self.detector_names = tuple(message[1])
+                    self.detector_provenance = tuple(message[2])
                     return self.detector_names
                 if message[0] == "setup_error":
                     self.kill()
@@ -327,6 +329,7 @@ class WorkerPool:
             self.close()
             raise
         self.detector_names = names[0]
+        self.detector_provenance = started[0].detector_provenance
         for worker in started:
             self._idle.put(worker)
 

@@ -3,7 +3,7 @@
 Started by :mod:`engine.analysis.pool` as a fresh interpreter (no threads, locks or Qt state
 copied from the caller, and the caller's main script is not imported again, as
 ``multiprocessing``'s spawn would), talking over a socket whose descriptor it is given. It
-receives ``("spec", WorkerSpec)``, builds the pipeline, answers ``("ready", detector_names)`` or
+receives ``("spec", WorkerSpec)``, builds the pipeline, answers ``("ready", names, provenance)`` or
 ``("setup_error", exception)``, and then serves requests::
 
     parent -> worker: ("analyze", job_id, path, expected_sha256) | ("probe", job_id, path)
@@ -116,8 +116,9 @@ def worker_main(conn: Connection, spec: WorkerSpec) -> None:
         except Exception as exc:  # noqa: BLE001 - sent to the caller, which raises it as its own
             channel.send(("setup_error", _portable(exc)))
             return
-    names = tuple(d.name for d in pipeline.detectors) if pipeline is not None else ()
-    channel.send(("ready", names))
+    detectors = pipeline.detectors if pipeline is not None else ()
+    channel.send(("ready", tuple(d.name for d in detectors),
+                  tuple(d.provenance for d in detectors)))
     _serve(conn, channel, pipeline)
 
 
