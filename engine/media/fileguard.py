@@ -154,12 +154,13 @@ class GuardedFile:
             now_path: FileIdentity | None = FileIdentity.of(os.stat(self.path))
         except OSError:
             now_path = None
-        if now_fd != self.identity:
+        if now_path is None:
+            raise EvidenceChangedError(self.path, "it was deleted or moved")
+        if (now_path.dev, now_path.ino) != (self.identity.dev, self.identity.ino):
+            raise EvidenceChangedError(self.path, "its name now leads to another file "
+                                       "(replaced)")
+        if now_fd != self.identity or now_path != self.identity:
             raise EvidenceChangedError(self.path, _what_changed(self.identity, now_fd))
-        if now_path != self.identity:
-            what = ("it was deleted or moved" if now_path is None
-                    else "its name now leads to another file (replaced)")
-            raise EvidenceChangedError(self.path, what)
 
     def close(self) -> None:
         """Close the descriptor (idempotent)."""
@@ -180,8 +181,6 @@ class GuardedFile:
 
 
 def _what_changed(before: FileIdentity, after: FileIdentity) -> str:
-    if (before.dev, before.ino) != (after.dev, after.ino):
-        return "it is another file now"
     if before.size != after.size:
         return f"its size went from {before.size} to {after.size} bytes"
     return "it was written to (its modification or status-change time moved)"

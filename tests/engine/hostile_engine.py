@@ -97,8 +97,9 @@ def changed_file_checks(work: Path) -> list[Check]:
         with Analyzer(_OPTIONS, isolation=None, detector_factory=named_fake_detector,
                       face_detector=_Tamperer(path, how.split()[0])) as analyzer:
             result = analyzer.analyze(path)
-        passed = result.status == "error" and "changed while it was being analysed" in (
-            result.error or "")
+        words = "replaced" if how == "replaced" else "written to"
+        passed = (result.status == "error" and "changed while it was being analysed" in
+                  (result.error or "") and words in (result.error or ""))
         checks.append(Check(f"engine API: file {how} between hashing and decoding",
                             "error: the file changed, no result of other bytes",
                             f"{result.status}: {result.error}", passed, None))
