@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.analysis.isolation import IsolationSettings
-from engine.analysis.reader import MediaReader
+from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
+from engine.media_reader import MediaReader
 from engine.types import (
     DetectorProvenance,
     DetectorScore,
@@ -151,14 +151,14 @@ def read_frame(path: str | os.PathLike[str], frame_idx: int) -> Frame:
 DetectorFactory = Callable[[str, str, str], Any]
 
 DEFAULT_ISOLATION = IsolationSettings()
-"""One worker process, a 300 s budget per file, a 4 GiB memory ceiling (see isolation.py)."""
+"""One worker, a 300 s budget per file, a 4 GiB memory ceiling (see engine/isolation.py)."""
 
 
 class Analyzer:
     """Analyses media files with models loaded once, each file isolated from the caller.
 
     By default every request runs in a pool of worker processes (``isolation``; see
-    ``engine.analysis.isolation``): a crash (segfault, abort) of a decoder, MediaPipe or ONNX
+    ``engine.isolation``): a crash (segfault, abort) of a decoder, MediaPipe or ONNX
     Runtime, a file that makes them loop, or one that makes them allocate without end, ends
     that file's analysis with an error result (``status="error"``, ``error`` saying what
     happened) and the worker is replaced; the caller and the other files go on. Each worker

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_isolation_arguments(parser: argparse.ArgumentParser) -> None:
-    """The worker pool's limits (see engine.analysis.isolation)."""
+    """The worker pool's limits (see engine.isolation)."""
     parser.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=DEFAULT_WORKERS,
                         help=f"worker processes, files analysed at once (default "
                              f"{DEFAULT_WORKERS}; each loads the models)")

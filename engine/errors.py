@@ -70,7 +70,7 @@ class MediaTooLargeError(MediaError):
 
 class AnalysisAbortedError(MediaError):
     """The worker process analysing the file crashed, overran its time budget or its memory
-    ceiling (see ``engine.analysis.isolation``); the message says which."""
+    ceiling (see ``engine.isolation``); the message says which."""
 
 
 class EvidenceChangedError(MediaError):

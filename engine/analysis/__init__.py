@@ -7,10 +7,9 @@
 - ``media_io``, ``detectors``, ``catalog``, ``runtime_choice``: the doorways to ``engine.media``,
   ``engine.runtime`` and the shipped model cards (``media_io`` reads every file through one
   guarded descriptor).
-- ``isolation``, ``pool``, ``worker``, ``backends``, ``reader``: where the work runs: a pool of
-  worker processes (a crash, hang or runaway allocation is one file's error), or in-process
-  for the test seams (docs/ISOLATION.md).
+- ``pool``, ``worker``, ``backends``: where the work runs: a pool of worker processes (a crash,
+  hang or runaway allocation is one file's error; settings in ``engine.isolation``), or
+  in-process for the test seams (docs/ISOLATION.md).
 
-Only ``engine.api`` is public; nothing here but ``isolation`` and ``reader`` (standard library
-only) is imported until an analysis is asked for.
+Only ``engine.api`` is public; nothing here is imported until an analysis is asked for.
 """

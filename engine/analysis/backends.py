@@ -1,6 +1,6 @@
 """Where ``engine.api.Analyzer`` runs its work: a pool of worker processes, or this process.
 
-:class:`PoolBackend` is what the CLI and the app use (see :mod:`engine.analysis.isolation`):
+:class:`PoolBackend` is what the CLI and the app use (see :mod:`engine.isolation`):
 a crash, hang or runaway allocation while reading or analysing one file becomes that file's
 error, and the caller lives on. :class:`InProcessBackend` runs the same pipeline in the calling
 process; it exists for the test seams (fake detectors and face finders built in a test, often
@@ -14,8 +14,8 @@ import logging
 import pickle
 from typing import TYPE_CHECKING, Any
 
-from engine.analysis.isolation import IsolationSettings
 from engine.errors import AnalysisAbortedError
+from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, JobCancelled, ProgressSink, null_sink
 from engine.types import Frame, MediaInfo, MediaResult
 

@@ -30,6 +30,7 @@ __all__ = [
     "Evidence",
     "describe_sampling",
     "hash_file",
+    "iter_frames",
     "open_evidence",
     "planned_frame_count",
     "probe",
@@ -164,6 +165,18 @@ def read_one_frame(path: str, frame_idx: int) -> Frame:
     """One decoded frame (frame 0 of a still image)."""
     with open_evidence(path) as evidence:
         return evidence.read_frame(frame_idx)
+
+
+def iter_frames(
+    path: str, *, n_frames: int | None, fps: float | None, cancel: CancelToken | None
+) -> Iterator[Frame]:
+    """The frames to analyse, decoded one at a time (the file is held open until the last).
+
+    The pipeline uses :meth:`Evidence.frames` on the descriptor it hashed; this is for callers
+    that only decode.
+    """
+    with open_evidence(path) as evidence:
+        yield from evidence.frames(n_frames=n_frames, fps=fps, cancel=cancel)
 
 
 def planned_frame_count(info: MediaInfo, *, n_frames: int | None, fps: float | None) -> int:

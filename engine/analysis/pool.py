@@ -27,15 +27,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from engine.analysis.isolation import (
+from engine.analysis.worker import WORKER_FLAG, WorkerSpec
+from engine.errors import EngineError
+from engine.isolation import (
     IsolationSettings,
     crash_message,
     memory_message,
     resident_bytes,
     timeout_message,
 )
-from engine.analysis.worker import WORKER_FLAG, WorkerSpec
-from engine.errors import EngineError
 from engine.jobs import CancelToken, JobCancelled, Progress, ProgressSink
 
 __all__ = ["Outcome", "WorkerPool", "WorkerStartError"]

@@ -10,7 +10,7 @@ import os
 import threading
 from typing import Any
 
-from engine.analysis.isolation import IsolationSettings
+from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, JobCancelled
 from engine.types import Frame, MediaInfo
 
