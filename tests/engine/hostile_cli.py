@@ -203,9 +203,12 @@ def interrupt_check(work: Path) -> Check:
     inputs = make_inputs(work / "interrupt", 150)
     out = work / "interrupted.jsonl"
     start = time.perf_counter()
+    # NOTE: SIGINT back to its default in the child: a shell's background job (nohup ... &)
+    # starts with it ignored, and Python then never turns it into KeyboardInterrupt.
     child = subprocess.Popen([sys.executable, "-m", "engine.cli", str(inputs[0].parent),
                               "--jsonl", str(out), *_FAST], stderr=subprocess.PIPE,
-                             env=_env(), cwd=_REPO, start_new_session=True)
+                             env=_env(), cwd=_REPO, start_new_session=True,
+                             preexec_fn=_default_sigint)
     while time.perf_counter() - start < 300 and (not out.exists() or not out.stat().st_size):
         time.sleep(0.01)
     os.killpg(child.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
@@ -220,6 +223,10 @@ def interrupt_check(work: Path) -> Check:
                  f"exit {returncode}; {n_lines} of {len(inputs)} lines, all whole: {whole}; "
                  f"{_last_line(stderr)}",
                  passed, seconds)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def all_cli_checks(work: Path) -> list[Check]:
