@@ -14,12 +14,14 @@ attacker-controlled.
 from __future__ import annotations
 
 import csv
-from typing import IO, Any
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from engine.provenance.model import SEVERITY_LABELS
 from engine.types import MediaResult
 
-__all__ = ["COLUMNS", "TriageCsv", "kind_grades", "triage_row"]
+__all__ = ["COLUMNS", "TriageCsv", "csv_line", "kind_grades", "triage_row"]
 
 COLUMNS = (
     "path", "sha256", "kind", "status", "error", "overall_grade", "overall_kind", "overall_p_fake",
@@ -73,15 +75,27 @@ def triage_row(result: MediaResult) -> dict[str, Any]:
 
 
 class TriageCsv:
-    """Writes the header at once, then one flushed row per :meth:`write`."""
+    """Writes the header at once, then one row per :meth:`write`, each as one whole line.
 
-    def __init__(self, out: IO[str]) -> None:
-        self._out = out
-        self._writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        self._writer.writeheader()
-        out.flush()
+    Args:
+        write_line: writes one complete text line, whole or not at all (the CLI passes
+            ``engine.cli_io.JsonlWriter.write_line``, so a full disk never leaves half a row).
+    """
+
+    def __init__(self, write_line: Callable[[str], None]) -> None:
+        self._write_line = write_line
+        self._write_line(csv_line(COLUMNS))
 
     def write(self, result: MediaResult) -> None:
         """Append the row of ``result``."""
-        self._writer.writerow({k: _safe(v) for k, v in triage_row(result).items()})
-        self._out.flush()
+        from engine.pathtext import printable_tree
+
+        row = printable_tree(triage_row(result))
+        self._write_line(csv_line([_safe(row[c]) for c in COLUMNS]))
+
+
+def csv_line(values: Sequence[Any]) -> str:
+    """One CSV record as text, newline included (a cell may hold quoted newlines)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()

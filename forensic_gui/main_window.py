@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.welcome.setVisible(first_start)
         self.tracker = JobTracker(self.job_panel, self)
         self.controller = CaseController(store, settings, services, self.tracker, self)
-        self.frame_loader = FrameLoader(self)
+        self.frame_loader = FrameLoader(self, reader=self.controller.reader)
         self.frames = FrameRequests(self.frame_loader, self.frame_panel)
         self.frame_panel.set_overlay_labels(self.controller.map_labels)
         # NOTE: the newest analysis recorded in this session, per evidence id: showing an item
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
             self.frame_panel.view.set_result(None)
             self.frame_panel.set_note("")
             self.provenance.clear("Not analysed yet: the metadata is read during the analysis.")
-            self.frames.request(item.original_path, 0, (), None)
+            self.frames.request(item.open_path, 0, (), None)
             return
         shown = self._shown = _Shown(item, analysis.result)
         self.frame_panel.view.set_result(analysis.result)
@@ -321,10 +321,10 @@ class MainWindow(QMainWindow):
         self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
         start = most_suspicious_frame(result)
         if start is None:
-            self.frames.request(item.original_path, 0, (), result)
+            self.frames.request(item.open_path, 0, (), result)
         else:
             self.timeline.set_current_frame(start.frame_idx)
-            self.frames.request(item.original_path, start.frame_idx, start.faces, result)
+            self.frames.request(item.open_path, start.frame_idx, start.faces, result)
 
     def _show_integrity_alarm(self, evidence_id: int) -> None:
         row = self.evidence_list.row_for(evidence_id)

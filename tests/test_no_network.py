@@ -73,8 +73,24 @@ def _statuses(jsonl: Path) -> dict[str, str]:
     return {Path(line["path"]).name: line["status"] for line in lines}
 
 
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyses and reads in this process, where the guard sees them.
+
+    The CLI and the app analyse in worker processes (docs/ISOLATION.md); the guard patches this
+    process only. The network-namespace check below runs them as shipped, workers included.
+    """
+    from engine import api
+
+    analyzer, reader = api.Analyzer, api.MediaReader
+    monkeypatch.setattr(api, "Analyzer",
+                        lambda *args, **kw: analyzer(*args, **{**kw, "isolation": None}))
+    monkeypatch.setattr(api, "MediaReader", lambda *args, **kw: reader(isolation=None))
+
+
 @pytest.mark.slow
 @pytest.mark.weights
+@pytest.mark.usefixtures("in_process")
 def test_cli_makes_no_connection(no_network: NetworkGuard, tmp_path: Path) -> None:
     from engine.cli import main
 
@@ -87,6 +103,7 @@ def test_cli_makes_no_connection(no_network: NetworkGuard, tmp_path: Path) -> No
 
 @pytest.mark.slow
 @pytest.mark.weights
+@pytest.mark.usefixtures("in_process")
 def test_app_workflow_makes_no_connection(no_network: NetworkGuard, qtbot,
                                           tmp_path: Path) -> None:
     from forensic_gui.cases.records import AnalystVerdict

@@ -124,18 +124,23 @@ class AnalysisPipeline:
         def hash_progress(p: Progress) -> None:
             progress(Progress(p.stage, p.done, p.total, run.path))
 
-        with run.clock.time("hash"):
-            run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
-        if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
-            raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
-        # NOTE: right after the hash, before any decoding: the metadata of the hashed bytes.
-        with run.clock.time("metadata"):
-            run.file_provenance = read_file_provenance(
-                run.path, run.sha256, self._settings.c2pa_trust_list)
-        with run.clock.time("probe"):
-            run.info = media_io.probe(run.path)
-        reporter = StageReporter(progress, message=run.path)
-        found = self._find_faces(run, reporter, cancel)
+        # NOTE: hashed, read for metadata, probed and decoded through one guarded descriptor,
+        # and checked for changes after decoding, so the result is of the bytes that were
+        # hashed (media_io).
+        with media_io.open_evidence(run.path) as evidence:
+            with run.clock.time("hash"):
+                run.sha256 = evidence.sha256(hash_progress, cancel)
+            if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
+                raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
+            # NOTE: right after the hash, before any decoding: the metadata of the hashed bytes.
+            with run.clock.time("metadata"):
+                run.file_provenance = read_file_provenance(
+                    evidence.decoder_path, run.sha256, self._settings.c2pa_trust_list)
+            with run.clock.time("probe"):
+                run.info = evidence.probe()
+            reporter = StageReporter(progress, message=run.path)
+            found = self._find_faces(run, evidence, reporter, cancel)
+            evidence.check_unchanged()
         faces = score_faces(
             found.crops,
             found.usable,
@@ -149,14 +154,18 @@ class AnalysisPipeline:
             return self._assemble(run, found, faces)
 
     def _find_faces(
-        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None
+        self,
+        run: _Run,
+        evidence: media_io.Evidence,
+        reporter: StageReporter,
+        cancel: CancelToken | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
         run.decoding = media_io.new_decode_report()
         found = self._face_stage.run(
-            media_io.iter_frames(
-                run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel, report=run.decoding
+            evidence.frames(
+                n_frames=s.n_frames, fps=s.fps, cancel=cancel, report=run.decoding
             ),
             planned=media_io.planned_frame_count(info, n_frames=s.n_frames, fps=s.fps),
             reporter=reporter,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.api import result_from_dict, result_to_dict
+from engine.api import printable_tree, result_from_dict, result_to_dict
 from engine.errors import EvidenceHashMismatchError
 from engine.types import Grade, MediaResult
 from forensic_gui.cases import analysis_rows as rows
@@ -74,7 +74,8 @@ class AnalysisStore(StoreBase):
         item = self.get_evidence(evidence_id)
         self._refuse_foreign_result(item, result, actor)
         frame_rows = [rows.key_frame_row(image) for image in key_frames]
-        result_dict = result_to_dict(result)
+        # NOTE: as text: a file name's bytes that are not UTF-8 become \xNN (SQLite stores text)
+        result_dict = printable_tree(result_to_dict(result))
         with self._write() as session:
             analysis = rows.analysis_row(evidence_id, result, result_dict, actor=actor)
             session.add(analysis)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from engine.api import printable_tree
 from engine.types import DetectorScore, Finding, Grade, MediaResult
 from forensic_gui.cases.errors import InvalidFieldError
 from forensic_gui.cases.maps_blob import maps_sha256, pack_maps
@@ -71,7 +72,8 @@ def analysis_row(
         engine_version=prov.engine_version if prov else "",
         elapsed_s=float(sum(seconds for _, seconds in prov.timings_s)) if prov else 0.0,
         provenance_json=(
-            json.dumps(dataclasses.asdict(prov), sort_keys=True, ensure_ascii=False)
+            json.dumps(printable_tree(dataclasses.asdict(prov)), sort_keys=True,
+                       ensure_ascii=False)
             if prov
             else None
         ),

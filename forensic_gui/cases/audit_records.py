@@ -37,7 +37,7 @@ from forensic_gui.cases.provenance_record import provenance_sha256
 
 __all__ = ["record_problems"]
 
-_EVIDENCE_FIELDS = ("uuid", "original_path", "size_bytes", "sha256")
+_EVIDENCE_FIELDS = ("uuid", "original_path", "original_path_b64", "size_bytes", "sha256")
 _VERDICT_FIELDS = ("evidence_id", "analyst", "verdict", "rationale", "supersedes_id")
 
 # payload by object id, with the entry's seq: {object_id: (seq, payload)}

@@ -117,6 +117,8 @@ class Evidence(_Stamped, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     original_path: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
+    # base64 of the path's exact bytes when they are not valid UTF-8 (migration 0003)
+    original_path_b64: Mapped[str | None] = mapped_column(Text, nullable=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     media_info_json: Mapped[str | None] = mapped_column(Text)

@@ -26,7 +26,7 @@ def _analyze(path: Path, trust: Path | None = None) -> MediaResult:
     options = AnalysisOptions(detectors=("a",), c2pa_trust_list=None if trust is None
                               else str(trust))
     with Analyzer(options, detector_factory=factory,  # type: ignore[arg-type]
-                  face_detector=FakeFaceFinder(n_faces=1)) as analyzer:
+                  face_detector=FakeFaceFinder(n_faces=1), isolation=None) as analyzer:
         return analyzer.analyze(path)
 
 
@@ -99,7 +99,7 @@ def test_triage_row_and_formula_safety(signed: tuple[Path, Path], tmp_path: Path
     hostile = MediaResult(path="=HYPERLINK(\"http://x\")", status="error", sha256=None,
                           media=None, error="-cmd")
     out = io.StringIO()
-    table = TriageCsv(out)
+    table = TriageCsv(out.write)
     table.write(result)
     table.write(hostile)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
