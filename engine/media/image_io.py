@@ -21,6 +21,7 @@ Conversions, chosen so a detector sees the stored picture, upright, in one pixel
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import threading
 import warnings
@@ -138,6 +139,8 @@ def open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Image
 def _pil_open_header(path: str, fh: BinaryIO, sniffed: Sniffed) -> Image.Image:
     if sniffed.format_name == "heif":
         _register_heif()
+    if sniffed.format_name in ("png", "apng"):
+        fh = _without_oversized_metadata(path, fh)
     try:
         # NOTE: our own pixel limit replaces Pillow's decompression-bomb warning (which fires
         # inside Image.open, before we see the size). catch_warnings swaps process-wide state,
@@ -157,6 +160,26 @@ def _pil_open_header(path: str, fh: BinaryIO, sniffed: Sniffed) -> Image.Image:
         raise _header_error(path, sniffed, exc) from exc
     except _DECODE_ERRORS as exc:
         raise _decode_error(path, sniffed, exc) from exc
+
+
+def _without_oversized_metadata(path: str, fh: BinaryIO) -> BinaryIO:
+    """The PNG as Pillow can decode it: text/ICC chunks that inflate past 1 MB left out.
+
+    Pillow refuses a whole PNG whose text or ICC chunk inflates past ``MAX_TEXT_CHUNK``, so
+    adding a kilobyte of compressed text to a fake would avoid analysis. Those chunks are
+    metadata, not pixels: the same bytes without them decode to the same image. The metadata
+    step (``engine.provenance``) still reports the oversized chunk to the analyst.
+    """
+    from engine.provenance.png_chunks import strip_oversized_metadata_chunks
+
+    data = fh.read()
+    stripped = strip_oversized_metadata_chunks(data)
+    fh.seek(0)
+    if len(stripped) == len(data):
+        return fh
+    logger.warning("%s: PNG text/ICC chunk(s) inflating past 1 MB left out to decode the pixels",
+                   path)
+    return io.BytesIO(stripped)
 
 
 _PIL_FORMATS = {
