@@ -257,6 +257,7 @@ def _latest_summaries_query(case_id: int) -> Select[Any]:
             error.label("error"),
             FindingRow.grade,
             FindingRow.p_fake,
+            FindingRow.kind,
         )
         .select_from(Evidence)
         .join(Analysis, Analysis.id == latest_id)
@@ -275,4 +276,5 @@ def _to_summary(row: Row[Any]) -> AnalysisSummary:
         p_fake=row.p_fake,
         status=row.status,
         error=row.error,
+        kind=row.kind,
     )

@@ -140,6 +140,7 @@ def _finding_row(
         p_fake=finding.p_fake,
         applicable_detectors_json=json.dumps(list(finding.applicable_detectors)),
         rule=finding.rule,
+        kind=finding.kind,
     )
 
 
@@ -228,6 +229,7 @@ def to_finding_record(row: FindingRow) -> FindingRecord:
         p_fake=row.p_fake,
         applicable_detectors=tuple(json.loads(row.applicable_detectors_json)),
         rule=row.rule,
+        kind=row.kind,
     )
 
 

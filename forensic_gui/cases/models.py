@@ -197,6 +197,8 @@ class FindingRow(Base):
     p_fake: Mapped[float | None] = mapped_column(Float)
     applicable_detectors_json: Mapped[str] = mapped_column(Text)
     rule: Mapped[str] = mapped_column(Text)
+    # NOTE: revision 0005; the EvidenceKind value the finding names, NULL for fusion v1.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class KeyFrame(Base):

@@ -202,6 +202,8 @@ class FindingRecord:
     p_fake: float | None
     applicable_detectors: tuple[str, ...]
     rule: str
+    kind: str | None = None
+    """The kind of manipulation the finding names (fusion v2), ``None`` before it."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ class AnalysisSummary:
         grade: the grade of the media-level finding; ``None`` when the analysis has none (no
             face was found, or the analysis failed).
         p_fake: the media-level finding's ``p_fake`` (``None`` when not applicable).
+        kind: the kind of manipulation the media-level finding names (``None``: fusion v1).
         status: the engine's status, ``"ok"``, ``"no_face"`` or ``"error"``.
         error: the engine's message when ``status`` is ``"error"``, else ``None``.
     """
@@ -248,6 +251,7 @@ class AnalysisSummary:
     p_fake: float | None
     status: str
     error: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)

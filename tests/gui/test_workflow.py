@@ -89,6 +89,8 @@ def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, 
     assert "moderate support" in window.findings.grade_text or \
         "weak support" in window.findings.grade_text
     assert [r[0] for r in window.findings.detector_rows()] == ["Self-Blended Images", "Face X-ray"]
+    # The evidence list, read back from the store, names the kind the finding supports.
+    assert "support for a face swap or blend" in window.evidence_list.rows[0].finding_text
 
     # A click on the plot seeks the frame view to the nearest analysed frame.
     plot = window.timeline.findChild(object, "timeline_plot")
