@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.api_fusion import fuse_for, fuse_scores
 from engine.api_provenance import (
     apply_filter,
     file_provenance_from_dict,
@@ -40,14 +41,11 @@ from engine.media_reader import MediaReader
 from engine.provenance.trust import TrustList, TrustListError
 from engine.types import (
     DetectorProvenance,
-    DetectorScore,
     FaceScore,
     FileProvenance,
-    Finding,
     Frame,
     MediaInfo,
     MediaResult,
-    Provenance,
 )
 
 __all__ = [
@@ -391,37 +389,6 @@ def path_b64(path: str | os.PathLike[str]) -> str | None:
     from engine.pathtext import path_b64 as _path_b64
 
     return _path_b64(path)
-
-
-def fuse_scores(
-    scores: Sequence[DetectorScore],
-    *,
-    provenance: Provenance | None = None,
-    level: str = "image",
-) -> Finding:
-    """The graded finding of one level's per-detector scores.
-
-    Args:
-        scores: one score per detector for the same face, frame, track or file.
-        provenance: the provenance of the result the scores belong to: its recorded fusion
-            rule and detector kinds are used (fusion v1 when ``None`` or when it has no rule).
-        level: ``"image"`` (a still), ``"video"`` (a video or a track) or ``"frame"``.
-    """
-    from engine.fusion.replay import fuser_for
-
-    return fuser_for(provenance)(scores, level)
-
-
-def fuse_for(result: MediaResult, scores: Sequence[DetectorScore], scope: str) -> Finding:
-    """The finding of ``scores`` at ``scope`` (``"media"``, ``"track"``, ``"frame"``,
-    ``"face"``) of ``result``, with the fusion rule ``result`` was made with.
-
-    ``fuse_for(r, r.scores, "media") == r.finding`` for any result, stored or fresh.
-    """
-    from engine.fusion.replay import level_of
-
-    kind = result.media.kind if result.media is not None else None
-    return fuse_scores(scores, provenance=result.provenance, level=level_of(kind, scope))
 
 
 def overlay_maps(

@@ -51,6 +51,7 @@ from engine.cli_io import (
     walk_inputs,
     with_exact_path,
 )
+from engine.cli_record import result_record
 from engine.errors import EngineError, MediaError, UnknownDetectorError
 from engine.jobs import JobCancelled, Progress, ThrottledSink
 from engine.pathtext import printable
@@ -273,55 +274,6 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     A path that does not exist is yielded as is, so it gets its own error line.
     """
     return walk_inputs(paths).files
-
-
-def result_record(result: MediaResult) -> dict[str, Any]:
-    """The JSON line of one result."""
-    from engine.serialize import finding_to_dict, provenance_to_dict
-
-    kind = result.media.kind if result.media is not None else None
-    record: dict[str, Any] = {
-        "path": result.path,
-        "sha256": result.sha256,
-        "kind": kind,
-        "status": result.status,
-        "error": result.error,
-        **_scores_fields(result.scores),
-        "finding": finding_to_dict(result.finding),
-        "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
-    }
-    if kind == "video":
-        record["frames"] = [
-            {
-                "frame_idx": f.frame_idx,
-                "t_sec": f.t_sec,
-                "n_faces": len(f.faces),
-                "n_faces_found": f.n_faces_found,
-                **_scores_fields(f.scores),
-                "finding": finding_to_dict(f.finding),
-            }
-            for f in result.frames
-        ]
-    record["tracks"] = [
-        {
-            "track_id": t.track_id,
-            "frame_indices": list(t.frame_indices),
-            **_scores_fields(t.scores),
-            "finding": finding_to_dict(t.finding),
-        }
-        for t in result.tracks
-    ]
-    record["provenance"] = provenance_to_dict(result.provenance)
-    record["file_provenance"] = (
-        None if result.file_provenance is None else result.file_provenance.to_dict())
-    return record
-
-
-def _scores_fields(scores: Sequence[DetectorScore]) -> dict[str, Any]:
-    return {
-        "p_fake": {s.detector: s.p_fake for s in scores},
-        "not_applicable": {s.detector: s.reason for s in scores if s.p_fake is None},
-    }
 
 
 def _run_batch(
