@@ -23,6 +23,7 @@ from engine.types import (
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    FileProvenance,
     Finding,
     FrameResult,
     Grade,
@@ -61,6 +62,9 @@ def result_to_dict(result: MediaResult) -> dict[str, Any]:
         "provenance": provenance_to_dict(result.provenance),
         "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
         "picture_scores": [_score_to_dict(s) for s in result.picture_scores],
+        "file_provenance": (
+            None if result.file_provenance is None else result.file_provenance.to_dict()
+        ),
     }
 
 
@@ -90,11 +94,17 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
             error=data["error"],
             cautions=tuple(Caution(c["code"], c["message"]) for c in data.get("cautions", ())),
             picture_scores=tuple(_score_from_dict(s) for s in data.get("picture_scores", ())),
+            # NOTE: .get: results stored before file provenance existed have no such key.
+            file_provenance=_file_provenance_from_dict(data.get("file_provenance")),
         )
     except KeyError as exc:
         raise ValueError(f"stored result misses the key {exc.args[0]!r}") from exc
     except TypeError as exc:  # an unknown or missing field in a nested record
         raise ValueError(f"stored result does not match this engine's types: {exc}") from exc
+
+
+def _file_provenance_from_dict(data: dict[str, Any] | None) -> FileProvenance | None:
+    return None if data is None else FileProvenance.from_dict(data)
 
 
 def _media_to_dict(media: MediaInfo | None) -> dict[str, Any] | None:
@@ -259,6 +269,7 @@ def provenance_to_dict(prov: Provenance | None) -> dict[str, Any] | None:
         "sampled_frame_indices": [int(i) for i in prov.sampled_frame_indices],
         "timings_s": [[stage, float(sec)] for stage, sec in prov.timings_s],
         "fusion": prov.fusion,
+        "decoding": prov.decoding,
     }
 
 
@@ -275,6 +286,7 @@ def _provenance_from_dict(data: dict[str, Any] | None) -> Provenance | None:
         sampled_frame_indices=tuple(data["sampled_frame_indices"]),
         timings_s=tuple((stage, sec) for stage, sec in data["timings_s"]),
         fusion=data.get("fusion"),
+        decoding=data.get("decoding"),
     )
 
 

@@ -1,6 +1,7 @@
 """Frozen result types shared by the engine, the CLI and the GUI.
 
-Only stdlib and numpy are imported here so the GUI can start fast. Every array field is
+Only stdlib and numpy are imported here (and ``engine.provenance.model``, itself stdlib-only)
+so the GUI can start fast. Every array field is
 documented with its shape, dtype and coordinate frame. Arrays are never compared by ``==``
 (``eq=False`` where a dataclass holds one).
 
@@ -18,6 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.provenance.model import FileProvenance
+
 __all__ = [
     "Caution",
     "DetectorProvenance",
@@ -26,6 +29,7 @@ __all__ = [
     "FaceCrop",
     "FaceDetection",
     "FaceScore",
+    "FileProvenance",
     "Finding",
     "Frame",
     "FrameResult",
@@ -355,6 +359,9 @@ class Provenance:
     fusion: dict[str, Any] | None = field(default=None, hash=False)
     """The fusion rule the findings were made with, whole (``FusionRule.to_dict``), so a
     stored result can be re-fused and explained with its own rule; ``None`` for fusion v1."""
+    decoding: dict[str, Any] | None = field(default=None, hash=False)
+    """What decoding met (``engine.media.DecodeReport.as_dict``): frames the stream holds,
+    damaged frames skipped, resolution changes, seeks; ``None`` when not recorded."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +375,9 @@ class MediaResult:
     faces than were analysed, tiny faces, a very short clip, heavy compression, ...).
     ``picture_scores`` are the whole-picture scores of the detectors that have them (the
     generated-image detector), the mean over frames; they apply with or without a face.
+    ``file_provenance`` is what the file says about its own origin (metadata, Content
+    Credentials, inconsistencies), read from the hashed bytes before decoding; ``None`` for
+    results made before it existed or when the file could not be hashed.
     """
 
     path: str
@@ -382,3 +392,4 @@ class MediaResult:
     error: str | None = None
     cautions: tuple[Caution, ...] = ()
     picture_scores: tuple[DetectorScore, ...] = ()
+    file_provenance: FileProvenance | None = None

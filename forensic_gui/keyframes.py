@@ -9,7 +9,7 @@ panel shows its tile probabilities over the whole frame, with its face regions).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from engine import api
 from engine.jobs import CancelToken
-from engine.types import FrameResult, MediaResult
+from engine.types import Frame, FrameResult, MediaResult
 from forensic_gui.cases.records import KeyFrameImage
 from forensic_gui.imaging import draw_face_boxes, png_bytes, qimage_from_rgb
 from forensic_gui.probability_text import fmt_p
@@ -77,6 +77,7 @@ def render_key_frames(
     *,
     map_labels: Mapping[str, str],
     cancel: CancelToken,
+    read_frame: Callable[[str, int], Frame] = api.read_frame,
 ) -> tuple[KeyFrameImage, ...]:
     """Render the key frames of an ``ok`` result (see the module docstring).
 
@@ -85,6 +86,7 @@ def render_key_frames(
         count: how many key frames.
         map_labels: a caption label per detector id (``"Face X-ray (blending boundary)"``).
         cancel: checked between frames.
+        read_frame: decodes a frame again (the app's reads in a worker process).
 
     Raises:
         JobCancelled: ``cancel`` was set.
@@ -94,7 +96,7 @@ def render_key_frames(
     images: list[KeyFrameImage] = []
     for frame_result in pick_key_frames(result, count):
         cancel.raise_if_cancelled()
-        frame = api.read_frame(result.path, frame_result.frame_idx)
+        frame = read_frame(result.path, frame_result.frame_idx)
         panels = [frame.rgb_u8] + [
             api.overlay_maps(frame.rgb_u8, frame_result.faces, name, KEY_FRAME_OPACITY,
                              picture_map=frame_result.picture_maps.get(name))

@@ -47,6 +47,9 @@ REQUIRED = (
     "forensic_gui/cases/migrations/versions/*.py",
     "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     "PySide6/Qt/plugins/platforms/libqxcb.so",
+    # media provenance: the C2PA library (loaded with ctypes), exiv2's extension and library
+    "c2pa/libs/libc2pa_c.so",
+    "exiv2/_image*.so",
 )
 _FIRST_WINDOW = re.compile(r"first window shown after ([0-9.]+) s since (process|self-test) start")
 

@@ -73,6 +73,7 @@ def build_pipeline(
         runtime=choice.runtime,
         device=choice.device_label,
         max_faces=options.max_faces,
+        c2pa_trust_list=options.c2pa_trust_list,
     )
     return AnalysisPipeline(detectors, stage, settings, owned_face_detector=owned)
 

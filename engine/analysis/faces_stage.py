@@ -113,7 +113,7 @@ class FaceStage:
             crops=tuple(f.crop for f in found.faces),
             usable=tuple(not f.too_small for f in found.faces),
             n_faces_found={idx: found.n_found(idx) for idx, _ in seen},
-            n_beyond_limit=len(found.beyond_limit),
+            n_beyond_limit=len(found.not_kept),
             n_without_landmarks=len(found.boxes_without_landmarks),
             frame_sizes=sizes,
         )

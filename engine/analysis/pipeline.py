@@ -1,4 +1,5 @@
-"""One media file from bytes to a result: hash -> probe -> frames -> faces -> detectors -> rule.
+"""One media file from bytes to a result: hash -> metadata -> probe -> frames -> faces ->
+detectors -> rule.
 
 The pipeline holds the loaded models (face detector, detectors) and nothing about any one file:
 everything a file produces lives in local variables until the final, frozen ``MediaResult`` is
@@ -22,6 +23,7 @@ from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
 from engine.analysis.native_tiles import NativeTileStage, is_native_tiles, tile_rule
 from engine.analysis.progress import StageClock, StageReporter
+from engine.analysis.provenance_stage import read_file_provenance
 from engine.analysis.scoring import score_faces
 from engine.errors import EvidenceHashMismatchError, MediaError
 from engine.fusion.aggregate import (
@@ -33,7 +35,7 @@ from engine.fusion.aggregate import (
 from engine.fusion.per_kind import Fuser
 from engine.fusion.replay import level_of
 from engine.jobs import CancelToken, Progress, ProgressSink
-from engine.types import Caution, FaceScore, MediaInfo, MediaResult, Provenance
+from engine.types import Caution, FaceScore, FileProvenance, MediaInfo, MediaResult, Provenance
 
 __all__ = ["AnalysisPipeline", "PipelineSettings"]
 
@@ -51,6 +53,7 @@ class PipelineSettings:
     runtime: str
     device: str
     max_faces: int
+    c2pa_trust_list: str | None = None
 
 
 @dataclass
@@ -62,6 +65,8 @@ class _Run:
     sha256: str | None = None
     info: MediaInfo | None = None
     frame_indices: tuple[int, ...] = ()
+    file_provenance: FileProvenance | None = None
+    decoding: Any = None  # engine.media.DecodeReport, filled while frames are decoded
 
 
 class AnalysisPipeline:
@@ -107,6 +112,7 @@ class AnalysisPipeline:
                 media=run.info,
                 provenance=self._provenance(run),
                 error=str(exc),
+                file_provenance=run.file_provenance,
             )
 
     def _analyze(
@@ -119,15 +125,24 @@ class AnalysisPipeline:
         def hash_progress(p: Progress) -> None:
             progress(Progress(p.stage, p.done, p.total, run.path))
 
-        with run.clock.time("hash"):
-            run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
-        if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
-            raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
-        with run.clock.time("probe"):
-            run.info = media_io.probe(run.path)
-        reporter = StageReporter(progress, message=run.path)
-        tiles = self._tile_stage(run.info.kind)
-        found = self._find_faces(run, reporter, cancel, tiles)
+        # NOTE: hashed, read for metadata, probed and decoded through one guarded descriptor,
+        # and checked for changes after decoding, so the result is of the bytes that were
+        # hashed (media_io).
+        with media_io.open_evidence(run.path) as evidence:
+            with run.clock.time("hash"):
+                run.sha256 = evidence.sha256(hash_progress, cancel)
+            if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
+                raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
+            # NOTE: right after the hash, before any decoding: the metadata of the hashed bytes.
+            with run.clock.time("metadata"):
+                run.file_provenance = read_file_provenance(
+                    evidence.decoder_path, run.sha256, self._settings.c2pa_trust_list)
+            with run.clock.time("probe"):
+                run.info = evidence.probe()
+            reporter = StageReporter(progress, message=run.path)
+            tiles = self._tile_stage(run.info.kind)
+            found = self._find_faces(run, evidence, reporter, cancel, tiles)
+            evidence.check_unchanged()
         faces = score_faces(
             found.crops,
             found.usable,
@@ -148,13 +163,20 @@ class AnalysisPipeline:
         return NativeTileStage(tiled, want_maps=self._settings.want_maps, media_kind=media_kind)
 
     def _find_faces(
-        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None,
+        self,
+        run: _Run,
+        evidence: media_io.Evidence,
+        reporter: StageReporter,
+        cancel: CancelToken | None,
         tiles: NativeTileStage | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
+        run.decoding = media_io.new_decode_report()
         found = self._face_stage.run(
-            media_io.iter_frames(run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel),
+            evidence.frames(
+                n_frames=s.n_frames, fps=s.fps, cancel=cancel, report=run.decoding
+            ),
             planned=media_io.planned_frame_count(info, n_frames=s.n_frames, fps=s.fps),
             reporter=reporter,
             clock=run.clock,
@@ -189,14 +211,20 @@ class AnalysisPipeline:
             scores=scores,
             finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
-            cautions=self._cautions(run.info, found),
+            cautions=self._cautions(run, found),
+            file_provenance=run.file_provenance,
             picture_scores=() if tiles is None else tiles.media_picture_scores(frame_results),
         )
 
-    def _cautions(self, info: MediaInfo, found: FoundFaces) -> tuple[Caution, ...]:
+    def _cautions(self, run: _Run, found: FoundFaces) -> tuple[Caution, ...]:
+        """The media's own cautions, then what decoding met (damaged frames, size changes)."""
+        assert run.info is not None
         clip_lens = [d.clip_len for d in self.detectors if d.clip_len > 1]
-        inputs = CautionInputs(info, found, self._settings.max_faces, min(clip_lens, default=0))
-        return cautions_for(inputs)
+        inputs = CautionInputs(
+            run.info, found, self._settings.max_faces, min(clip_lens, default=0)
+        )
+        decoding = [] if run.decoding is None else run.decoding.cautions()
+        return cautions_for(inputs) + tuple(Caution("decoding", text) for text in decoding)
 
     def _provenance(self, run: _Run) -> Provenance:
         s = self._settings
@@ -219,5 +247,6 @@ class AnalysisPipeline:
             aggregation_rule=rule,
             sampled_frame_indices=run.frame_indices,
             timings_s=run.clock.timings_s(),
+            decoding=None if run.decoding is None else run.decoding.as_dict(),
             fusion=s.fuser.rule.to_dict(),
         )

@@ -34,9 +34,10 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from engine.api import list_detectors, sha256_file
+from engine.api import list_detectors, list_filters, sha256_file
 from forensic_gui.cases.models import utc_now
 from forensic_gui.cases.records import AuditEntry, CaseRecord, ChainReport, EvidenceCheck
+from forensic_gui.cases.report_media_provenance import media_provenance_block
 from forensic_gui.cases.report_provenance import (
     DetectorCard,
     audit_section,
@@ -202,6 +203,7 @@ def _item_flowables(
     blocks += timeline_block(item, st, width, thresholds)
     blocks.append(verdict_box(item, st, width))
     blocks += key_frames_block(item, st, width)
+    blocks += media_provenance_block(item.analysis, list_filters(), st, width)
     blocks += provenance_block(item.analysis, st, width)
     blocks += limits_block(item.analysis, cards, st, width)
     return blocks

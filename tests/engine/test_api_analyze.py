@@ -30,6 +30,7 @@ def _analyzer(*detectors: FakeDetector, face: object | None = None, **opts: obje
     names = tuple(d.name for d in detectors)
     return Analyzer(
         AnalysisOptions(detectors=names, **opts),  # type: ignore[arg-type]
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=face or FakeFaceFinder(),
     )
@@ -66,7 +67,7 @@ def test_no_face_video_is_no_face_and_not_applicable(shared_data: Path) -> None:
     path = shared_data / "videos_real" / "pyfeat_no_face.mp4"
     factory, _ = fake_factory(FakeDetector("a"))
     with Analyzer(
-        AnalysisOptions(detectors=("a",), n_frames=4), detector_factory=factory
+        AnalysisOptions(detectors=("a",), n_frames=4), isolation=None, detector_factory=factory
     ) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "no_face"
@@ -82,7 +83,8 @@ def test_no_face_video_is_no_face_and_not_applicable(shared_data: Path) -> None:
 def test_blank_image_is_no_face(tmp_path: Path) -> None:
     path = write_blank_image(str(tmp_path / "blank.png"))
     factory, _ = fake_factory(FakeDetector("a"))
-    with Analyzer(AnalysisOptions(detectors=("a",)), detector_factory=factory) as analyzer:
+    with Analyzer(AnalysisOptions(detectors=("a",)), isolation=None,
+                  detector_factory=factory) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "no_face"
     assert result.finding is not None
@@ -92,7 +94,8 @@ def test_blank_image_is_no_face(tmp_path: Path) -> None:
 def test_real_face_image_is_found_and_scored(shared_data: Path) -> None:
     path = shared_data / "videos_real" / "pyfeat_single_face.jpg"
     factory, _ = fake_factory(FakeDetector("a"))
-    with Analyzer(AnalysisOptions(detectors=("a",)), detector_factory=factory) as analyzer:
+    with Analyzer(AnalysisOptions(detectors=("a",)), isolation=None,
+                  detector_factory=factory) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "ok"
     assert len(result.frames) == 1
@@ -165,7 +168,8 @@ def test_models_load_once_for_many_files(video_path: str, tmp_path: Path) -> Non
     factory, loaded = fake_factory(FakeDetector("a"), FakeDetector("b"))
     blank = write_blank_image(str(tmp_path / "blank.png"))
     options = AnalysisOptions(detectors=("a", "b"), n_frames=3)
-    with Analyzer(options, detector_factory=factory, face_detector=FakeFaceFinder()) as analyzer:
+    with Analyzer(options, isolation=None, detector_factory=factory,
+                  face_detector=FakeFaceFinder()) as analyzer:
         for path in (video_path, blank, video_path):
             analyzer.analyze(path)
     assert loaded == ["a", "b"]
@@ -182,7 +186,7 @@ def test_inference_is_batched(video_path: str) -> None:
 def test_unknown_detector_is_refused() -> None:
     factory, _ = fake_factory(FakeDetector("a"))
     with pytest.raises(UnknownDetectorError, match="Valid detectors: a"):
-        Analyzer(AnalysisOptions(detectors=("nope",)), detector_factory=factory)  # type: ignore[arg-type]
+        Analyzer(AnalysisOptions(detectors=("nope",)), isolation=None, detector_factory=factory)  # type: ignore[arg-type]
 
 
 def test_maps_are_kept_on_request_and_drawn_on_the_frame(video_path: str) -> None:

@@ -19,6 +19,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> MediaResult:
     factory, _ = fake_factory(FakeDetector("a"), FakeDetector("clip", clip_len=4))
     with Analyzer(
         AnalysisOptions(detectors=("a", "clip"), n_frames=6, want_maps=True),
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=FakeFaceFinder(n_faces=2),
     ) as analyzer:

@@ -59,7 +59,7 @@ def _analyzer(face: object, **opts: object) -> tuple[Analyzer, LoadedDetector]:
     by_name = {"tiles_fake": tiles, "crops": crops}
     analyzer = Analyzer(AnalysisOptions(detectors=("crops", "tiles_fake"), **opts),  # type: ignore[arg-type]
                         detector_factory=lambda n, r, d: by_name[n],  # type: ignore[arg-type,return-value]
-                        face_detector=face)
+                        face_detector=face, isolation=None)
     return analyzer, tiles
 
 

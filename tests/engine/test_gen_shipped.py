@@ -32,7 +32,8 @@ def test_the_card_matches_the_files_and_records_its_tile_policy_and_validation()
     cfg = store.cfg("gen_nprnet")
     assert cfg.input_mode == "native_tiles"
     assert cfg.looks_for == "generated"
-    for file_name, sha in ((cfg.onnx_file, cfg.onnx_sha256), (cfg.weights_file, cfg.weights_sha256)):
+    files = ((cfg.onnx_file, cfg.onnx_sha256), (cfg.weights_file, cfg.weights_sha256))
+    for file_name, sha in files:
         assert file_name is not None
         assert hashlib.sha256((store.root / file_name).read_bytes()).hexdigest() == sha
     card = store.card("gen_nprnet")
