@@ -45,6 +45,12 @@ __all__ = [
 def tile_rule(detector: RunningDetector) -> str:
     """The aggregation words of one native-tile detector, for provenance."""
     policy = detector.loaded.tile_policy
+    if not policy.score_faces:
+        return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of the whole "
+                f"picture only (at most {policy.max_tiles_image} a still, "
+                f"{policy.max_tiles_frame} a video frame; faces are not scored apart), never "
+                f"resized except a picture smaller than a tile; picture = mean of its top "
+                f"{policy.top_fraction:.0%} tile logits; frame = the whole picture")
     return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of the whole picture "
             f"(at most {policy.max_tiles_image} a still, {policy.max_tiles_frame} a video frame) "
             f"and of each face region (at most {policy.max_tiles_face} in a still, "
@@ -55,6 +61,7 @@ def tile_rule(detector: RunningDetector) -> str:
 FACE_MAP_CELLS = 16
 MAX_PICTURE_CELLS = 64
 TOO_SMALL = "picture too small"
+PICTURE_ONLY = "scores the whole picture only"
 
 
 def is_native_tiles(detector: RunningDetector) -> bool:
@@ -153,6 +160,8 @@ class NativeTileStage:
         from engine.runtime.tiles import face_region
 
         policy = det.loaded.tile_policy
+        if not policy.score_faces:
+            return RegionScore(DetectorScore(det.name, None, None, PICTURE_ONLY))
         square = crop_square_xyxy(np.asarray(face.landmarks_xy, dtype=np.float64),
                                   CropPolicy().margin)
         region = face_region(square, rgb.shape[:2], policy.tile_px)

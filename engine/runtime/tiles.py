@@ -59,6 +59,12 @@ class TilePolicy:
         max_tiles_face: tiles per face region of a still image at most.
         max_tiles_face_frame: tiles per face region of a video frame at most.
         min_side_px: regions with a shorter side are not scored.
+        fixed_size: the network's graph takes ``tile_px`` squares only (``gan_effl0``'s
+            ONNX export): a tile narrower than that (a picture smaller than one tile) is
+            upscaled to it, the one resampling this mode allows. ``False``: any tile size.
+        score_faces: also score each face's region. ``False``: the detector scores whole
+            pictures only (``gan_effl0``: its face regions rank other people's generated faces
+            no better than chance on the dev bench, its whole pictures do; docs/MODELS_GEN.md).
     """
 
     # NOTE: budgets from bench/bench_gen.py (docs/MODELS_GEN.md; 6-9 ms a tile on 2 threads):
@@ -71,6 +77,8 @@ class TilePolicy:
     max_tiles_face: int = 4
     max_tiles_face_frame: int = 2
     min_side_px: int = 32
+    fixed_size: bool = False
+    score_faces: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 < self.top_fraction <= 1.0:
@@ -185,6 +193,8 @@ def score_region(
     for start in range(0, len(boxes), _BATCH):
         chunk = boxes[start : start + _BATCH]
         tiles = np.stack([img[by0:by1, bx0:bx1] for bx0, by0, bx1, by1 in chunk])
+        if policy.fixed_size and tiles.shape[1:3] != (policy.tile_px, policy.tile_px):
+            tiles = _to_tile_size(tiles, policy.tile_px)
         z, cam = detector.runtime.run(normalise_tiles(tiles, detector.cfg))
         logits.append(np.asarray(z, dtype=np.float64).reshape(-1))
         if want_cams and cam is not None:
@@ -200,6 +210,15 @@ def score_region(
         tile_p_fake=np.asarray(apply_calibration(_sigmoid(tile_logits), calibration)),
         tiles_xyxy=boxes, region_xyxy=region,  # type: ignore[arg-type]
         cams=np.concatenate(cams) if cams else None)
+
+
+def _to_tile_size(tiles_u8: np.ndarray, tile_px: int) -> np.ndarray:
+    """(N, h, w, 3) tiles smaller than a tile, resized (bilinear) to (N, tile_px, tile_px, 3)
+    for a fixed-size graph; as ``engine.runtime.whole_image`` does for small images."""
+    import cv2
+
+    return np.stack([cv2.resize(t, (tile_px, tile_px), interpolation=cv2.INTER_LINEAR)
+                     for t in tiles_u8])
 
 
 def face_region(
