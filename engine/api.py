@@ -96,7 +96,8 @@ class DetectorInfo:
         version: weights version tag.
         threshold: decision threshold on the calibrated ``p_fake``.
         weights_sha256: SHA-256 of the weights file the default runtime loads.
-        map_kind: ``"grad-cam"``, ``"blending boundary"``, ``"attention"`` or ``None``.
+        map_kind: ``"grad-cam"``, ``"blending boundary"``, ``"attention"``, ``"probability of
+            each tile"`` (whole-picture detectors) or ``None``.
         card_summary: the limits of the detector, from its model card.
     """
 

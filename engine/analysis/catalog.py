@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAP_KIND_WORDS",
+    "TILE_MAP_WORDS",
     "default_names",
     "detector_info",
     "shipped_detectors",
@@ -35,6 +36,7 @@ MAP_KIND_WORDS = {
     "attention": "attention",
     "none": None,
 }
+TILE_MAP_WORDS = "probability of each tile"
 
 
 def shipped_names(models_dir: Path | None = None) -> list[str]:
@@ -87,7 +89,10 @@ def detector_info(store: Any, name: str) -> DetectorInfo:
         version=cfg.version,
         threshold=float(cfg.threshold),
         weights_sha256=str(cfg.onnx_sha256 or cfg.weights_sha256 or ""),
-        map_kind=MAP_KIND_WORDS.get(cfg.map_kind),
+        # NOTE: a native-tile detector's map is its tiles' probabilities, whatever its network's
+        # own map would be (engine.analysis.native_tiles).
+        map_kind=(TILE_MAP_WORDS if cfg.input_mode == "native_tiles"
+                  else MAP_KIND_WORDS.get(cfg.map_kind)),
         card_summary=str(card.get("summary") or _limits_section(store.root / f"{name}.md")),
     )
 
