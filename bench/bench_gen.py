@@ -1,6 +1,6 @@
-"""Speed of the generated-image detector's whole-picture scoring on ONNX Runtime (CPU threads).
+"""Speed of a whole-picture (native-tile) detector's scoring on ONNX Runtime (CPU threads).
 
-    python bench/bench_gen.py [--threads 2] [--repeats 5] [--detector gen_nprnet]
+    python bench/bench_gen.py [--threads 2] [--repeats 5] [--detector gan_effl0]
 
 Figures (the issue's targets: a 12 MP photo <= 1.5 s; a 32-frame 1080p video <= 2 s extra):
 
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--detector", default="gen_nprnet")
+    parser.add_argument("--detector", default="gan_effl0")
     parser.add_argument("--models-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     det = load_detector(args.detector, models_dir=args.models_dir, threads=args.threads)
