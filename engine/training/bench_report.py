@@ -147,10 +147,14 @@ def _fmt(value: float | None) -> str:
 
 
 def format_report(report: TransferReport) -> str:
-    """The report as plain-text tables."""
+    """The report as plain-text tables (columns ``c1``... when the labels are long; a legend
+    names them)."""
     dets = report.detectors
-    head = f"{'group':44s} " + " ".join(f"{d[:9]:>9s}" for d in dets) + "  n_fake n_real"
-    lines = ["AUC per fake kind (vs reals of the same modality)", head]
+    short = all(len(d) <= 9 for d in dets)
+    cols = list(dets) if short else [f"c{i + 1}" for i in range(len(dets))]
+    lines = [] if short else [f"  {c} = {d}" for c, d in zip(cols, dets, strict=True)]
+    head = f"{'group':44s} " + " ".join(f"{c:>9s}" for c in cols) + "  n_fake n_real"
+    lines += ["AUC per fake kind (vs reals of the same modality)", head]
     for title, rows in (("", report.kinds), ("AUC per fake source", report.sources)):
         if title:
             lines += ["", title, head]
@@ -160,7 +164,9 @@ def format_report(report: TransferReport) -> str:
     lines += ["", "reals at or above the threshold"]
     for modality, shares in report.false_alarms.items():
         lines.append(f"  real {modality}s ({report.n_reals[modality]}): "
-                     + ", ".join(f"{d} {shares[d]:.1%}" for d in dets if d in shares))
+                     + ", ".join(f"{c} {shares[d]:.1%}"
+                                 for c, d in zip(cols, dets, strict=True) if d in shares))
     lines.append("DeepFaceLive pairs, fake above its real twin: "
-                 + ", ".join(f"{d} {w}/{n}" for d, (w, n) in report.pairs.items()))
+                 + ", ".join(f"{c} {report.pairs[d][0]}/{report.pairs[d][1]}"
+                             for c, d in zip(cols, dets, strict=True)))
     return "\n".join(lines)

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from engine.training.datasets import PairRecipe
 
-__all__ = ["Method", "TrainConfig", "load_config"]
+__all__ = ["RELEASE_ONLY", "Method", "TrainConfig", "load_config"]
 
 Method = Literal["sbi", "xray", "mat"]
+
+# NOTE: fields that change nothing in training, only the release's validation/calibration set.
+RELEASE_ONLY = ("val_capture_prob",)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class TrainConfig:
         xray_target: the Face X-ray target of a self-blend with ratio r < 1: ``"mask"``
             (4 M (1 - M) of the blended M: face-wide) or ``"boundary"`` (of M scaled to peak 1:
             a band where the blended region ends); ``engine.training.datasets.PairRecipe``.
+        val_capture_prob: share of the validation pairs put through the capture chain (one
+            seeded draw each, the same in every stage with this value): the release then fits
+            the calibration, and measures, on pairs that look like casework. 0: clean pairs.
         video_share: share of the training draws that are frames of real clips (0: each face
             as often as any other, about 14% clip frames in the face cache).
         sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
@@ -107,6 +113,7 @@ class TrainConfig:
     capture_prob: float = 0.0
     xray_target: Literal["mask", "boundary"] = "mask"
     video_share: float = 0.0
+    val_capture_prob: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
     val_reals: int = 400
@@ -131,7 +138,7 @@ class TrainConfig:
         for name in ("steps", "batch_reals", "threads", "val_reals"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("p_bi", "agda_prob", "capture_prob", "video_share"):
+        for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.trunk_runtime not in ("torch", "onnx"):
@@ -154,6 +161,13 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and model cards)."""
         return dataclasses.asdict(self)
+
+    def same_training(self, other: TrainConfig) -> bool:
+        """Whether ``other`` trains exactly as this config does: equal in every field except
+        :data:`RELEASE_ONLY` (how the finished network is validated and calibrated), so a run
+        can be released with a casework calibration set it was not trained with."""
+        keep = {name: getattr(self, name) for name in RELEASE_ONLY}
+        return dataclasses.replace(other, **keep) == self
 
     def recipe(self) -> PairRecipe:
         """How this config's training pairs are made."""

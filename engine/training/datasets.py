@@ -24,7 +24,7 @@ import numpy.typing as npt
 from engine.errors import SynthesisInputError
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.synthesis import blend_with_donor, nearest_donor, pair_postaug, self_blend
-from engine.synthesis.capture import capture_pair
+from engine.synthesis.capture import apply_capture, capture_pair, sample_capture_params
 from engine.synthesis.result import xray_from_mask
 
 __all__ = [
@@ -326,9 +326,16 @@ class ValSet:
     groups: npt.NDArray[Any]
 
 
-def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
-    """Every face, untouched, and one deterministic fake of it (no post-augmentation)."""
+def make_val_set(faces: RealFaces, *, p_bi: float, seed: int,
+                 capture_prob: float = 0.0) -> ValSet:
+    """Every face, untouched, and one deterministic fake of it (no post-augmentation).
+
+    With ``capture_prob`` > 0 that share of the pairs then goes through one draw of the
+    capture chain each (its own seeded stream, so the blends are those of the clean set): a
+    validation set that looks like casework, for a calibration that holds there.
+    """
     rng = np.random.default_rng(seed)
+    capture_rng = np.random.default_rng([seed, 1])
     reals: list[npt.NDArray[Any]] = []
     fakes: list[npt.NDArray[Any]] = []
     kept: list[int] = []
@@ -338,7 +345,11 @@ def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
         except SynthesisInputError as exc:
             logger.warning("validation face %d skipped: %s", idx, exc)
             continue
-        reals.append(np.asarray(faces.crops[idx]))
+        real = np.asarray(faces.crops[idx])
+        if capture_prob > 0.0 and capture_rng.random() < capture_prob:
+            params = sample_capture_params(capture_rng)
+            real, fake = (apply_capture(img, params, faces.valid(idx)) for img in (real, fake))
+        reals.append(real)
         fakes.append(fake)
         kept.append(idx)
     labels = np.repeat(np.array([0, 1], dtype=np.int64), len(reals))

@@ -330,7 +330,7 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         raise ValueError(f"{path} was seeded from {state['seeded_from']} (network only) and "
                          "cannot be resumed; start the next stage from it with init_from")
     # NOTE: compared as configs, so a field added later with its default still matches.
-    if TrainConfig.from_dict(state["config"]) != cfg:
+    if not cfg.same_training(TrainConfig.from_dict(state["config"])):
         raise ValueError(f"{path} was written with another config; use a new --out directory")
     run.detector.net.load_state_dict(state["net"])
     if "optimizer" in state:
@@ -511,7 +511,8 @@ def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) 
 
 def validation_set(cfg: TrainConfig, val_faces: RealFaces) -> ValSet:
     """The fixed validation set of ``cfg`` (its own seed: the same fakes in every stage)."""
-    return make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
+    return make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1,
+                        capture_prob=cfg.val_capture_prob)
 
 
 def run_training(

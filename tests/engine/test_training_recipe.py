@@ -3,6 +3,7 @@ of clip frames (engine.training.datasets.PairRecipe)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,29 @@ def test_config_validates_and_carries_the_recipe() -> None:
                 {"snapshot_every_steps": -1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TrainConfig.from_dict({**base, **bad})
+
+
+def test_a_captured_validation_set_keeps_the_clean_sets_blends(faces: RealFaces) -> None:
+    """The capture chain draws from its own stream: the same fakes, then degraded alike."""
+    from engine.training.datasets import make_val_set
+
+    clean = make_val_set(faces, p_bi=0.0, seed=1)
+    captured = make_val_set(faces, p_bi=0.0, seed=1, capture_prob=1.0)
+    assert captured.crops.shape == clean.crops.shape
+    np.testing.assert_array_equal(captured.labels, clean.labels)
+    n = len(clean.labels) // 2
+    for i in range(n):
+        assert not np.array_equal(captured.crops[i], clean.crops[i])
+        blend_clean = np.abs(clean.crops[n + i].astype(int) - clean.crops[i]).sum(axis=2) > 0
+        assert blend_clean.any()
+    again = make_val_set(faces, p_bi=0.0, seed=1, capture_prob=1.0)
+    np.testing.assert_array_equal(again.crops, captured.crops)
+
+
+def test_the_release_calibration_set_may_change_after_training() -> None:
+    """val_capture_prob only chooses the validation/calibration pairs: a finished run can be
+    released on casework-like pairs; any field that changes training still refuses."""
+    base = TrainConfig.from_dict({"detector": "sbi_effl0", "method": "sbi"})
+    assert base.same_training(dataclasses.replace(base, val_capture_prob=0.5))
+    assert not base.same_training(dataclasses.replace(base, capture_prob=0.5))
+    assert not base.same_training(dataclasses.replace(base, lr=1e-3))
