@@ -19,7 +19,9 @@ What it measures, in one run, on the detectors shipped in the models directory:
    imported only now, so it does not count in the RSS above.
 
 Every detector needs its weights; with none shipped, only decoding and faces are measured and
-the report says so.
+the report says so. Everything runs in this process (``Analyzer(isolation=None)``), as before
+issue #18; what the worker processes the CLI and the app now use cost on top of it is measured
+by bench/bench_isolation.py (docs/ISOLATION.md).
 """
 
 from __future__ import annotations
@@ -138,7 +140,9 @@ def end_to_end(clip: Path, names: list[str], args: argparse.Namespace) -> tuple[
     from engine.api import AnalysisOptions, Analyzer
 
     options = AnalysisOptions(detectors=tuple(names), runtime="onnx", n_frames=args.frames)
-    with Analyzer(options) as analyzer:
+    # NOTE: in this process (isolation=None): this bench measures the pipeline itself (its CPU
+    # time and RSS are this process's); bench/bench_isolation.py measures the worker pool.
+    with Analyzer(options, isolation=None) as analyzer:
         return best_of(args.repeat, lambda: analyzer.analyze(clip))
 
 
@@ -151,7 +155,8 @@ def images_per_second(folder: Path, names: list[str], args: argparse.Namespace) 
     store = WeightsStore(args.models_dir)
     frame_detectors = tuple(n for n in names if store.cfg(n).clip_len == 1)
     paths = sorted(p for p in folder.iterdir() if p.is_file())[: args.n_images]
-    with Analyzer(AnalysisOptions(detectors=frame_detectors, runtime="onnx")) as analyzer:
+    with Analyzer(AnalysisOptions(detectors=frame_detectors, runtime="onnx"),
+                  isolation=None) as analyzer:  # in this process: see end_to_end
         analyzer.analyze(paths[0])  # warm-up
         t0, c0 = time.perf_counter(), time.process_time()
         results = [analyzer.analyze(p) for p in paths]

@@ -7,6 +7,12 @@ once and analyses any number of files with them; :func:`analyze` is the one-shot
 When no detector is shipped (no weights in ``resources/models``), :func:`list_detectors`
 returns ``[]`` and an analysis still reads the media, hashes it, finds and tracks the faces and
 sets the status, with every finding ``NOT_APPLICABLE`` and no score.
+
+Media provenance (what a file says about its origin: metadata, C2PA Content Credentials,
+inconsistencies) comes with every analysis as ``MediaResult.file_provenance``, and on its own
+from :func:`inspect_provenance`; the classic forensic filters (ELA, noise residual, JPEG ghosts)
+from :func:`list_filters`, :func:`apply_filter` and :func:`render_filter`. See
+docs/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -19,29 +25,60 @@ from typing import Any
 
 import numpy as np
 
+from engine.api_fusion import fuse_for, fuse_scores
+from engine.api_provenance import (
+    apply_filter,
+    file_provenance_from_dict,
+    inspect_provenance,
+    list_filters,
+    load_trust_list,
+    render_filter,
+)
+from engine.filters.base import FilterInfo, FilterResult
+from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
+from engine.media_reader import MediaReader
+from engine.provenance.trust import TrustList, TrustListError
 from engine.types import (
     DetectorProvenance,
-    DetectorScore,
     FaceScore,
-    Finding,
+    FileProvenance,
     Frame,
     MediaInfo,
     MediaResult,
 )
 
 __all__ = [
+    "DEFAULT_ISOLATION",
     "AnalysisOptions",
     "Analyzer",
     "DetectorInfo",
+    "FileProvenance",
+    "FilterInfo",
+    "FilterResult",
+    "IsolationSettings",
+    "MediaReader",
+    "TrustList",
+    "TrustListError",
     "analyze",
+    "apply_filter",
+    "file_provenance_from_dict",
+    "fuse_for",
     "fuse_scores",
+    "inspect_provenance",
     "list_detectors",
+    "list_filters",
+    "load_trust_list",
     "overlay_maps",
+    "path_b64",
+    "printable_path",
+    "printable_tree",
     "probe_media",
     "read_frame",
+    "render_filter",
     "result_from_dict",
     "result_to_dict",
+    "run_worker_process",
     "sha256_file",
 ]
 
@@ -86,6 +123,8 @@ class AnalysisOptions:
         fps: frames per second of video time to analyse instead of evenly spaced frames.
         want_maps: also compute every detector's explanation map (slower, more memory).
         max_faces: the most faces analysed per frame (the largest are kept).
+        c2pa_trust_list: a PEM file of trust anchors for C2PA signatures, read again for every
+            file (``None``: no anchors; see ``engine.provenance.trust``).
     """
 
     detectors: tuple[str, ...] | None = None
@@ -94,6 +133,7 @@ class AnalysisOptions:
     fps: float | None = None
     want_maps: bool = False
     max_faces: int = 4
+    c2pa_trust_list: str | None = None
 
     def __post_init__(self) -> None:
         if self.fps is None and (self.n_frames is None or self.n_frames < 1):
@@ -141,46 +181,71 @@ def read_frame(path: str | os.PathLike[str], frame_idx: int) -> Frame:
 
 DetectorFactory = Callable[[str, str, str], Any]
 
+DEFAULT_ISOLATION = IsolationSettings()
+"""One worker, a 300 s budget per file, a 4 GiB memory ceiling (see engine/isolation.py)."""
+
 
 class Analyzer:
-    """Analyses media files with models loaded once.
+    """Analyses media files with models loaded once, each file isolated from the caller.
+
+    By default every request runs in a pool of worker processes (``isolation``; see
+    ``engine.isolation``): a crash (segfault, abort) of a decoder, MediaPipe or ONNX
+    Runtime, a file that makes them loop, or one that makes them allocate without end, ends
+    that file's analysis with an error result (``status="error"``, ``error`` saying what
+    happened) and the worker is replaced; the caller and the other files go on. Each worker
+    loads the models once.
 
     Args:
         options: what to run and how.
+        isolation: the worker pool's settings; ``None`` runs everything in this process, with
+            no protection from native crashes or hangs (for the test seams below, and for
+            callers that already run in a worker).
         detector_factory: test seam: ``factory(name, runtime, device)`` returning a loaded
             detector (``.cfg``, ``.predict``); the default loads the shipped, SHA-256-checked
-            weights. The application never passes one.
-        face_detector: test seam: an object with ``detect(rgb_u8, frame_idx)``; the default is
-            MediaPipe Face Mesh.
+            weights. The application never passes one. With a pool it must pickle (a
+            module-level function or class instance).
+        face_detector: test seam: an object with ``analyze(rgb_u8, frame_idx)``; the default is
+            MediaPipe Face Mesh. With a pool it must pickle.
 
     Raises:
         UnknownDetectorError: a name in ``options.detectors`` is not registered.
         WeightsIntegrityError: a weights file is missing or its SHA-256 is wrong.
+        ValueError: a test seam that cannot be sent to a worker process, with a pool.
     """
 
     def __init__(
         self,
         options: AnalysisOptions = AnalysisOptions(),
         *,
+        isolation: IsolationSettings | None = DEFAULT_ISOLATION,
         detector_factory: DetectorFactory | None = None,
         face_detector: Any = None,
     ) -> None:
-        from engine.analysis.build import build_pipeline
+        from engine.analysis.backends import InProcessBackend, PoolBackend
 
         self.options = options
-        self._pipeline = build_pipeline(
-            options, detector_factory=detector_factory, face_detector=face_detector
+        self.isolation = isolation
+        seams = {"detector_factory": detector_factory, "face_detector": face_detector}
+        self._backend: Any = (
+            InProcessBackend(options, **seams)
+            if isolation is None
+            else PoolBackend(options, isolation, **seams)
         )
 
     @property
     def detector_names(self) -> tuple[str, ...]:
         """The detectors this analyzer runs, in result order."""
-        return tuple(d.name for d in self._pipeline.detectors)
+        return tuple(self._backend.detector_names)
 
     @property
     def detector_provenance(self) -> tuple[DetectorProvenance, ...]:
         """Exactly which models run (name, version, weights SHA-256, threshold, calibration)."""
-        return tuple(d.provenance for d in self._pipeline.detectors)
+        return tuple(self._backend.detector_provenance)
+
+    def files_in_flight(self, requested: int | None = None) -> int:
+        """How many files :meth:`analyze_many` analyses at once (``requested`` capped by the
+        pool's workers; ``None``: the default)."""
+        return int(self._backend.files_in_flight(requested))
 
     def analyze(
         self,
@@ -192,14 +257,39 @@ class Analyzer:
     ) -> MediaResult:
         """Analyse one file.
 
-        Bad media and a SHA-256 different from ``expected_sha256`` give a result with
-        ``status="error"`` and the message in ``error``; this never raises for them.
+        Bad media, a SHA-256 different from ``expected_sha256``, a file that changed while it
+        was analysed, and (with a pool) a crashed, overrunning or runaway analysis give a
+        result with ``status="error"`` and the message in ``error``; this never raises for
+        them. Progress reports reach ``progress`` from the calling thread.
 
         Raises:
-            JobCancelled: ``cancel`` was set; nothing of the analysis is kept.
+            JobCancelled: ``cancel`` was set; nothing of the analysis is kept. With a pool, a
+                worker that does not stop within ``isolation.cancel_grace_s`` is killed.
         """
-        return self._pipeline.analyze(
-            os.fspath(path), expected_sha256=expected_sha256, progress=progress, cancel=cancel
+        return self._backend.analyze(  # type: ignore[no-any-return]
+            os.fspath(path), expected_sha256, progress, cancel
+        )
+
+    def probe(self, path: str | os.PathLike[str], *, cancel: CancelToken | None = None
+              ) -> MediaInfo:
+        """What a media file is, like :func:`probe_media`, but read in the pool (if any).
+
+        Raises:
+            MediaError: the file is unusable; ``AnalysisAbortedError`` when reading it crashed,
+                overran or ran away in the worker.
+            JobCancelled: ``cancel`` was set.
+        """
+        return self._backend.probe(os.fspath(path), cancel)  # type: ignore[no-any-return]
+
+    def read_frame(self, path: str | os.PathLike[str], frame_idx: int, *,
+                   cancel: CancelToken | None = None) -> Frame:
+        """One decoded frame, like :func:`read_frame`, but decoded in the pool (if any).
+
+        Raises:
+            MediaError: as :meth:`probe`. IndexError: no such frame. JobCancelled: cancelled.
+        """
+        return self._backend.read_frame(  # type: ignore[no-any-return]
+            os.fspath(path), frame_idx, cancel
         )
 
     def analyze_many(
@@ -212,27 +302,29 @@ class Analyzer:
     ) -> Iterator[MediaResult]:
         """Analyse ``paths`` with up to ``workers`` files in flight; results in input order.
 
-        Each result is what :meth:`analyze` gives for that file; several files at a time overlap
-        one's face finding with the others' detectors (see ``engine.analysis.many``; ``None``
-        takes its measured default). ``progress`` may then be called from several threads, one
-        call at a time; its reports carry the file's path in ``message``.
+        Each result is what :meth:`analyze` gives for that file. With a pool, each file in
+        flight has a worker process (``workers`` is capped by ``isolation.n_workers``); in
+        this process, several files at a time overlap one's face finding with the others'
+        detectors (see ``engine.analysis.many``). ``progress`` may be called from several
+        threads, one call at a time; its reports carry the file's path in ``message``.
 
         Raises:
             JobCancelled: ``cancel`` was set; no further result is yielded.
         """
-        from engine.analysis.many import DEFAULT_WORKERS, analyze_in_order, locked_sink
+        from engine.analysis.many import analyze_in_order, locked_sink
 
         sink = locked_sink(progress)
-        workers = DEFAULT_WORKERS if workers is None else workers
 
         def one(path: str) -> MediaResult:
             return self.analyze(path, progress=sink, cancel=cancel)
 
-        return analyze_in_order(one, [os.fspath(p) for p in paths], workers=workers)
+        return analyze_in_order(
+            one, [os.fspath(p) for p in paths], workers=self.files_in_flight(workers)
+        )
 
     def close(self) -> None:
-        """Release the models."""
-        self._pipeline.close()
+        """Release the models (with a pool: stop its workers; a running request ends)."""
+        self._backend.close()
 
     def __enter__(self) -> Analyzer:
         return self
@@ -270,11 +362,33 @@ def analyze(
     return results
 
 
-def fuse_scores(scores: Sequence[DetectorScore]) -> Finding:
-    """The graded finding of per-detector scores; see ``engine.fusion.findings``."""
-    from engine.fusion.findings import fuse_scores as _fuse
+def run_worker_process(argv: Sequence[str]) -> int:
+    """Serve as an analysis worker process (a frozen application's entry script calls this
+    when its first argument is ``engine.analysis.worker.WORKER_FLAG``); the exit status."""
+    from engine.analysis.worker import main as worker_main
 
-    return _fuse(scores)
+    return worker_main(list(argv))
+
+
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """A path as valid UTF-8 text to show or store (undecodable bytes written ``\\xNN``)."""
+    from engine.pathtext import printable
+
+    return printable(os.fspath(path))
+
+
+def printable_tree(value: Any) -> Any:
+    """A JSON-like value with every string made printable (see :func:`printable_path`)."""
+    from engine.pathtext import printable_tree as _printable_tree
+
+    return _printable_tree(value)
+
+
+def path_b64(path: str | os.PathLike[str]) -> str | None:
+    """Base64 of the path's exact bytes when :func:`printable_path` is not exact, else ``None``."""
+    from engine.pathtext import path_b64 as _path_b64
+
+    return _path_b64(path)
 
 
 def overlay_maps(
@@ -298,3 +412,4 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
     from engine.serialize import result_from_dict as _from_dict
 
     return _from_dict(data)
+

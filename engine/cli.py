@@ -1,32 +1,60 @@
 """``forensic-analyze``: the headless batch analyser, one JSON line per input file.
 
     forensic-analyze PATH... [--detectors all|name,...] [--runtime auto|onnx|torch]
-                     [--frames N | --fps F] [--maps DIR] [--jsonl OUT]
+                     [--frames N | --fps F] [--max-faces N] [--maps DIR] [--jsonl OUT]
+                     [--csv OUT] [--c2pa-trust PEM] [--workers N] [--timeout S]
+                     [--max-memory-gb G]
 
 Folders are walked recursively (hidden files and folders skipped; every other file is tried,
 whatever its extension, because evidence is often misnamed, and non-media is reported as an
-error line). Each line holds: path, sha256, kind, status (``ok``/``no_face``/``error``), error,
-each detector's calibrated ``p_fake`` (``null`` where not applicable, with the reason), the
-fused finding and its verbal grade, per-frame scores for videos, per-track scores, provenance.
-The exit code is 0 when every file was processed, even if some are error lines; 2 on a usage
-error; 1 when the detectors cannot be loaded; 130 on Ctrl-C (every line already written is
-complete). One bad file never stops the batch.
+error line; a folder that cannot be read gets an error line too). Each line holds: path, sha256,
+kind, status (``ok``/``no_face``/``error``), error, each detector's calibrated ``p_fake``
+(``null`` where not applicable, with the reason), the fused finding and its verbal grade,
+per-frame scores for videos, per-track scores, provenance, cautions, and ``file_provenance``
+(metadata, C2PA Content Credentials, inconsistencies; docs/PROVENANCE.md); ``--csv`` also
+writes a one-row-per-file triage table (``engine.triage_csv``). Every string is valid UTF-8: bytes
+of a file name that are not are written ``\\xNN`` in ``path``, and ``path_bytes_b64`` then holds
+the name's exact bytes (base64).
+
+Each file is analysed in a worker process (``--workers`` of them, models loaded once each), so a
+file that crashes a decoder, loops, or allocates without end gets its own error line (after at
+most ``--timeout`` seconds or ``--max-memory-gb``) and the batch goes on. Arguments and output
+paths are checked before any work (``engine.cli_io``); lines are written whole.
+
+Exit codes: 0 when every file was processed, even if some are error lines; 2 on a usage error;
+1 when the detectors cannot be loaded; 74 when the output cannot be written (disk full: the
+lines before are complete, no partial line is left); 130 on Ctrl-C (every line already written
+is complete); 141 when the reader of stdout went away (``| head``), quietly. One bad file never
+stops the batch.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from engine.errors import UnknownDetectorError, WeightsIntegrityError
-from engine.jobs import Progress, ThrottledSink
+from engine.cli_io import (
+    Inputs,
+    JsonlWriter,
+    OutputError,
+    UsageProblem,
+    check_output_paths,
+    int_in,
+    number_in,
+    open_jsonl,
+    walk_inputs,
+    with_exact_path,
+)
+from engine.cli_record import result_record
+from engine.errors import EngineError, MediaError, UnknownDetectorError
+from engine.jobs import JobCancelled, Progress, ThrottledSink
+from engine.pathtext import printable
 from engine.types import DetectorScore, MediaResult
 
 __all__ = ["build_parser", "expand_paths", "main", "result_record"]
@@ -36,7 +64,21 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_SETUP_FAILED = 1
 EXIT_USAGE = 2
+EXIT_OUTPUT_FAILED = 74  # EX_IOERR (sysexits.h)
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for a writer whose reader left
+
+# NOTE: argument ranges. 10,000 frames is over 5 minutes of 30 fps video held as face crops
+# (0.2 MB each); 1,000 fps is beyond any camera's rate (every frame is taken well before);
+# 64 faces per frame covers a crowd shot; one worker per core (2 here) is the measured
+# optimum (docs/RELIABILITY.md); a week of time budget and 1 TB of memory are "unlimited".
+MAX_FRAMES = 10_000
+MAX_FPS = 1000.0
+MAX_FACES = 64
+MAX_WORKERS = 32
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+MAX_MEMORY_GB = 1024.0
+DEFAULT_WORKERS = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="onnx (CPU, default when no CUDA GPU), torch, or auto (torch only with CUDA)",
     )
     sampling = parser.add_mutually_exclusive_group()
+    sampling.add_argument("--frames", type=int_in(1, MAX_FRAMES),
+                          help=f"evenly spaced frames per video (default 32, at most {MAX_FRAMES})")
     sampling.add_argument(
-        "--frames", type=_positive_int, help="evenly spaced frames per video (default 32)"
-    )
-    sampling.add_argument(
-        "--fps",
-        type=_positive_float,
+        "--fps", type=number_in(0.0, MAX_FPS, "frames per second"),
         help="frames per second of video to analyse, no cap (each face held is about 0.2 MB)",
     )
     parser.add_argument(
@@ -73,10 +113,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="write heatmap overlays (per detector, on its highest-scoring frame) into DIR",
     )
     parser.add_argument("--jsonl", type=Path, metavar="OUT", help="write the lines to OUT")
-    parser.add_argument("--max-faces", type=_positive_int, default=4, help="faces per frame")
+    parser.add_argument("--csv", type=Path, metavar="OUT",
+                        help="also write a triage table, one row per file, to OUT")
+    parser.add_argument("--c2pa-trust", type=Path, metavar="PEM",
+                        help="trust anchors (PEM certificates) for C2PA signatures; none by "
+                             "default, so a valid signature reads 'valid', never 'trusted'")
+    parser.add_argument("--max-faces", type=int_in(1, MAX_FACES), default=4,
+                        help="faces analysed per frame, the largest kept (default 4)")
+    _add_isolation_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
+
+
+def _add_isolation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The worker pool's limits (see engine.isolation)."""
+    parser.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=DEFAULT_WORKERS,
+                        help=f"worker processes, files analysed at once (default "
+                             f"{DEFAULT_WORKERS}; each loads the models)")
+    parser.add_argument("--timeout", type=number_in(0.0, MAX_TIMEOUT_S, "seconds"),
+                        default=None, metavar="S",
+                        help="seconds one file may take before it is stopped (default 300)")
+    parser.add_argument("--max-memory-gb", type=number_in(0.25, MAX_MEMORY_GB, "GB"),
+                        default=None, metavar="G",
+                        help="memory one worker may use before its file is stopped (default 4)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,28 +148,96 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from engine.api import Analyzer
-
     options = _options(args, parser)
-    paths = list(expand_paths(args.paths))
+    inputs = walk_inputs(args.paths)
     try:
-        analyzer = Analyzer(options)
+        check_output_paths(args.jsonl, args.maps, inputs, csv=args.csv)
+        stream = open_jsonl(args.jsonl) if args.jsonl is not None else sys.stdout.buffer
+        csv_stream = open_jsonl(args.csv) if args.csv is not None else None
+    except UsageProblem as exc:
+        parser.error(str(exc))
+    try:
+        analyzer = _load_analyzer(args, options, parser)
+        if analyzer is None:
+            return EXIT_SETUP_FAILED
+        name = str(args.jsonl) if args.jsonl is not None else "standard output"
+        table = None if csv_stream is None else JsonlWriter(csv_stream, str(args.csv),
+                                                            truncate=True)
+        return _run(analyzer, inputs, JsonlWriter(stream, name, truncate=True), args, table)
+    finally:
+        if args.jsonl is not None:
+            stream.close()
+        if csv_stream is not None:
+            csv_stream.close()
+
+
+def _load_analyzer(args: argparse.Namespace, options: Any,
+                   parser: argparse.ArgumentParser) -> Any | None:
+    """The analyzer and its worker pool; ``None`` (after saying why) when it cannot load."""
+    from engine.api import Analyzer, IsolationSettings
+
+    limits: dict[str, Any] = {"n_workers": args.workers}
+    if args.timeout is not None:
+        limits["time_budget_s"] = args.timeout
+    if args.max_memory_gb is not None:
+        limits["memory_ceiling_bytes"] = int(args.max_memory_gb * 2**30)
+    try:
+        analyzer = Analyzer(options, isolation=IsolationSettings(**limits))
     except UnknownDetectorError as exc:
         parser.error(str(exc))
-    except (WeightsIntegrityError, ModuleNotFoundError, ValueError) as exc:
+    except (EngineError, ModuleNotFoundError, ValueError, OSError) as exc:
         sys.stderr.write(f"forensic-analyze: cannot load the detectors: {exc}\n")
-        return EXIT_SETUP_FAILED
+        return None
     if not analyzer.detector_names:
         log.warning("no detector is installed: files are read and faces found, nothing scored")
+    return analyzer
+
+
+def _run(analyzer: Any, inputs: Inputs, writer: JsonlWriter, args: argparse.Namespace,
+         table: JsonlWriter | None = None) -> int:
+    """The batch, and what each way of ending it means for the exit code."""
+    from engine.triage_csv import TriageCsv
+
+    writers = [writer] if table is None else [writer, table]
     try:
-        with _open_output(args.jsonl, parser) as out:
-            _run_batch(analyzer, paths, out, maps_dir=args.maps, quiet=args.quiet)
+        triage = None if table is None else TriageCsv(table.write_line)
+        _run_batch(analyzer, inputs, writer, maps_dir=args.maps, quiet=args.quiet,
+                   triage=triage)
+        for w in writers:
+            w.finish()
     except KeyboardInterrupt:
+        analyzer.close()  # first: the workers stop, so the threads waiting on them end
+        for w in writers:
+            _finish_quietly(w)
         sys.stderr.write("forensic-analyze: interrupted; the lines written so far are complete\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        analyzer.close()
+        _detach_stdout()
+        return EXIT_BROKEN_PIPE
+    except OutputError as exc:
+        analyzer.close()
+        sys.stderr.write(f"forensic-analyze: {exc}\n")
+        return EXIT_OUTPUT_FAILED
     finally:
         analyzer.close()
     return EXIT_OK
+
+
+def _finish_quietly(writer: JsonlWriter) -> None:
+    # interrupted anyway: the lines already written are complete
+    with contextlib.suppress(OutputError, OSError):
+        writer.finish()
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
@@ -123,77 +251,45 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         fps=args.fps,
         want_maps=args.maps is not None,
         max_faces=args.max_faces,
+        c2pa_trust_list=_trust_list(args.c2pa_trust, parser),
     )
 
 
-def expand_paths(paths: Sequence[str]) -> Iterator[str]:
+def _trust_list(path: Path | None, parser: argparse.ArgumentParser) -> str | None:
+    """``--c2pa-trust``, checked once here (a usage error, not an error on every file)."""
+    if path is None:
+        return None
+    from engine.api import TrustListError, load_trust_list
+
+    try:
+        load_trust_list(path)
+    except TrustListError as exc:
+        parser.error(f"--c2pa-trust: {exc}")
+    return str(path)
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
     """Files in the order given; folders walked recursively, sorted by path, hidden skipped.
 
     A path that does not exist is yielded as is, so it gets its own error line.
     """
-    for raw in paths:
-        if not os.path.isdir(raw):
-            yield raw
-            continue
-        found: list[str] = []
-        for root, dirs, files in os.walk(raw):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            found.extend(os.path.join(root, name) for name in files if not name.startswith("."))
-        yield from sorted(found)
-
-
-def result_record(result: MediaResult) -> dict[str, Any]:
-    """The JSON line of one result."""
-    from engine.serialize import finding_to_dict, provenance_to_dict
-
-    kind = result.media.kind if result.media is not None else None
-    record: dict[str, Any] = {
-        "path": result.path,
-        "sha256": result.sha256,
-        "kind": kind,
-        "status": result.status,
-        "error": result.error,
-        **_scores_fields(result.scores),
-        "finding": finding_to_dict(result.finding),
-    }
-    if kind == "video":
-        record["frames"] = [
-            {
-                "frame_idx": f.frame_idx,
-                "t_sec": f.t_sec,
-                "n_faces": len(f.faces),
-                **_scores_fields(f.scores),
-                "finding": finding_to_dict(f.finding),
-            }
-            for f in result.frames
-        ]
-    record["tracks"] = [
-        {
-            "track_id": t.track_id,
-            "frame_indices": list(t.frame_indices),
-            **_scores_fields(t.scores),
-            "finding": finding_to_dict(t.finding),
-        }
-        for t in result.tracks
-    ]
-    record["provenance"] = provenance_to_dict(result.provenance)
-    return record
-
-
-def _scores_fields(scores: Sequence[DetectorScore]) -> dict[str, Any]:
-    return {
-        "p_fake": {s.detector: s.p_fake for s in scores},
-        "not_applicable": {s.detector: s.reason for s in scores if s.p_fake is None},
-    }
+    return walk_inputs(paths).files
 
 
 def _run_batch(
-    analyzer: Any, paths: list[str], out: IO[str], *, maps_dir: Path | None, quiet: bool
+    analyzer: Any,
+    inputs: Inputs,
+    writer: JsonlWriter,
+    *,
+    maps_dir: Path | None,
+    quiet: bool,
+    triage: Any = None,
 ) -> None:
     from tqdm import tqdm
 
-    from engine.analysis.many import DEFAULT_WORKERS, analyze_in_order, locked_sink
+    from engine.analysis.many import analyze_in_order, locked_sink
 
+    paths = inputs.files
     with tqdm(
         total=len(paths), unit="file", file=sys.stderr, disable=True if quiet else None
     ) as bar:
@@ -201,50 +297,64 @@ def _run_batch(
         def show(p: Progress) -> None:
             bar.set_postfix_str(f"{p.stage} {p.done}/{p.total}", refresh=True)
 
-        # NOTE: files in flight overlap one's face stage with the others' detectors
-        # (engine.analysis.many); the lines still come out in input order.
+        # NOTE: one file per worker process in flight (engine.api.Analyzer); the lines still
+        # come out in input order.
         sink = locked_sink(ThrottledSink(show, max_hz=5.0))
         results = analyze_in_order(
-            lambda path: _analyze_one(analyzer, path, sink), paths, workers=DEFAULT_WORKERS)
+            lambda path: _analyze_one(analyzer, path, sink, inputs.unreadable),
+            paths, workers=analyzer.files_in_flight())
         for path, result in zip(paths, results, strict=True):
-            bar.set_description(os.path.basename(path)[:30])
+            bar.set_description(printable(os.path.basename(path))[:30])
             record = result_record(result)
             if maps_dir is not None and result.status == "ok":
-                record["maps"] = _write_maps(result, maps_dir)
-            out.write(json.dumps(record, allow_nan=False) + "\n")
-            out.flush()
+                record.update(_write_maps(result, maps_dir, analyzer))
+            writer.write(with_exact_path(record, path))
+            if triage is not None:
+                triage.write(result)
             bar.update(1)
 
 
-def _analyze_one(analyzer: Any, path: str, sink: ThrottledSink) -> MediaResult:
+def _analyze_one(analyzer: Any, path: str, sink: Any, unreadable: dict[str, str]) -> MediaResult:
     """Analyse one file; an unexpected failure becomes an error line, logged with traceback."""
+    if path in unreadable:
+        return MediaResult(path, "error", None, None, error=f"{unreadable[path]} ({path})")
     try:
         result: MediaResult = analyzer.analyze(path, progress=sink)
+    except JobCancelled:
+        raise  # the run is ending (Ctrl-C, closed pipe): no line for this file
     except Exception as exc:  # one bad file must never stop a batch
-        log.exception("unexpected failure on %s", path)
+        log.exception("unexpected failure on %s", printable(path))
         return MediaResult(path, "error", None, None, error=f"internal error: {exc!r}")
     return result
 
 
-def _write_maps(result: MediaResult, maps_dir: Path) -> list[str]:
-    """Per detector with maps, its overlay on the frame where that detector scored highest."""
+def _write_maps(result: MediaResult, maps_dir: Path, analyzer: Any) -> dict[str, Any]:
+    """Per detector with maps, its overlay on the frame where that detector scored highest.
+
+    Returns ``{"maps": [written paths]}``, plus ``"maps_error"`` when a frame could not be
+    decoded again or a file not written (the analysis line itself is still written).
+    """
     from PIL import Image
 
-    from engine.api import overlay_maps, read_frame
+    from engine.api import overlay_maps
 
     folder = maps_dir / f"{Path(result.path).stem}-{(result.sha256 or 'nohash')[:12]}"
-    written = []
-    for name in _detectors_with_maps(result):
-        frame = max(
-            (f for f in result.frames if any(name in face.maps for face in f.faces)),
-            key=lambda f: _score_of(f.scores, name),
-        )
-        rgb_u8 = read_frame(result.path, frame.frame_idx).rgb_u8
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{name}_frame{frame.frame_idx:06d}.png"
-        Image.fromarray(overlay_maps(rgb_u8, frame.faces, name)).save(target)
-        written.append(str(target))
-    return written
+    written: list[str] = []
+    try:
+        for name in _detectors_with_maps(result):
+            frame = max(
+                (f for f in result.frames if any(name in face.maps for face in f.faces)),
+                key=lambda f: _score_of(f.scores, name),
+            )
+            rgb_u8 = analyzer.read_frame(result.path, frame.frame_idx).rgb_u8
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{name}_frame{frame.frame_idx:06d}.png"
+            Image.fromarray(overlay_maps(rgb_u8, frame.faces, name)).save(target)
+            written.append(str(target))
+    except (MediaError, OSError) as exc:
+        log.warning("heatmaps of %s not written: %s", printable(result.path), exc)
+        return {"maps": written, "maps_error": str(exc)}
+    return {"maps": written}
 
 
 def _detectors_with_maps(result: MediaResult) -> list[str]:
@@ -268,34 +378,6 @@ def _parse_detectors(value: str, parser: argparse.ArgumentParser) -> tuple[str, 
     if len(set(names)) != len(names):
         parser.error(f"--detectors names a detector twice: {value}")
     return names
-
-
-@contextmanager
-def _open_output(target: Path | None, parser: argparse.ArgumentParser) -> Iterator[IO[str]]:
-    """stdout, or the ``--jsonl`` file (a usage error if it cannot be created)."""
-    if target is None:
-        yield sys.stdout
-        return
-    try:
-        fh = target.open("w", encoding="utf-8")
-    except OSError as exc:
-        parser.error(f"cannot write --jsonl {target}: {exc.strerror}")
-    with fh:
-        yield fh
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ Every failure on one input is one of these, so a batch can report it for that it
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisAbortedError",
     "CorruptMediaError",
     "EngineError",
+    "EvidenceChangedError",
     "EvidenceHashMismatchError",
     "MediaError",
     "MediaTooLargeError",
@@ -33,6 +35,9 @@ class MediaError(EngineError):
         super().__init__(f"{message} ({path})")
         self.path = path
         self.reason = message
+
+    def __reduce__(self) -> tuple[object, ...]:  # pickles across the worker pool's pipe
+        return (type(self), (self.path, self.reason))
 
 
 class UnreadableMediaError(MediaError):
@@ -63,6 +68,25 @@ class MediaTooLargeError(MediaError):
     """The file or its frames exceed the configured limits (pixels per frame, bytes)."""
 
 
+class AnalysisAbortedError(MediaError):
+    """The worker process analysing the file crashed, overran its time budget or its memory
+    ceiling (see ``engine.isolation``); the message says which."""
+
+
+class EvidenceChangedError(MediaError):
+    """The file changed (written to, or replaced) while it was being analysed.
+
+    The analysis is refused: its result would not be of the bytes that were hashed.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        if not message.startswith("The file changed"):
+            message = (f"The file changed while it was being analysed ({message}); the result "
+                       "would not be of the bytes that were hashed, so none is given. Secure the "
+                       "file and analyse it again")
+        super().__init__(path, message)
+
+
 class EvidenceHashMismatchError(EngineError):
     """The file's SHA-256 differs from the one recorded when it was acquired."""
 
@@ -75,6 +99,9 @@ class EvidenceHashMismatchError(EngineError):
         self.expected_sha256 = expected_sha256
         self.actual_sha256 = actual_sha256
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.expected_sha256, self.actual_sha256))
+
 
 class UnknownDetectorError(EngineError, KeyError):
     """A detector name is not registered; the message lists the valid names."""
@@ -83,6 +110,9 @@ class UnknownDetectorError(EngineError, KeyError):
         super().__init__(f"Unknown detector {name!r}. Valid detectors: {', '.join(sorted(valid))}")
         self.name = name
         self.valid = sorted(valid)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.name, self.valid))
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return str(self.args[0])

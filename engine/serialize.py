@@ -5,7 +5,8 @@ recomputed), so a stored result can be read back, re-checked with ``fuse_scores`
 again without the engine re-running. Floats are written as Python floats, whose JSON text
 round-trips exactly, so a re-computed finding equals the stored one bit for bit. Grades are
 stored by enum name (``"MODERATE"``) with the verbal statement next to them for human readers.
-``SCHEMA_VERSION`` is bumped whenever a key changes meaning.
+``SCHEMA_VERSION`` is bumped whenever a key changes meaning; results of every earlier version
+still load (version 1: fusion v1 findings, no cautions, no face counts, no stored rule).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any
 import numpy as np
 
 from engine.types import (
+    Caution,
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    FileProvenance,
     Finding,
     FrameResult,
     Grade,
+    KindFinding,
     MediaInfo,
     MediaResult,
     Provenance,
@@ -36,7 +40,8 @@ __all__ = [
     "result_to_dict",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 def result_to_dict(result: MediaResult) -> dict[str, Any]:
@@ -53,6 +58,10 @@ def result_to_dict(result: MediaResult) -> dict[str, Any]:
         "frames": [_frame_to_dict(f) for f in result.frames],
         "tracks": [_track_to_dict(t) for t in result.tracks],
         "provenance": provenance_to_dict(result.provenance),
+        "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
+        "file_provenance": (
+            None if result.file_provenance is None else result.file_provenance.to_dict()
+        ),
     }
 
 
@@ -60,11 +69,14 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
     """Rebuild a :class:`MediaResult` from :func:`result_to_dict` output.
 
     Raises:
-        ValueError: the dict is from another schema version, misses a key or has unknown ones.
+        ValueError: the dict is from an unknown schema version, misses a key or has unknown
+            ones.
     """
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"unsupported result schema_version {version!r} (want {SCHEMA_VERSION})")
+    if version not in _READABLE_VERSIONS:
+        raise ValueError(
+            f"unsupported result schema_version {version!r} (readable: {_READABLE_VERSIONS})"
+        )
     try:
         return MediaResult(
             path=data["path"],
@@ -77,11 +89,18 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
             finding=_finding_from_dict(data["finding"]),
             provenance=_provenance_from_dict(data["provenance"]),
             error=data["error"],
+            cautions=tuple(Caution(c["code"], c["message"]) for c in data.get("cautions", ())),
+            # NOTE: .get: results stored before file provenance existed have no such key.
+            file_provenance=_file_provenance_from_dict(data.get("file_provenance")),
         )
     except KeyError as exc:
         raise ValueError(f"stored result misses the key {exc.args[0]!r}") from exc
     except TypeError as exc:  # an unknown or missing field in a nested record
         raise ValueError(f"stored result does not match this engine's types: {exc}") from exc
+
+
+def _file_provenance_from_dict(data: dict[str, Any] | None) -> FileProvenance | None:
+    return None if data is None else FileProvenance.from_dict(data)
 
 
 def _media_to_dict(media: MediaInfo | None) -> dict[str, Any] | None:
@@ -105,15 +124,27 @@ def _score_from_dict(data: dict[str, Any]) -> DetectorScore:
 
 
 def finding_to_dict(finding: Finding | None) -> dict[str, Any] | None:
-    """A finding as stored: grade by enum name, its verbal statement, p_fake, detectors, rule."""
+    """A finding as stored: grade by enum name, its statement, p_fake, detectors, rule, and
+    (fusion v2) the kind with the strongest support and every kind's own finding."""
     if finding is None:
         return None
     return {
         "grade": finding.grade.name,
-        "statement": finding.grade.value,
+        "statement": finding.statement,
         "p_fake": _opt_float(finding.p_fake),
         "applicable_detectors": list(finding.applicable_detectors),
         "rule": finding.rule,
+        "kind": finding.kind,
+        "kinds": [
+            {
+                "kind": k.kind,
+                "grade": k.grade.name,
+                "statement": k.statement,
+                "p_fake": _opt_float(k.p_fake),
+                "applicable_detectors": list(k.applicable_detectors),
+            }
+            for k in finding.kinds
+        ],
     }
 
 
@@ -125,6 +156,13 @@ def _finding_from_dict(data: dict[str, Any] | None) -> Finding | None:
         p_fake=data["p_fake"],
         applicable_detectors=tuple(data["applicable_detectors"]),
         rule=data["rule"],
+        kind=data.get("kind"),
+        kinds=tuple(
+            KindFinding(
+                k["kind"], Grade[k["grade"]], k["p_fake"], tuple(k["applicable_detectors"])
+            )
+            for k in data.get("kinds", ())
+        ),
     )
 
 
@@ -166,6 +204,7 @@ def _frame_to_dict(frame: FrameResult) -> dict[str, Any]:
         "faces": [_face_to_dict(f) for f in frame.faces],
         "scores": [_score_to_dict(s) for s in frame.scores],
         "finding": finding_to_dict(frame.finding),
+        "n_faces_found": frame.n_faces_found,
     }
 
 
@@ -177,6 +216,7 @@ def _frame_from_dict(data: dict[str, Any]) -> FrameResult:
         faces=tuple(_face_from_dict(f) for f in data["faces"]),
         scores=tuple(_score_from_dict(s) for s in data["scores"]),
         finding=finding,
+        n_faces_found=data.get("n_faces_found"),
     )
 
 
@@ -212,6 +252,7 @@ def provenance_to_dict(prov: Provenance | None) -> dict[str, Any] | None:
                 "weights_sha256": d.weights_sha256,
                 "threshold": float(d.threshold),
                 "calibration": d.calibration,
+                "looks_for": d.looks_for,
             }
             for d in prov.detectors
         ],
@@ -221,6 +262,8 @@ def provenance_to_dict(prov: Provenance | None) -> dict[str, Any] | None:
         "aggregation_rule": prov.aggregation_rule,
         "sampled_frame_indices": [int(i) for i in prov.sampled_frame_indices],
         "timings_s": [[stage, float(sec)] for stage, sec in prov.timings_s],
+        "fusion": prov.fusion,
+        "decoding": prov.decoding,
     }
 
 
@@ -236,6 +279,8 @@ def _provenance_from_dict(data: dict[str, Any] | None) -> Provenance | None:
         aggregation_rule=data["aggregation_rule"],
         sampled_frame_indices=tuple(data["sampled_frame_indices"]),
         timings_s=tuple((stage, sec) for stage, sec in data["timings_s"]),
+        fusion=data.get("fusion"),
+        decoding=data.get("decoding"),
     )
 
 

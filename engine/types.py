@@ -1,6 +1,7 @@
 """Frozen result types shared by the engine, the CLI and the GUI.
 
-Only stdlib and numpy are imported here so the GUI can start fast. Every array field is
+Only stdlib and numpy are imported here (and ``engine.provenance.model``, itself stdlib-only)
+so the GUI can start fast. Every array field is
 documented with its shape, dtype and coordinate frame. Arrays are never compared by ``==``
 (``eq=False`` where a dataclass holds one).
 
@@ -14,20 +15,26 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from engine.provenance.model import FileProvenance
+
 __all__ = [
+    "Caution",
     "DetectorProvenance",
     "DetectorScore",
+    "EvidenceKind",
     "FaceCrop",
     "FaceDetection",
     "FaceScore",
+    "FileProvenance",
     "Finding",
     "Frame",
     "FrameResult",
     "Grade",
+    "KindFinding",
     "MediaInfo",
     "MediaKind",
     "MediaResult",
@@ -127,6 +134,44 @@ class Grade(enum.Enum):
     MODERATE = "moderate support for manipulation"
     STRONG = "strong support for manipulation"
 
+    @property
+    def level(self) -> int:
+        """Order of support: -1 not applicable, 0 none, 1 weak, 2 moderate, 3 strong."""
+        return _GRADE_LEVELS[self.name]
+
+    @property
+    def words(self) -> str:
+        """The grade without its object: ``"moderate support"``, ``"no support"``."""
+        return self.value.removesuffix(" for manipulation")
+
+
+_GRADE_LEVELS = {"NOT_APPLICABLE": -1, "NO_SUPPORT": 0, "WEAK": 1, "MODERATE": 2, "STRONG": 3}
+
+
+class EvidenceKind(enum.Enum):
+    """The kind of manipulation a detector looks for; findings are graded per kind.
+
+    A detector declares its kind next to its registration (``DetectorCfg.looks_for``). The
+    evidence of one kind is combined from its detectors only, so a detector that does not look
+    for a manipulation never dilutes the evidence of one that does (docs/FINDINGS.md).
+    """
+
+    FACE_SWAP = "face_swap"
+    TEMPORAL = "temporal"
+    GENERATED = "generated"
+
+    @property
+    def phrase(self) -> str:
+        """What a finding of this kind supports, as the finding's statement names it."""
+        return _KIND_PHRASES[self.value]
+
+
+_KIND_PHRASES = {
+    "face_swap": "a face swap or blend",
+    "temporal": "frame-to-frame manipulation of a face",
+    "generated": "a fully generated face or image",
+}
+
 
 @dataclass(frozen=True)
 class DetectorScore:
@@ -148,20 +193,81 @@ class DetectorScore:
 
 
 @dataclass(frozen=True)
+class KindFinding:
+    """The graded evidence of one kind of manipulation, from that kind's detectors only.
+
+    Attributes:
+        kind: the :class:`EvidenceKind` value (``"face_swap"``, ``"temporal"``,
+            ``"generated"``).
+        grade: the verbal grade; ``NOT_APPLICABLE`` when none of the kind's detectors applied.
+        p_fake: the kind's probability, calibrated on media made by others; ``None`` when not
+            applicable.
+        applicable_detectors: the kind's detectors that applied, whose scores were combined.
+    """
+
+    kind: str
+    grade: Grade
+    p_fake: float | None
+    applicable_detectors: tuple[str, ...]
+
+    @property
+    def statement(self) -> str:
+        """E.g. ``"moderate support for a face swap or blend"``, ``"no support for ..."``."""
+        if self.grade is Grade.NOT_APPLICABLE:
+            return f"not applicable for {EvidenceKind(self.kind).phrase}"
+        return f"{self.grade.words} for {EvidenceKind(self.kind).phrase}"
+
+
+@dataclass(frozen=True)
 class Finding:
     """A fused statement about a face, frame, track or file.
+
+    Fusion v2 grades each kind of manipulation from its own detectors (``kinds``) and the
+    finding names the kind with the strongest support (``kind``); its ``grade`` and ``p_fake``
+    are that kind's. Findings made with fusion v1 (one mean over every detector) have
+    ``kind = None`` and no ``kinds``.
 
     Attributes:
         grade: the verbal grade; ``NOT_APPLICABLE`` when no detector applied.
         p_fake: the fused calibrated probability, ``None`` when not applicable.
         applicable_detectors: names of the detectors whose scores were fused.
         rule: the named fusion rule that produced it (recorded for reproducibility).
+        kind: the :class:`EvidenceKind` value with the strongest support, or ``None``.
+        kinds: every kind's own finding, in the rule's order of kinds.
     """
 
     grade: Grade
     p_fake: float | None
     applicable_detectors: tuple[str, ...]
     rule: str
+    kind: str | None = None
+    kinds: tuple[KindFinding, ...] = ()
+
+    @property
+    def statement(self) -> str:
+        """E.g. ``"strong support for a fully generated face or image"``."""
+        return _statement(self.grade, self.kind)
+
+
+def _statement(grade: Grade, kind: str | None) -> str:
+    if kind is None or grade.level < 1:
+        return grade.value
+    return f"{grade.words} for {EvidenceKind(kind).phrase}"
+
+
+@dataclass(frozen=True)
+class Caution:
+    """Why this media lies outside what the detectors know, in words for the analyst.
+
+    A caution lowers confidence in words; it never changes a score or a grade.
+
+    Attributes:
+        code: a stable identifier (``"faces_not_analysed"``, ``"short_clip"``, ...).
+        message: one or two sentences an analyst can act on.
+    """
+
+    code: str
+    message: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,6 +297,8 @@ class FrameResult:
     faces: tuple[FaceScore, ...]
     scores: tuple[DetectorScore, ...]
     finding: Finding
+    n_faces_found: int | None = None
+    """Faces found in the frame, analysed or not (``None`` in results stored before it)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +320,8 @@ class DetectorProvenance:
     weights_sha256: str
     threshold: float
     calibration: str
+    looks_for: str | None = None
+    """The :class:`EvidenceKind` value the detector declares (``None``: stored before v2)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +347,12 @@ class Provenance:
     aggregation_rule: str
     sampled_frame_indices: tuple[int, ...]
     timings_s: tuple[tuple[str, float], ...]
+    fusion: dict[str, Any] | None = field(default=None, hash=False)
+    """The fusion rule the findings were made with, whole (``FusionRule.to_dict``), so a
+    stored result can be re-fused and explained with its own rule; ``None`` for fusion v1."""
+    decoding: dict[str, Any] | None = field(default=None, hash=False)
+    """What decoding met (``engine.media.DecodeReport.as_dict``): frames the stream holds,
+    damaged frames skipped, resolution changes, seeks; ``None`` when not recorded."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +362,11 @@ class MediaResult:
     ``status`` is ``"ok"`` when at least one face was scored, ``"no_face"`` when the media was
     read but no usable face was found (every face detector is then not applicable), and
     ``"error"`` when the file could not be analysed; ``error`` holds the message then.
+    ``cautions`` say, in words, where the media lies outside what the detectors know (more
+    faces than were analysed, tiny faces, a very short clip, heavy compression, ...).
+    ``file_provenance`` is what the file says about its own origin (metadata, Content
+    Credentials, inconsistencies), read from the hashed bytes before decoding; ``None`` for
+    results made before it existed or when the file could not be hashed.
     """
 
     path: str
@@ -258,3 +379,5 @@ class MediaResult:
     finding: Finding | None = None
     provenance: Provenance | None = None
     error: str | None = None
+    cautions: tuple[Caution, ...] = ()
+    file_provenance: FileProvenance | None = None

@@ -9,6 +9,7 @@ happened and what to do; nothing is swallowed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -33,15 +34,17 @@ from forensic_gui.demo import (
 from forensic_gui.dialogs.messages import show_error, show_info, show_warning
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.job_tracker import JobTracker
-from forensic_gui.settings import Settings
+from forensic_gui.settings import Settings, default_trust_list_path
 from forensic_gui.stall_monitor import StallMonitor
 from forensic_gui.tasks import (
     AnalysisOutcome,
     AnalysisRequest,
     AnalyzerLike,
     ImportReport,
+    ReaderLike,
     StoreAccess,
 )
+from forensic_gui.trust_list import install_trust_list
 from forensic_gui.widgets.verdict_form import VerdictDraft
 from forensic_gui.workers import (
     AnalysisJob,
@@ -75,11 +78,14 @@ class EngineServices:
 
     analyzer_factory: Callable[[api.AnalysisOptions], AnalyzerLike]
     list_detectors: Callable[[], list[api.DetectorInfo]]
+    # NOTE: the default reads in a worker process (started on first use), as the app does.
+    reader_factory: Callable[[], ReaderLike] = api.MediaReader
 
     @classmethod
     def default(cls) -> EngineServices:
-        """The real engine."""
-        return cls(analyzer_factory=api.Analyzer, list_detectors=api.list_detectors)
+        """The real engine: analyses and reads in worker processes."""
+        return cls(analyzer_factory=api.Analyzer, list_detectors=api.list_detectors,
+                   reader_factory=api.MediaReader)
 
 
 class CaseController(QObject):
@@ -104,7 +110,9 @@ class CaseController(QObject):
         infos = services.list_detectors()
         self.detector_labels = {d.name: d.display_name for d in infos}
         self.map_labels = {d.name: f"{d.display_name}: {d.map_kind}" for d in infos if d.map_kind}
+        self._analyzer_factory = services.analyzer_factory
         self._holder = AnalyzerHolder(services.analyzer_factory, settings.analysis_options())
+        self.reader = services.reader_factory()
         self._access = StoreAccess(store.db_path, settings.analyst)
         self._queue: deque[AnalysisRequest] = deque()
         self._analysis_job: AnalysisJob | None = None
@@ -140,7 +148,7 @@ class CaseController(QObject):
     def import_paths(self, case_id: int, paths: Sequence[Path], *,
                      analyze_after: bool = False) -> ImportJob:
         """Probe, hash and add files and folders to a case, in a worker."""
-        job = ImportJob(list(paths), case_id, self._access)
+        job = ImportJob(list(paths), case_id, self._access, reader=self.reader)
         job.succeeded.connect(self._on_import_job_succeeded)
         job.failed.connect(self._on_job_failed_message("Import failed"))
         if analyze_after:
@@ -152,11 +160,14 @@ class CaseController(QObject):
     def _on_import_job_succeeded(self, report: ImportReport) -> None:
         self.evidence_changed.emit(report.case_id)
         if report.failures:
-            lines = [f"{Path(f.path).name}: {f.message}" for f in report.failures]
+            # NOTE: printable: a name with bytes that are not UTF-8 shows them as \xNN
+            lines = [api.printable_path(f"{Path(f.path).name}: {f.message}")
+                     for f in report.failures]
             n_more = len(lines) - _MAX_LISTED
             more = [f"… and {n_more} more: see Show Details"] if n_more > 0 else []
             # Every refused file keeps its reason: the full list (with folders) is the details.
-            details = "\n".join(f"{f.path}: {f.message}" for f in report.failures)
+            details = "\n".join(api.printable_path(f"{f.path}: {f.message}")
+                                for f in report.failures)
             show_warning(self._window, "Some files were not added",
                          f"Added {len(report.added)} file(s); {len(lines)} not added:",
                          "\n".join(lines[:_MAX_LISTED] + more), details if more else "")
@@ -169,7 +180,7 @@ class CaseController(QObject):
             return
         for evidence_id in evidence_ids:
             item = self.store.get_evidence(evidence_id)
-            self._queue.append(AnalysisRequest(item.id, item.original_path, item.sha256,
+            self._queue.append(AnalysisRequest(item.id, item.open_path, item.sha256,
                                                item.file_name))
         if self._analysis_job is None:
             self._start_next_analysis()
@@ -193,7 +204,8 @@ class CaseController(QObject):
             return
         request = self._queue.popleft()
         job = AnalysisJob(request, self._holder, self._access,
-                          key_frame_count=self.settings.key_frames, map_labels=self.map_labels)
+                          key_frame_count=self.settings.key_frames, map_labels=self.map_labels,
+                          reader=self.reader)
         job.succeeded.connect(self._on_analysis_job_succeeded)
         job.failed.connect(self._on_analysis_job_failed)
         job.cancelled.connect(self._on_analysis_job_cancelled)
@@ -260,7 +272,7 @@ class CaseController(QObject):
     def verify(self, evidence_id: int) -> HashJob:
         """Re-hash one evidence file in a worker and record the check."""
         item = self.store.get_evidence(evidence_id)
-        job = HashJob(item.original_path)
+        job = HashJob(item.open_path)
         job.succeeded.connect(lambda digest: self._on_hash_done(evidence_id, digest, None))
         job.failed.connect(lambda message: self._on_hash_done(evidence_id, None, message))
         self._tracker.start(job)
@@ -343,12 +355,40 @@ class CaseController(QObject):
     def _on_job_failed_message(self, title: str) -> Callable[[str], None]:
         return lambda message: show_error(self._window, title, message)
 
+    def import_trust_list(self, source: Path) -> api.TrustList | None:
+        """Check a PEM bundle of C2PA trust anchors and install it for the next analyses.
+
+        It is copied to the per-user config dir (the original may move), and the analyzer is
+        rebuilt with it; refused while analyses run, or when settings.toml names its own list.
+        """
+        refusal = None
+        if self.settings.c2pa_trust_list is not None:
+            refusal = (f"settings.toml names the trust list {self.settings.c2pa_trust_list}: "
+                       "replace that file, or remove the setting to import one here.")
+        elif self.analysis_running or self._queue:
+            refusal = "Analyses are running: import the trust list when they are done."
+        if refusal is not None:
+            show_warning(self._window, "Trust list not imported", refusal)
+            return None
+        try:
+            trust = api.load_trust_list(source)
+            target = install_trust_list(source, default_trust_list_path())
+        except (api.TrustListError, OSError) as exc:
+            show_error(self._window, "Trust list not imported", str(exc))
+            return None
+        self._holder.close()
+        options = dataclasses.replace(self.settings.analysis_options(), c2pa_trust_list=str(target))
+        self._holder = AnalyzerHolder(self._analyzer_factory, options)
+        logger.info("C2PA trust list %s imported (%d anchors)", target, len(trust.subjects))
+        return trust
+
     def shutdown(self, timeout_s: float) -> bool:
         """Cancel every job, wait for the workers, and release the models."""
         self._queue.clear()
         stopped = self._tracker.shutdown(timeout_s)
         if stopped:
             self._holder.close()
+            self.reader.close()
         return stopped
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from engine.types import Grade, MediaResult
+from engine.types import Finding, Grade, MediaResult
 from forensic_gui.cases.records import (
     AnalysisSummary,
     AuditEntry,
@@ -48,20 +48,23 @@ def last_integrity_checks(entries: Sequence[AuditEntry]) -> dict[int, AuditEntry
 
 
 def finding_summary(result: MediaResult | None) -> str:
-    """The machine finding in a few words, e.g. ``"moderate support for manipulation (0.81)"``."""
+    """The machine finding in a few words, e.g. ``"moderate support for a face swap or blend
+    (0.812)"``."""
     if result is None:
         return "not analysed"
     finding = result.finding
     return _finding_text(result.status, result.error,
                          None if finding is None else finding.grade,
-                         None if finding is None else finding.p_fake)
+                         None if finding is None else finding.p_fake,
+                         None if finding is None else finding.kind)
 
 
 def summary_text(summary: AnalysisSummary | None) -> str:
     """:func:`finding_summary` of a stored analysis, from its summary row."""
     if summary is None:
         return "not analysed"
-    return _finding_text(summary.status, summary.error, summary.grade, summary.p_fake)
+    return _finding_text(summary.status, summary.error, summary.grade, summary.p_fake,
+                         summary.kind)
 
 
 def build_evidence_rows(store: CaseStore, case_id: int) -> list[EvidenceRow]:
@@ -101,14 +104,16 @@ def with_verdicts(row: EvidenceRow, verdicts: Sequence[VerdictRecord]) -> Eviden
 
 
 def _finding_text(status: str, error: str | None, grade: Grade | None,
-                  p_fake: float | None) -> str:
+                  p_fake: float | None, kind: str | None = None) -> str:
     if status == "error":
         return f"analysis failed: {error}"
     if status == "no_face" or grade is None:
         return "no face found"
     if grade is Grade.NOT_APPLICABLE or p_fake is None:
         return grade.value
-    return f"{grade.value} ({fmt_p(p_fake)})"
+    # NOTE: the same statement the finding itself makes (engine.types.Finding.statement).
+    statement = Finding(grade, p_fake, (), "", kind).statement
+    return f"{statement} ({fmt_p(p_fake)})"
 
 
 def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:

@@ -8,7 +8,7 @@ produced a map, each with that detector's heatmap blended in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from engine import api
 from engine.jobs import CancelToken
-from engine.types import FrameResult, MediaResult
+from engine.types import Frame, FrameResult, MediaResult
 from forensic_gui.cases.records import KeyFrameImage
 from forensic_gui.imaging import draw_face_boxes, png_bytes, qimage_from_rgb
 from forensic_gui.probability_text import fmt_p
@@ -66,6 +66,7 @@ def render_key_frames(
     *,
     map_labels: Mapping[str, str],
     cancel: CancelToken,
+    read_frame: Callable[[str, int], Frame] = api.read_frame,
 ) -> tuple[KeyFrameImage, ...]:
     """Render the key frames of an ``ok`` result (see the module docstring).
 
@@ -74,6 +75,7 @@ def render_key_frames(
         count: how many key frames.
         map_labels: a caption label per detector id (``"Face X-ray (blending boundary)"``).
         cancel: checked between frames.
+        read_frame: decodes a frame again (the app's reads in a worker process).
 
     Raises:
         JobCancelled: ``cancel`` was set.
@@ -83,7 +85,7 @@ def render_key_frames(
     images: list[KeyFrameImage] = []
     for frame_result in pick_key_frames(result, count):
         cancel.raise_if_cancelled()
-        frame = api.read_frame(result.path, frame_result.frame_idx)
+        frame = read_frame(result.path, frame_result.frame_idx)
         panels = [frame.rgb_u8] + [
             api.overlay_maps(frame.rgb_u8, frame_result.faces, name, KEY_FRAME_OPACITY)
             for name in detectors
@@ -122,5 +124,5 @@ def _caption(frame_result: FrameResult, detectors: Sequence[str],
              map_labels: Mapping[str, str]) -> str:
     finding = frame_result.finding
     panels = ["frame with face boxes"] + [map_labels.get(d, d) for d in detectors]
-    return (f"Frame {frame_result.frame_idx} (t = {frame_result.t_sec:.2f} s): fused p_fake "
-            f"{fmt_p(finding.p_fake)}, {finding.grade.value}. Panels: {'; '.join(panels)}.")
+    return (f"Frame {frame_result.frame_idx} (t = {frame_result.t_sec:.2f} s): p_fake "
+            f"{fmt_p(finding.p_fake)}, {finding.statement}. Panels: {'; '.join(panels)}.")

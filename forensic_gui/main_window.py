@@ -32,16 +32,19 @@ from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import CaseController, EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
 from forensic_gui.evidence_rows import build_evidence_rows, with_check, with_result, with_verdicts
+from forensic_gui.frame_requests import FrameRequests
 from forensic_gui.job_tracker import JobTracker
 from forensic_gui.keyframes import most_suspicious_frame
 from forensic_gui.resources import icon
 from forensic_gui.settings import Settings
 from forensic_gui.tasks import FrameImage
+from forensic_gui.trust_list import add_provenance_menu
 from forensic_gui.widgets.case_list import CaseListWidget
 from forensic_gui.widgets.evidence_list import EvidenceListWidget, EvidenceRow
 from forensic_gui.widgets.findings_panel import FindingsPanel
 from forensic_gui.widgets.frame_view import FramePanel
 from forensic_gui.widgets.job_progress import JobProgressPanel
+from forensic_gui.widgets.provenance_panel import ProvenancePanel, side_tabs
 from forensic_gui.widgets.timeline import TimelineWidget
 from forensic_gui.widgets.verdict_form import VerdictDraft, VerdictForm
 from forensic_gui.widgets.welcome_banner import WelcomeBanner
@@ -80,13 +83,15 @@ class MainWindow(QMainWindow):
         self.frame_panel = FramePanel(self)
         self.timeline = TimelineWidget(self)
         self.findings = FindingsPanel(self)
+        self.provenance = ProvenancePanel(self)
         self.verdict_form = VerdictForm(settings.analyst, self)
         self.job_panel = JobProgressPanel(self)
         self.welcome = WelcomeBanner(str(store.db_path), self)
         self.welcome.setVisible(first_start)
         self.tracker = JobTracker(self.job_panel, self)
         self.controller = CaseController(store, settings, services, self.tracker, self)
-        self.frame_loader = FrameLoader(self)
+        self.frame_loader = FrameLoader(self, reader=self.controller.reader)
+        self.frames = FrameRequests(self.frame_loader, self.frame_panel)
         self.frame_panel.set_overlay_labels(self.controller.map_labels)
         # NOTE: the newest analysis recorded in this session, per evidence id: showing an item
         # right after its analysis then needs no second read (and maps decode) of what was just
@@ -108,6 +113,7 @@ class MainWindow(QMainWindow):
             new_case=self.new_case, add_files=self.add_files, add_folder=self.add_folder,
             analyze=self.analyze_selected, verify=self.verify_selected,
             export=self.export_report, demo=self.create_demo_case, quit=self.close))
+        self.trust_action = add_provenance_menu(self, self.controller)
 
     def _build_layout(self) -> None:
         viewer = QSplitter(Qt.Orientation.Vertical)
@@ -115,7 +121,8 @@ class MainWindow(QMainWindow):
         viewer.addWidget(self.timeline)
         viewer.setSizes([520, 300])
         side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.findings)
+        self.side_tabs = side_tabs(self.findings, self.provenance, self)
+        side.addWidget(self.side_tabs)
         side.addWidget(self.verdict_form)
         side.setSizes([540, 340])
         work = QSplitter(Qt.Orientation.Horizontal)
@@ -154,7 +161,7 @@ class MainWindow(QMainWindow):
         self.case_list.new_case_requested.connect(self.new_case)
         self.evidence_list.evidence_selected.connect(self._on_evidence_list_evidence_selected)
         self.evidence_list.paths_dropped.connect(self.import_paths)
-        self.timeline.seek_requested.connect(self._on_timeline_seek_requested)
+        self.timeline.seek_requested.connect(self.frames.seek)
         self.timeline.track_changed.connect(self._on_timeline_track_changed)
         self.verdict_form.verdict_submitted.connect(self._on_verdict_form_verdict_submitted)
         self.frame_loader.frame_loaded.connect(self._on_frame_loader_frame_loaded)
@@ -273,6 +280,7 @@ class MainWindow(QMainWindow):
             text = "Several items selected." if several else "Select an evidence item."
             self.timeline.clear(text)
             self.findings.clear(text)
+            self.provenance.clear(text)
             self.findings.set_integrity_alarm(None)
             self.frame_panel.show_message(text)
             self.frame_panel.set_note("")
@@ -287,10 +295,13 @@ class MainWindow(QMainWindow):
             self._shown = _Shown(item, None)
             self.timeline.clear("Not analysed yet: press Analyze.")
             self.findings.clear("Not analysed yet.")
+            self.frame_panel.view.set_result(None)
             self.frame_panel.set_note("")
-            self.frame_loader.request(item.original_path, 0, ())
+            self.provenance.clear("Not analysed yet: the metadata is read during the analysis.")
+            self.frames.request(item.open_path, 0, (), None)
             return
         shown = self._shown = _Shown(item, analysis.result)
+        self.frame_panel.view.set_result(analysis.result)
         self.timeline.set_result(analysis.result, self.controller.detector_labels)
         # NOTE: the findings and the frame follow in the next event-loop turn, so the GUI thread
         # is never blocked for the whole of it (the 100 ms stall budget); nothing is shown if
@@ -305,14 +316,15 @@ class MainWindow(QMainWindow):
         self.findings.set_result(result, self.controller.detector_labels,
                                  analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
+        self.provenance.set_record(result.file_provenance)
         has_faces = any(frame.faces for frame in result.frames)
         self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
         start = most_suspicious_frame(result)
         if start is None:
-            self.frame_loader.request(item.original_path, 0, ())
+            self.frames.request(item.open_path, 0, (), result)
         else:
             self.timeline.set_current_frame(start.frame_idx)
-            self.frame_loader.request(item.original_path, start.frame_idx, start.faces)
+            self.frames.request(item.open_path, start.frame_idx, start.faces, result)
 
     def _show_integrity_alarm(self, evidence_id: int) -> None:
         row = self.evidence_list.row_for(evidence_id)
@@ -363,15 +375,6 @@ class MainWindow(QMainWindow):
     def _on_controller_stall_measured(self, stall_ms: float) -> None:
         self.statusBar().showMessage(f"Analysis finished; the window was never blocked for "
                                      f"more than {stall_ms:.0f} ms.", 15000)
-
-    @Slot(int)
-    def _on_timeline_seek_requested(self, frame_idx: int) -> None:
-        if self._shown is None or self._shown.result is None:
-            return
-        for frame in self._shown.result.frames:
-            if frame.frame_idx == frame_idx:
-                self.frame_loader.request(self._shown.item.original_path, frame_idx, frame.faces)
-                return
 
     @Slot(object)
     def _on_timeline_track_changed(self, track_id: int | None) -> None:

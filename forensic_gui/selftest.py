@@ -33,7 +33,8 @@ from engine.types import Grade
 from forensic_gui.app import Started, StartupError, open_window, parse_args
 from forensic_gui.cases.records import AnalysisRecord
 from forensic_gui.controller import EngineServices
-from forensic_gui.demo import DEMO_CASE_NUMBER, DEMO_SAMPLES
+from forensic_gui.demo import DEMO_CASE_NUMBER, DEMO_SAMPLES, demo_paths
+from forensic_gui.selftest_provenance import ProvenanceCheckError, check_provenance
 
 __all__ = [
     "DB_FILE_NAME",
@@ -234,7 +235,12 @@ class _SelfTest(QObject):
         if len(self._analyses) != len(DEMO_SAMPLES):
             raise SelfTestError(f"the analyses stopped after {len(self._analyses)} of "
                                 f"{len(DEMO_SAMPLES)} files")
-        self._step = "exporting the PDF report"
+        self._step = "reading media provenance"
+        try:
+            detail = check_provenance(demo_paths(), self._out_dir)
+        except ProvenanceCheckError as exc:
+            raise SelfTestError(f"media provenance: {exc}") from exc
+        self._done("provenance", detail, "exporting the PDF report")
         self._export()
 
     def _on_analysis_recorded(self, evidence_id: int, analysis: AnalysisRecord) -> None:

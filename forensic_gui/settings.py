@@ -14,6 +14,7 @@ Example ``settings.toml`` (in the platformdirs config dir, see :func:`default_se
     n_frames = 32
     max_faces = 4
     key_frames = 3
+    c2pa_trust_list = "/cases/trust/c2pa_anchors.pem"
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "SettingsError",
     "default_log_dir",
     "default_settings_path",
+    "default_trust_list_path",
     "load_settings",
 ]
 
@@ -67,6 +69,9 @@ class Settings:
         max_faces: most faces analysed per frame.
         key_frames: how many frames (highest fused ``p_fake`` first) are rendered with their
             overlays into the case when an analysis is recorded.
+        c2pa_trust_list: the PEM file of C2PA trust anchors; ``None`` means the file that
+            *Provenance > Import C2PA trust list* writes (:func:`default_trust_list_path`),
+            used when it exists. None are shipped (docs/PROVENANCE.md).
     """
 
     analyst: str = ""
@@ -77,6 +82,7 @@ class Settings:
     fps: float | None = None
     max_faces: int = 4
     key_frames: int = 3
+    c2pa_trust_list: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.analyst:
@@ -103,12 +109,26 @@ class Settings:
             fps=self.fps,
             want_maps=True,
             max_faces=self.max_faces,
+            c2pa_trust_list=self._trust_list_option(),
         )
+
+    def _trust_list_option(self) -> str | None:
+        # NOTE: a file named in settings.toml is passed even if missing (every analysis then
+        # says so); the default file only once the analyst has imported one.
+        if self.c2pa_trust_list is not None:
+            return str(self.c2pa_trust_list)
+        path = default_trust_list_path()
+        return str(path) if path.is_file() else None
 
 
 def default_settings_path() -> Path:
     """``settings.toml`` in the per-user config dir (``~/.config/forensic-face-analyzer``)."""
     return platformdirs.user_config_path(APP_NAME) / "settings.toml"
+
+
+def default_trust_list_path() -> Path:
+    """``c2pa_trust_anchors.pem`` in the per-user config dir (written by the import action)."""
+    return platformdirs.user_config_path(APP_NAME) / "c2pa_trust_anchors.pem"
 
 
 def default_log_dir() -> Path:
@@ -175,4 +195,5 @@ _CONVERTERS = {
     "fps": lambda k, v: float(_expect(k, v, (int, float), "a number")),
     "max_faces": lambda k, v: _expect(k, v, int, "a whole number"),
     "key_frames": lambda k, v: _expect(k, v, int, "a whole number"),
+    "c2pa_trust_list": _to_path,
 }

@@ -29,7 +29,7 @@ import numpy as np
 from engine import api
 from engine.errors import MediaError
 from engine.jobs import CancelToken, Progress, ProgressSink
-from engine.types import FaceScore, MediaInfo, MediaResult
+from engine.types import FaceScore, Frame, MediaInfo, MediaResult
 from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.records import AnalysisRecord, EvidenceCheck, EvidenceRecord, KeyFrameImage
 from forensic_gui.cases.repository import CaseStore
@@ -39,11 +39,15 @@ __all__ = [
     "AnalysisOutcome",
     "AnalysisRequest",
     "AnalyzerLike",
+    "FilterOverlay",
     "FrameImage",
     "ImportFailure",
     "ImportReport",
+    "ReaderLike",
     "StoreAccess",
+    "ViewFilter",
     "expand_paths",
+    "in_process_reader",
     "load_frame",
     "run_analysis",
     "run_import",
@@ -63,6 +67,24 @@ class AnalyzerLike(Protocol):
     def close(self) -> None:
         """Release the models."""
         ...
+
+
+class ReaderLike(Protocol):
+    """What the GUI needs of ``engine.api.MediaReader`` (probe and decode, isolated)."""
+
+    def probe(self, path: str, *, cancel: CancelToken | None = None) -> MediaInfo:
+        """What the file is; raises ``MediaError`` (also when reading it crashed)."""
+        ...
+
+    def read_frame(self, path: str, frame_idx: int, *,
+                   cancel: CancelToken | None = None) -> Frame:
+        """One decoded frame; raises ``MediaError``."""
+        ...
+
+
+def in_process_reader() -> ReaderLike:
+    """A reader in this process: for tools and tests that run no worker processes."""
+    return api.MediaReader(isolation=None)
 
 
 @dataclass(frozen=True)
@@ -131,12 +153,27 @@ class AnalysisOutcome:
     analysis: AnalysisRecord | None
 
 
+# (forensic filter name, the file's JPEG quality or None), for load_frame.
+ViewFilter = tuple[str, int | None]
+
+
+@dataclass(frozen=True, eq=False)
+class FilterOverlay:
+    """A forensic filter's map of a frame, colour-mapped: ``rgb_u8`` is (h, w, 3), each pixel
+    covering ``cell_px`` x ``cell_px`` frame pixels; ``caption`` says what was computed."""
+
+    name: str
+    rgb_u8: np.ndarray
+    cell_px: int
+    caption: str
+
+
 @dataclass(frozen=True, eq=False)
 class FrameImage:
     """A decoded frame and, per detector, the frame with that detector's heatmap blended in.
 
     ``overlays`` holds ``(detector, rgb_u8)`` pairs made at full opacity; the frame view fades
-    them with the analyst's opacity slider.
+    them with the analyst's opacity slider. ``filtered`` is the forensic filter asked for.
     """
 
     frame_idx: int
@@ -144,16 +181,21 @@ class FrameImage:
     rgb_u8: np.ndarray
     faces: tuple[FaceScore, ...]
     overlays: tuple[tuple[str, np.ndarray], ...]
+    filtered: FilterOverlay | None = None
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders walked recursively (sorted, hidden entries skipped), no repeats."""
+    """Files as given, folders walked recursively (sorted, hidden entries skipped), no repeats.
+
+    Every entry of a folder that is not a folder is kept, special files and broken links
+    included, so each gets its own "not added" reason instead of being passed over in silence.
+    """
     seen: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden:
+                if not child.is_dir() and not hidden:
                     seen.setdefault(child, None)
         else:
             seen.setdefault(path, None)
@@ -161,18 +203,22 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
-               progress: ProgressSink, cancel: CancelToken) -> ImportReport:
+               progress: ProgressSink, cancel: CancelToken,
+               reader: ReaderLike | None = None) -> ImportReport:
     """Probe and hash every file under ``paths`` (see :func:`expand_paths`), then add them.
 
     A file that is not usable media, cannot be read, or is already in the case (same SHA-256)
-    becomes an :class:`ImportFailure`; the rest of the batch goes on. Progress counts bytes
-    hashed over the whole batch. Nothing is written before every file is hashed, so a cancel
-    adds nothing.
+    becomes an :class:`ImportFailure`; the rest of the batch goes on. Files are probed with
+    ``reader`` (the app's is a worker process, so a file that crashes the decoder is only
+    refused; ``None`` probes in this process) and hashed here (only regular files are read).
+    Progress counts bytes hashed over the whole batch. Nothing is written before every file
+    is hashed, so a cancel adds nothing.
 
     Raises:
         JobCancelled: ``cancel`` was set before anything was written.
     """
-    probed, failures = _probe_and_hash(expand_paths(paths), progress, cancel)
+    reader = reader if reader is not None else in_process_reader()
+    probed, failures = _probe_and_hash(expand_paths(paths), reader, progress, cancel)
     cancel.raise_if_cancelled()  # the last checkpoint: from here on the batch is written
     added: list[EvidenceRecord] = []
     with access.open() as store:
@@ -193,7 +239,8 @@ def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
     return ImportReport(case_id, tuple(added), tuple(failures))
 
 
-def _probe_and_hash(files: list[Path], progress: ProgressSink, cancel: CancelToken
+def _probe_and_hash(files: list[Path], reader: ReaderLike, progress: ProgressSink,
+                    cancel: CancelToken
                     ) -> tuple[list[tuple[Path, str, int, MediaInfo]], list[ImportFailure]]:
     sizes = [_size_or_zero(f) for f in files]
     total_bytes = max(1, sum(sizes))
@@ -202,10 +249,10 @@ def _probe_and_hash(files: list[Path], progress: ProgressSink, cancel: CancelTok
     failures: list[ImportFailure] = []
     for i, (path, size) in enumerate(zip(files, sizes, strict=True)):
         cancel.raise_if_cancelled()
-        label = f"Hashing {path.name} ({i + 1} of {len(files)})"
+        label = f"Hashing {api.printable_path(path.name)} ({i + 1} of {len(files)})"
         progress(Progress("import", done_bytes, total_bytes, label))
         try:
-            media = api.probe_media(path)
+            media = reader.probe(str(path), cancel=cancel)
             sha256 = api.sha256_file(path, cancel=cancel, progress=_offset_sink(
                 progress, done_bytes, size, total_bytes, label))
         except MediaError as exc:
@@ -226,6 +273,7 @@ def run_analysis(
     map_labels: Mapping[str, str],
     progress: ProgressSink,
     cancel: CancelToken,
+    reader: ReaderLike | None = None,
 ) -> AnalysisOutcome:
     """Re-check and record the evidence hash, analyse the file, render and store the result.
 
@@ -246,7 +294,8 @@ def run_analysis(
         cancel.raise_if_cancelled()
         result = analyzer.analyze(request.path, expected_sha256=request.expected_sha256,
                                   progress=progress, cancel=cancel)
-        key_frames = _key_frames(result, key_frame_count, map_labels, progress, cancel)
+        key_frames = _key_frames(result, key_frame_count, map_labels, progress, cancel,
+                                 reader if reader is not None else in_process_reader())
         cancel.raise_if_cancelled()  # the last checkpoint: from here on the result is stored
         if result.status == "error":
             return AnalysisOutcome(request, check, result, None)
@@ -257,11 +306,14 @@ def run_analysis(
 
 
 def _key_frames(result: MediaResult, count: int, map_labels: Mapping[str, str],
-                progress: ProgressSink, cancel: CancelToken) -> tuple[KeyFrameImage, ...]:
+                progress: ProgressSink, cancel: CancelToken,
+                reader: ReaderLike) -> tuple[KeyFrameImage, ...]:
     if result.status != "ok" or count <= 0:
         return ()
     progress(Progress("key frames", 0, 1, "Rendering key frames"))
-    return render_key_frames(result, count, map_labels=map_labels, cancel=cancel)
+    return render_key_frames(result, count, map_labels=map_labels, cancel=cancel,
+                             read_frame=lambda path, idx: reader.read_frame(path, idx,
+                                                                            cancel=cancel))
 
 
 def _hash_now(request: AnalysisRequest, progress: ProgressSink,
@@ -279,14 +331,20 @@ def _hash_now(request: AnalysisRequest, progress: ProgressSink,
 
 
 def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
-               cancel: CancelToken) -> FrameImage:
-    """Decode one frame and blend every available heatmap into a copy of it.
+               cancel: CancelToken, reader: ReaderLike | None = None,
+               view_filter: ViewFilter | None = None) -> FrameImage:
+    """Decode one frame (with ``reader``; ``None``: in this process) and blend every
+    available heatmap into a copy of it.
+
+    ``view_filter`` is ``(filter name, the file's JPEG quality or None)``: that forensic filter
+    is computed on the frame too (see ``engine.api.apply_filter``).
 
     Raises:
         MediaError: the frame cannot be decoded.
         JobCancelled: ``cancel`` was set.
     """
-    frame = api.read_frame(path, frame_idx)
+    reader = reader if reader is not None else in_process_reader()
+    frame = reader.read_frame(path, frame_idx, cancel=cancel)
     names: dict[str, None] = {}
     for face in faces:
         for name in face.maps:
@@ -295,8 +353,14 @@ def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
     for name in names:
         cancel.raise_if_cancelled()
         overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0)))
+    filtered = None
+    if view_filter is not None:
+        name, jpeg_quality = view_filter
+        result = api.apply_filter(name, frame.rgb_u8, jpeg_quality=jpeg_quality, cancel=cancel)
+        filtered = FilterOverlay(name, api.render_filter(result), result.cell_px, result.caption)
     frame.rgb_u8.setflags(write=False)
-    return FrameImage(frame.frame_idx, frame.t_sec, frame.rgb_u8, tuple(faces), tuple(overlays))
+    return FrameImage(frame.frame_idx, frame.t_sec, frame.rgb_u8, tuple(faces), tuple(overlays),
+                      filtered)
 
 
 def _size_or_zero(path: Path) -> int:

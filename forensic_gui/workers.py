@@ -31,7 +31,9 @@ from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.tasks import (
     AnalysisRequest,
     AnalyzerLike,
+    ReaderLike,
     StoreAccess,
+    ViewFilter,
     load_frame,
     run_analysis,
     run_import,
@@ -59,7 +61,7 @@ _MIN_POOL_THREADS = 4
 
 
 def configure_pool(min_threads: int = _MIN_POOL_THREADS) -> None:
-    """Make sure the global pool has room for an analysis, an import and frame loading at once."""
+    """Room in the global pool for an analysis, an import and frame loading at once."""
     pool = QThreadPool.globalInstance()
     pool.setMaxThreadCount(max(pool.maxThreadCount(), min_threads))
 
@@ -67,8 +69,7 @@ def configure_pool(min_threads: int = _MIN_POOL_THREADS) -> None:
 class AnalyzerHolder:
     """Builds the analyzer once, lazily in a worker thread, and reuses it (models load once).
 
-    The main window runs one analysis at a time, so the analyzer is never used by two threads at
-    once; the lock only guards building and closing.
+    The window runs one analysis at a time; the lock only guards building and closing.
     """
 
     def __init__(self, factory: Callable[[api.AnalysisOptions], AnalyzerLike],
@@ -93,10 +94,9 @@ class AnalyzerHolder:
                 self._analyzer = None
 
 
-# NOTE: background work yields the CPU to the GUI thread. On 2 cores an analysis keeps both busy
-# (ONNX Runtime and MediaPipe threads), so a result arriving on the GUI thread (timeline, frame
-# view) waited behind them for 100-200 ms. Threads started by a worker (the runtimes' pools are
-# created while the detectors load in a worker) inherit its niceness on Linux.
+# NOTE: background work yields the CPU to the GUI thread: on 2 cores an analysis keeps both busy,
+# and a result arriving on the GUI thread waited behind it for 100-200 ms. Threads and processes
+# started by a worker (the analysis and reader worker processes) inherit its niceness on Linux.
 _BACKGROUND_NICE = 10
 
 
@@ -159,7 +159,7 @@ class Job(QObject):
         self._token.cancel()
 
     def wait(self, timeout_s: float) -> bool:
-        """Block until the worker is done (for shutdown only); ``True`` if it finished in time."""
+        """Block until done (for shutdown only); ``True`` if it finished in time."""
         return self._finished.wait(timeout_s) if self._started else True
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
@@ -205,15 +205,16 @@ class ImportJob(Job):
     """Probe, hash and add files and folders to a case; succeeds with an ``ImportReport``."""
 
     def __init__(self, paths: Sequence[Path], case_id: int, access: StoreAccess,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, reader: ReaderLike | None = None) -> None:
         super().__init__("Importing evidence", parent)
         self._paths = tuple(paths)
         self._case_id = case_id
         self._access = access
+        self._reader = reader
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         return run_import(self._paths, self._case_id, access=self._access, progress=progress,
-                          cancel=cancel)
+                          cancel=cancel, reader=self._reader)
 
 
 class PreloadJob(Job):
@@ -259,18 +260,19 @@ class AnalysisJob(Job):
 
     def __init__(self, request: AnalysisRequest, holder: AnalyzerHolder, access: StoreAccess,
                  *, key_frame_count: int, map_labels: Mapping[str, str],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, reader: ReaderLike | None = None) -> None:
         super().__init__(f"Analysing {request.file_name}", parent)
         self.request = request
         self._holder = holder
         self._access = access
         self._key_frame_count = key_frame_count
         self._map_labels = dict(map_labels)
+        self._reader = reader
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         return run_analysis(self.request, access=self._access, get_analyzer=self._holder.get,
                             key_frame_count=self._key_frame_count, map_labels=self._map_labels,
-                            progress=progress, cancel=cancel)
+                            progress=progress, cancel=cancel, reader=self._reader)
 
 
 class ExportJob(Job):
@@ -316,14 +318,18 @@ class FrameJob(Job):
     """Decode one frame and its heatmaps for the frame view; succeeds with a ``FrameImage``."""
 
     def __init__(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, reader: ReaderLike | None = None,
+                 view_filter: ViewFilter | None = None) -> None:
         super().__init__(f"Reading frame {frame_idx}", parent)
         self.frame_idx = frame_idx
         self._path = path
         self._faces = tuple(faces)
+        self._reader = reader
+        self._view_filter = view_filter
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
-        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel)
+        return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel,
+                          reader=self._reader, view_filter=self._view_filter)
 
 
 class FrameLoader(QObject):
@@ -337,19 +343,22 @@ class FrameLoader(QObject):
     frame_loaded = Signal(object)
     frame_failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 reader: ReaderLike | None = None) -> None:
         super().__init__(parent)
         self._job: FrameJob | None = None
-        self._pending: tuple[str, int, tuple[FaceScore, ...]] | None = None
+        self._pending: tuple[str, int, tuple[FaceScore, ...], ViewFilter | None] | None = None
+        self._reader = reader
 
     @property
     def busy(self) -> bool:
         """Whether a frame is being decoded."""
         return self._job is not None
 
-    def request(self, path: str, frame_idx: int, faces: Sequence[FaceScore]) -> None:
-        """Ask for ``frame_idx`` of ``path``; ``frame_loaded`` brings a ``FrameImage``."""
-        self._pending = (path, frame_idx, tuple(faces))
+    def request(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
+                view_filter: ViewFilter | None = None) -> None:
+        """Ask for ``frame_idx`` of ``path`` (and a filter); ``frame_loaded`` brings it."""
+        self._pending = (path, frame_idx, tuple(faces), view_filter)
         if self._job is None:
             self._start_pending()
 
@@ -363,9 +372,9 @@ class FrameLoader(QObject):
     def _start_pending(self) -> None:
         if self._pending is None:
             return
-        path, frame_idx, faces = self._pending
+        path, frame_idx, faces, view_filter = self._pending
         self._pending = None
-        job = FrameJob(path, frame_idx, faces)
+        job = FrameJob(path, frame_idx, faces, reader=self._reader, view_filter=view_filter)
         job.succeeded.connect(self._on_job_succeeded)
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)

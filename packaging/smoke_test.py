@@ -37,6 +37,7 @@ FORBIDDEN_FILES = re.compile(r"^(libtorch.*\.so.*|libc10.*\.so.*|.*\.pt)$")
 REQUIRED = (
     "resources/models/*.onnx",
     "resources/models/*.json",
+    "resources/models/fusion/fusion.json",
     "resources/sample/demo_real.mp4",
     "resources/sample/demo_fake.mp4",
     "resources/icons/app.svg",
@@ -46,6 +47,9 @@ REQUIRED = (
     "forensic_gui/cases/migrations/versions/*.py",
     "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     "PySide6/Qt/plugins/platforms/libqxcb.so",
+    # media provenance: the C2PA library (loaded with ctypes), exiv2's extension and library
+    "c2pa/libs/libc2pa_c.so",
+    "exiv2/_image*.so",
 )
 _FIRST_WINDOW = re.compile(r"first window shown after ([0-9.]+) s since (process|self-test) start")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,9 +24,17 @@ _TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
 
 
 def load_tests_package() -> ModuleType:
-    """Import the repository's ``tests`` package from its folder (once per process)."""
+    """Import the repository's ``tests`` package from its folder (once per process).
+
+    Analysis worker processes started from here import the test doubles (a face finder that
+    crashes, ...) by name, so the repository root is put on their ``PYTHONPATH`` too.
+    """
     if "tests" in sys.modules:
         return sys.modules["tests"]
+    root = str(_TESTS_DIR.parent)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
     spec = importlib.util.spec_from_file_location(
         "tests", _TESTS_DIR / "__init__.py", submodule_search_locations=[str(_TESTS_DIR)]
     )

@@ -1,9 +1,9 @@
 """Run the bad-input corpus through the CLI and the app, print a table, write docs/RELIABILITY.md.
 
-Issue #7 asks that every odd or broken input give a clear per-item error or a correct result,
-through both the CLI and the app, with no crash, no hang and no effect on the other items of a
-batch. This script is the evidence: it generates the corpus (tests/engine/bad_media.py) into a
-temporary folder and
+Issues #7 and #18 ask that every odd, broken or hostile input give a clear per-item error or a
+correct result, through both the CLI and the app, with no crash, no hang, no changed input and
+no effect on the other items of a batch. This script is the evidence: it generates the corpus
+(tests/engine/bad_media.py and tests/engine/hostile_media.py) into a temporary folder and
 
 (a) runs the real ``forensic-analyze FOLDER --jsonl OUT`` once over it (a subprocess, one
     timeout for the whole batch), judges every line, and re-runs the files that must have faces
@@ -11,10 +11,17 @@ temporary folder and
 (b) drives the real main window (offscreen, real engine and shipped detectors): one batch
     import of the folder, then each added item analysed, recording what the analyst sees;
 (c) starts the real application with its database in a read-only folder (new and existing
-    database) and runs the CLI from inside that folder.
+    database) and runs the CLI from inside that folder;
+(d) runs the hostile command lines of tests/engine/hostile_cli.py (argument ranges, output
+    paths that alias an input, a full output, a closed pipe, Ctrl-C), the engine-API checks
+    of tests/engine/hostile_engine.py (a segfault, an abort, a hang and a runaway allocation
+    in the worker; a file changed between hashing and decoding; Cancel of a hung analysis)
+    and the app checks of tests/gui/hostile_app.py (another program's database; a file that
+    crashes the analysis worker).
 
 The judging rules are the ones the tests use (tests/engine/reliability_cli.py,
-tests/gui/reliability_app.py). Exit status 0 when every check passed, 1 otherwise.
+tests/gui/reliability_app.py and the hostile_* modules). Exit status 0 when every check passed,
+1 otherwise.
 
 Usage: python scripts/reliability_report.py [--out docs/RELIABILITY.md] [--batch-timeout S]
 """
@@ -133,6 +140,19 @@ def _cli_checks(work: Path, photo: Path) -> list[Check]:
     ]
 
 
+def _hostile_checks(work: Path) -> dict[str, list[Check]]:
+    """(d): the command-line, engine-API and app checks of issue #18, by table."""
+    from tests.engine.hostile_cli import all_cli_checks
+    from tests.engine.hostile_engine import all_engine_checks
+    from tests.gui.hostile_app import app_crash_check, database_checks
+
+    return {
+        "cli": all_cli_checks(work / "hostile_cli"),
+        "engine": all_engine_checks(work / "hostile_engine"),
+        "app": [*database_checks(work / "hostile_app"), app_crash_check(work / "app_crash")],
+    }
+
+
 def _vfr_timing_note(corpus: dict[str, Path], batch: Any) -> str:
     """How far the nominal ``t_sec`` of the VFR file is from its container timestamps."""
     import cv2
@@ -179,17 +199,19 @@ def _checks_table(checks: list[Check]) -> list[str]:
 
 
 def _markdown(summary: dict[str, Any], cases: Any, cli: list[Any], app: list[Any],
-              checks: list[Check], notes: list[str]) -> str:
+              checks: list[Check], hostile: dict[str, list[Any]], notes: list[str]) -> str:
     lines = [
-        "# Bad-input reliability (issue #7)", "",
+        "# Bad-input reliability (issues #7 and #18)", "",
         f"Written by `{_COMMAND}` ({summary['when']}, {summary['machine']}). It generates the "
-        "corpus of `tests/engine/bad_media.py` (nothing binary is committed), runs it through "
+        "corpus of `tests/engine/bad_media.py` and `tests/engine/hostile_media.py` (nothing "
+        "binary is committed), runs it through "
         "the real CLI and the real app, and judges every item with the rules of "
         "`tests/engine/reliability_cli.py` and `tests/gui/reliability_app.py`; the CI tests "
         "`tests/engine/test_reliability_cli.py` and `tests/gui/test_reliability_app.py` apply "
         "the same rules with fewer frames (and fake detectors in the app).", "",
         f"- **Kinds tried: {summary['n_kinds']}** ({len(cases)} corpus files, {len(checks)} "
-        f"read-only-folder checks). Passed: {summary['n_passed']} of {summary['n_kinds']}.",
+        f"read-only-folder checks, {sum(map(len, hostile.values()))} command-line, engine-API "
+        f"and app checks). Passed: {summary['n_passed']} of {summary['n_kinds']}.",
         f"- CLI: `forensic-analyze CORPUS --jsonl OUT` (32 frames, every shipped detector): exit "
         f"{summary['cli_exit']}, {summary['cli_lines']} lines for {summary['n_files']} files, "
         f"{summary['cli_wall_s']:.0f} s for the batch (limit {summary['batch_limit_s']:.0f} s).",
@@ -205,6 +227,16 @@ def _markdown(summary: dict[str, Any], cases: Any, cli: list[Any], app: list[Any
         "## Corpus through the CLI and the app", "",
         *_corpus_table(cases, cli, app), "",
         "## Read-only database folder", "", *_checks_table(checks), "",
+        "## Hostile command lines (issue #18)", "",
+        "The real `forensic-analyze` in a subprocess (`tests/engine/hostile_cli.py`); lines "
+        "ending in a complete JSON object are counted as whole.", "",
+        *_checks_table(hostile["cli"]), "",
+        "## Isolation and integrity through the engine API (issue #18)", "",
+        "A face finder that really segfaults, aborts, loops or allocates inside the worker "
+        "process (`tests/engine/pool_fakes.py`), as MediaPipe or FFmpeg would; a file changed "
+        "from inside the analysis (`tests/engine/hostile_engine.py`).", "",
+        *_checks_table(hostile["engine"]), "",
+        "## The app (issue #18)", "", *_checks_table(hostile["app"]), "",
         "## Notes", "", *[f"- {n}" for n in notes], "",
     ]
     return "\n".join(lines)
@@ -220,23 +252,26 @@ def _print_table(cases: Any, cli: list[Any], app: list[Any], checks: list[Check]
 
 def _run(args: argparse.Namespace, work: Path) -> int:
     load_tests_package()
-    from tests.engine.bad_media import CASES, make_all
+    from tests.engine.hostile_media import CORPUS as CASES
+    from tests.engine.hostile_media import make_corpus
 
     start = time.perf_counter()
-    corpus = make_all(work / "corpus", np.random.default_rng(0))
+    corpus = make_corpus(work / "corpus", np.random.default_rng(0))
     gen_s = time.perf_counter() - start
     batch, cli, cli_problems = _cli_section(CASES, corpus, work, args.batch_timeout)
     app_run, app = _app_section(CASES, corpus, work, args.item_timeout)
     checks = [_startup_check(work, False), _startup_check(work, True),
               *_cli_checks(work, corpus["face_photo"])]
+    hostile = _hostile_checks(work)
     n_passed = sum(c.passed and a.passed for c, a in zip(cli, app, strict=True))
-    n_passed += sum(c.passed for c in checks)
+    n_passed += sum(c.passed for c in [*checks, *(c for h in hostile.values() for c in h)])
     summary = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
                    f"{platform.python_version()}",
-        "n_kinds": len(CASES) + len(checks), "n_passed": n_passed,
-        "n_files": sum(p.is_file() for p in corpus.values()), "cli_exit": batch.returncode,
+        "n_kinds": len(CASES) + len(checks) + sum(map(len, hostile.values())),
+        "n_passed": n_passed,
+        "n_files": sum(not p.is_dir() for p in corpus.values()), "cli_exit": batch.returncode,
         "cli_lines": batch.n_lines, "cli_wall_s": batch.wall_s,
         "batch_limit_s": args.batch_timeout, "item_limit_s": args.item_timeout,
         "n_good": sum(c.analysis_status == "ok" for c in CASES),
@@ -244,8 +279,8 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         "import_s": app_run.import_seconds,
     }
     notes = [f"Generating the corpus took {gen_s:.1f} s.", _vfr_timing_note(corpus, batch)]
-    _print_table(CASES, cli, app, checks)
-    text = _markdown(summary, CASES, cli, app, checks, notes).replace(str(work), "$TMP")
+    _print_table(CASES, cli, app, [*checks, *(c for h in hostile.values() for c in h)])
+    text = _markdown(summary, CASES, cli, app, checks, hostile, notes).replace(str(work), "$TMP")
     args.out.write_text(text, encoding="utf-8")
     print(f"{n_passed} of {summary['n_kinds']} passed; wrote {args.out}")
     return 0 if n_passed == summary["n_kinds"] and not cli_problems else 1

@@ -73,8 +73,24 @@ def _statuses(jsonl: Path) -> dict[str, str]:
     return {Path(line["path"]).name: line["status"] for line in lines}
 
 
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyses and reads in this process, where the guard sees them.
+
+    The CLI and the app analyse in worker processes (docs/ISOLATION.md); the guard patches this
+    process only. The network-namespace check below runs them as shipped, workers included.
+    """
+    from engine import api
+
+    analyzer, reader = api.Analyzer, api.MediaReader
+    monkeypatch.setattr(api, "Analyzer",
+                        lambda *args, **kw: analyzer(*args, **{**kw, "isolation": None}))
+    monkeypatch.setattr(api, "MediaReader", lambda *args, **kw: reader(isolation=None))
+
+
 @pytest.mark.slow
 @pytest.mark.weights
+@pytest.mark.usefixtures("in_process")
 def test_cli_makes_no_connection(no_network: NetworkGuard, tmp_path: Path) -> None:
     from engine.cli import main
 
@@ -87,6 +103,7 @@ def test_cli_makes_no_connection(no_network: NetworkGuard, tmp_path: Path) -> No
 
 @pytest.mark.slow
 @pytest.mark.weights
+@pytest.mark.usefixtures("in_process")
 def test_app_workflow_makes_no_connection(no_network: NetworkGuard, qtbot,
                                           tmp_path: Path) -> None:
     from forensic_gui.cases.records import AnalystVerdict
@@ -156,3 +173,100 @@ def test_cli_runs_with_networking_disabled(tmp_path: Path) -> None:
     statuses = _statuses(out)
     assert {name: statuses[name] for name in VIDEOS} == dict.fromkeys(VIDEOS, "ok")
     assert set(statuses) - set(VIDEOS) == {"README.md", "demo_sample.json"}  # not media
+
+
+# -- media provenance and C2PA ---------------------------------------------------------------
+
+
+class _CountingServer:
+    """A TCP server on 127.0.0.1 that counts connections (and answers none of them)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.hits: list[object] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, addr = self._sock.accept()
+            except OSError:
+                continue
+            self.hits.append(addr)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+
+def _signed_files(tmp_path: Path, port: int) -> dict[str, Path]:
+    from tests.provenance_media import jpeg_bytes, make_pki, sign_jpeg, textured_rgb, write
+
+    pki = make_pki(ocsp_url=f"http://127.0.0.1:{port}/ocsp")  # OCSP pointing at the server
+    base = jpeg_bytes(textured_rgb(96, 128))
+    return {
+        "embedded": write(tmp_path / "embedded.jpg", sign_jpeg(base, pki)),
+        "remote": write(tmp_path / "remote.jpg", sign_jpeg(
+            base, pki, remote_url=f"http://127.0.0.1:{port}/manifest.c2pa")),
+    }
+
+
+def test_c2pa_native_code_fetches_neither_remote_manifests_nor_ocsp(tmp_path: Path) -> None:
+    """The local server sees no connection from our reads, and one from the library's defaults
+    (so the test would notice if the native code went to the network)."""
+    import io
+
+    import c2pa
+
+    from engine.api import inspect_provenance
+
+    server = _CountingServer()
+    try:
+        files = _signed_files(tmp_path, server.port)
+        embedded, remote = (inspect_provenance(files[k]) for k in ("embedded", "remote"))
+        assert embedded.c2pa.state == "valid"
+        assert remote.c2pa.state == "not_checked"
+        assert remote.c2pa.remote_url == f"http://127.0.0.1:{server.port}/manifest.c2pa"
+        assert server.hits == []
+        # control: the library's own defaults fetch the remote manifest, and OCSP when asked
+        with pytest.raises(c2pa.C2paError):
+            c2pa.Reader("image/jpeg", io.BytesIO(files["remote"].read_bytes()))
+        online = c2pa.Context.from_dict({"verify": {"ocsp_fetch": True}})
+        c2pa.Reader("image/jpeg", io.BytesIO(files["embedded"].read_bytes()), None, online)
+        assert len(server.hits) >= 2
+    finally:
+        server.close()
+
+
+def test_provenance_makes_no_python_level_connection(no_network: NetworkGuard,
+                                                     tmp_path: Path) -> None:
+    from engine.api import apply_filter, inspect_provenance
+    from tests.provenance_media import decode
+
+    files = _signed_files(tmp_path, 9)
+    records = [inspect_provenance(path) for path in files.values()]
+    assert [r.c2pa.state for r in records] == ["valid", "not_checked"]
+    apply_filter("ela", decode(files["embedded"].read_bytes()))
+    assert no_network.attempts == []
+
+
+def test_provenance_runs_with_networking_disabled(tmp_path: Path) -> None:
+    unshare = _unshare()
+    files = _signed_files(tmp_path, 9)
+    code = ("import sys; from engine.api import inspect_provenance as i; "
+            "print(' '.join(i(p).c2pa.state for p in sys.argv[1:]))")
+    done = subprocess.run(
+        [unshare, "-rn", sys.executable, "-c", code, *map(str, files.values())],
+        capture_output=True, text=True, check=False, timeout=120, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["valid", "not_checked"]

@@ -66,13 +66,26 @@ def build_pipeline(
     stage = FaceStage(face_detector, CropPolicy())
     stage.warm_up()
     settings = PipelineSettings(
+        fuser=_fuser(detectors),
         n_frames=options.n_frames,
         fps=options.fps,
         want_maps=options.want_maps,
         runtime=choice.runtime,
         device=choice.device_label,
+        max_faces=options.max_faces,
+        c2pa_trust_list=options.c2pa_trust_list,
     )
     return AnalysisPipeline(detectors, stage, settings, owned_face_detector=owned)
+
+
+def _fuser(detectors: list[RunningDetector]) -> Any:
+    """The shipped fusion rule, checked against these detectors, bound to their kinds."""
+    from engine.fusion.per_kind import Fuser
+    from engine.fusion.rules import shipped_rule
+
+    provenance = [d.provenance for d in detectors]
+    rule = shipped_rule([(p.name, p.weights_sha256, p.looks_for) for p in provenance])
+    return Fuser(rule, {p.name: p.looks_for for p in provenance if p.looks_for})
 
 
 def _with_shared_groups(loaded: list[LoadedDetectorLike]) -> list[RunningDetector]:

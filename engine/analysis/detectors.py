@@ -72,8 +72,23 @@ def running_detector(loaded: LoadedDetectorLike, group: Any = None) -> RunningDe
         weights_sha256=_loaded_weights_sha256(loaded),
         threshold=float(cfg.threshold),
         calibration=describe_calibration(loaded),
+        looks_for=_looks_for(cfg),
     )
     return RunningDetector(str(cfg.name), clip_len, loaded, provenance, group)
+
+
+def _looks_for(cfg: Any) -> str:
+    """The kind of manipulation the detector declares (``DetectorCfg.looks_for``).
+
+    Raises:
+        ValueError: the cfg declares none or an unknown one (its scores could not be fused).
+    """
+    from engine.types import EvidenceKind
+
+    looks_for = getattr(cfg, "looks_for", None)
+    if looks_for not in {k.value for k in EvidenceKind}:
+        raise ValueError(f"detector {cfg.name!r} declares no known looks_for: {looks_for!r}")
+    return str(looks_for)
 
 
 def _loaded_weights_sha256(loaded: LoadedDetectorLike) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.analysis.progress import StageClock, StageReporter
@@ -29,11 +29,20 @@ class FoundFaces:
         frames: ``(frame_idx, t_sec)`` of every analysed frame, in order.
         crops: every face found, usable or not.
         usable: per crop, False when the face is too small to score.
+        n_faces_found: per analysed frame, the faces found there: cropped, beyond the
+            per-frame limit, or detected without usable landmarks.
+        n_beyond_limit: faces found beyond the per-frame limit (not cropped, not scored).
+        n_without_landmarks: faces detected without usable landmarks (not scored).
+        frame_sizes: per analysed frame, its ``(width, height)`` in pixels.
     """
 
     frames: tuple[tuple[int, float], ...]
     crops: tuple[FaceCrop, ...]
     usable: tuple[bool, ...]
+    n_faces_found: dict[int, int] = field(default_factory=dict)
+    n_beyond_limit: int = 0
+    n_without_landmarks: int = 0
+    frame_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 class FaceStage:
@@ -67,6 +76,7 @@ class FaceStage:
         from engine.faces.pipeline import detect_faces_in_frames
 
         seen: list[tuple[int, float]] = []
+        sizes: dict[int, tuple[int, int]] = {}
         decode_s = [0.0]
         reporter.start("frames", planned)
 
@@ -76,7 +86,7 @@ class FaceStage:
         t0 = time.perf_counter()
         try:
             found = detect_faces_in_frames(
-                _timed(frames, seen, decode_s),
+                _timed(frames, seen, sizes, decode_s),
                 self._detector,
                 self._policy,
                 cancel=cancel,
@@ -89,11 +99,18 @@ class FaceStage:
             frames=tuple(seen),
             crops=tuple(f.crop for f in found.faces),
             usable=tuple(not f.too_small for f in found.faces),
+            n_faces_found={idx: found.n_found(idx) for idx, _ in seen},
+            n_beyond_limit=len(found.not_kept),
+            n_without_landmarks=len(found.boxes_without_landmarks),
+            frame_sizes=sizes,
         )
 
 
 def _timed(
-    frames: Iterator[Frame], seen: list[tuple[int, float]], decode_s: list[float]
+    frames: Iterator[Frame],
+    seen: list[tuple[int, float]],
+    sizes: dict[int, tuple[int, int]],
+    decode_s: list[float],
 ) -> Iterator[Frame]:
     """Yield ``frames``, adding the seconds spent decoding each to ``decode_s[0]``."""
     while True:
@@ -103,4 +120,5 @@ def _timed(
         if frame is None:
             return
         seen.append((frame.frame_idx, frame.t_sec))
+        sizes[frame.frame_idx] = (int(frame.rgb_u8.shape[1]), int(frame.rgb_u8.shape[0]))
         yield frame

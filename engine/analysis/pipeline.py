@@ -1,4 +1,5 @@
-"""One media file from bytes to a result: hash -> probe -> frames -> faces -> detectors -> rule.
+"""One media file from bytes to a result: hash -> metadata -> probe -> frames -> faces ->
+detectors -> rule.
 
 The pipeline holds the loaded models (face detector, detectors) and nothing about any one file:
 everything a file produces lives in local variables until the final, frozen ``MediaResult`` is
@@ -17,9 +18,11 @@ from typing import Any
 
 import engine
 from engine.analysis import media_io
+from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
 from engine.analysis.progress import StageClock, StageReporter
+from engine.analysis.provenance_stage import read_file_provenance
 from engine.analysis.scoring import score_faces
 from engine.errors import EvidenceHashMismatchError, MediaError
 from engine.fusion.aggregate import (
@@ -28,9 +31,10 @@ from engine.fusion.aggregate import (
     build_track_results,
     media_scores,
 )
-from engine.fusion.findings import fuse_scores
+from engine.fusion.per_kind import Fuser
+from engine.fusion.replay import level_of
 from engine.jobs import CancelToken, Progress, ProgressSink
-from engine.types import FaceScore, MediaInfo, MediaResult, Provenance
+from engine.types import Caution, FaceScore, FileProvenance, MediaInfo, MediaResult, Provenance
 
 __all__ = ["AnalysisPipeline", "PipelineSettings"]
 
@@ -39,13 +43,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """How files are sampled and scored, and where the models run."""
+    """How files are sampled, scored and fused, and where the models run."""
 
+    fuser: Fuser
     n_frames: int | None
     fps: float | None
     want_maps: bool
     runtime: str
     device: str
+    max_faces: int
+    c2pa_trust_list: str | None = None
 
 
 @dataclass
@@ -57,6 +64,8 @@ class _Run:
     sha256: str | None = None
     info: MediaInfo | None = None
     frame_indices: tuple[int, ...] = ()
+    file_provenance: FileProvenance | None = None
+    decoding: Any = None  # engine.media.DecodeReport, filled while frames are decoded
 
 
 class AnalysisPipeline:
@@ -102,6 +111,7 @@ class AnalysisPipeline:
                 media=run.info,
                 provenance=self._provenance(run),
                 error=str(exc),
+                file_provenance=run.file_provenance,
             )
 
     def _analyze(
@@ -114,14 +124,23 @@ class AnalysisPipeline:
         def hash_progress(p: Progress) -> None:
             progress(Progress(p.stage, p.done, p.total, run.path))
 
-        with run.clock.time("hash"):
-            run.sha256 = media_io.hash_file(run.path, hash_progress, cancel)
-        if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
-            raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
-        with run.clock.time("probe"):
-            run.info = media_io.probe(run.path)
-        reporter = StageReporter(progress, message=run.path)
-        found = self._find_faces(run, reporter, cancel)
+        # NOTE: hashed, read for metadata, probed and decoded through one guarded descriptor,
+        # and checked for changes after decoding, so the result is of the bytes that were
+        # hashed (media_io).
+        with media_io.open_evidence(run.path) as evidence:
+            with run.clock.time("hash"):
+                run.sha256 = evidence.sha256(hash_progress, cancel)
+            if expected_sha256 is not None and run.sha256 != expected_sha256.strip().lower():
+                raise EvidenceHashMismatchError(run.path, expected_sha256, run.sha256)
+            # NOTE: right after the hash, before any decoding: the metadata of the hashed bytes.
+            with run.clock.time("metadata"):
+                run.file_provenance = read_file_provenance(
+                    evidence.decoder_path, run.sha256, self._settings.c2pa_trust_list)
+            with run.clock.time("probe"):
+                run.info = evidence.probe()
+            reporter = StageReporter(progress, message=run.path)
+            found = self._find_faces(run, evidence, reporter, cancel)
+            evidence.check_unchanged()
         faces = score_faces(
             found.crops,
             found.usable,
@@ -132,15 +151,22 @@ class AnalysisPipeline:
             cancel=cancel,
         )
         with run.clock.time("aggregate"):
-            return self._assemble(run, list(found.frames), faces, any(found.usable))
+            return self._assemble(run, found, faces)
 
     def _find_faces(
-        self, run: _Run, reporter: StageReporter, cancel: CancelToken | None
+        self,
+        run: _Run,
+        evidence: media_io.Evidence,
+        reporter: StageReporter,
+        cancel: CancelToken | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
+        run.decoding = media_io.new_decode_report()
         found = self._face_stage.run(
-            media_io.iter_frames(run.path, n_frames=s.n_frames, fps=s.fps, cancel=cancel),
+            evidence.frames(
+                n_frames=s.n_frames, fps=s.fps, cancel=cancel, report=run.decoding
+            ),
             planned=media_io.planned_frame_count(info, n_frames=s.n_frames, fps=s.fps),
             reporter=reporter,
             clock=run.clock,
@@ -149,27 +175,38 @@ class AnalysisPipeline:
         run.frame_indices = tuple(idx for idx, _ in found.frames)
         return found
 
-    def _assemble(
-        self,
-        run: _Run,
-        frames: list[tuple[int, float]],
-        faces: list[FaceScore],
-        any_usable_face: bool,
-    ) -> MediaResult:
+    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore]) -> MediaResult:
         names = [d.name for d in self.detectors]
-        frame_results = build_frame_results(frames, faces, names)
+        assert run.info is not None  # set by probe before faces are found
+        kind, fuse = run.info.kind, self._settings.fuser.fuse
+        frame_results = build_frame_results(
+            list(found.frames), faces, names, fuse=fuse, media_kind=kind,
+            n_faces_found=found.n_faces_found,
+        )
         scores = media_scores(frame_results, names)
         return MediaResult(
             path=run.path,
-            status="ok" if any_usable_face else "no_face",
+            status="ok" if any(found.usable) else "no_face",
             sha256=run.sha256,
             media=run.info,
             frames=frame_results,
-            tracks=build_track_results(faces, names),
+            tracks=build_track_results(faces, names, fuse=fuse, media_kind=kind),
             scores=scores,
-            finding=fuse_scores(scores),
+            finding=fuse(scores, level_of(kind, "media")),
             provenance=self._provenance(run),
+            cautions=self._cautions(run, found),
+            file_provenance=run.file_provenance,
         )
+
+    def _cautions(self, run: _Run, found: FoundFaces) -> tuple[Caution, ...]:
+        """The media's own cautions, then what decoding met (damaged frames, size changes)."""
+        assert run.info is not None
+        clip_lens = [d.clip_len for d in self.detectors if d.clip_len > 1]
+        inputs = CautionInputs(
+            run.info, found, self._settings.max_faces, min(clip_lens, default=0)
+        )
+        decoding = [] if run.decoding is None else run.decoding.cautions()
+        return cautions_for(inputs) + tuple(Caution("decoding", text) for text in decoding)
 
     def _provenance(self, run: _Run) -> Provenance:
         s = self._settings
@@ -189,4 +226,6 @@ class AnalysisPipeline:
             aggregation_rule=rule,
             sampled_frame_indices=run.frame_indices,
             timings_s=run.clock.timings_s(),
+            decoding=None if run.decoding is None else run.decoding.as_dict(),
+            fusion=s.fuser.rule.to_dict(),
         )

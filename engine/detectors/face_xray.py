@@ -126,6 +126,7 @@ XRAY_EFFL0 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="xray",
+    looks_for="face_swap",
     weights_file="xray_effl0.pt",
     onnx_file="xray_effl0.onnx",
     paper=PAPER,
@@ -143,6 +144,7 @@ XRAY_HRNET18 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="xray",
+    looks_for="face_swap",
     paper=PAPER,
     license="No weights shipped; bring your own.",
 )

@@ -129,6 +129,7 @@ GAN_EFFL0 = DetectorCfg(
     clip_len=1,
     output="sigmoid1",
     map_kind="gradcam",
+    looks_for="generated",
     weights_file="gan_effl0.pt",
     onnx_file="gan_effl0.onnx",
     paper=PAPER,
@@ -146,6 +147,7 @@ GANRES_R50 = DetectorCfg(
     clip_len=1,
     output="sigmoid1",
     map_kind="gradcam",
+    looks_for="generated",
     paper=PAPER,
     license="No weights shipped; bring your own.",
 )

@@ -135,6 +135,7 @@ MAT_EFFL0 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="attention",
+    looks_for="face_swap",
     weights_file="mat_effl0.pt",
     onnx_file="mat_effl0.onnx",
     paper=PAPER,
@@ -152,6 +153,7 @@ MAT_EFFB4 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="attention",
+    looks_for="face_swap",
     paper=PAPER,
     license="No weights shipped; bring your own.",
 )

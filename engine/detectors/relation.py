@@ -263,6 +263,7 @@ RELATION_EFFL0 = DetectorCfg(
     clip_len=8,
     output="softmax2",
     map_kind="attention",
+    looks_for="temporal",
     weights_file="relation_effl0.pt",
     onnx_file="relation_effl0.onnx",
     paper=PAPER,
@@ -280,6 +281,7 @@ RELATION_EFFB4 = DetectorCfg(
     clip_len=16,
     output="softmax2",
     map_kind="attention",
+    looks_for="temporal",
     paper=PAPER,
     license="No weights shipped; bring your own.",
 )

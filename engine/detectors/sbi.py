@@ -95,6 +95,7 @@ SBI_EFFL0 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="gradcam",
+    looks_for="face_swap",
     weights_file="sbi_effl0.pt",
     onnx_file="sbi_effl0.onnx",
     paper=PAPER,
@@ -112,6 +113,7 @@ SBI_EFFB4 = DetectorCfg(
     clip_len=1,
     output="softmax2",
     map_kind="gradcam",
+    looks_for="face_swap",
     paper=PAPER,
     license="No weights shipped; bring your own.",
 )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine.faces.boxes import containment, nms, tile_origins
+from engine.faces.crop import warp_bounded
 
 __all__ = ["BlazeFace", "FaceBox", "equalise", "is_dark", "square_crop"]
 
@@ -129,13 +130,12 @@ def square_crop(
     zoom = side_px / (2.0 * half)
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
     frame_to_crop = np.array([[zoom, 0.0, (half - cx) * zoom], [0.0, zoom, (half - cy) * zoom]])
-    crop = cv2.warpAffine(
+    crop = warp_bounded(
         rgb_u8,
         frame_to_crop,
         (side_px, side_px),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(0, 0, 0),
+        border_mode=cv2.BORDER_CONSTANT,
+        border_value=(0, 0, 0),
     )
     return crop, frame_to_crop
 

@@ -29,7 +29,14 @@ __all__ = [
     "crop_square_xyxy",
     "invert_affine",
     "map_to_frame",
+    "warp_bounded",
 ]
+
+# NOTE: OpenCV's warpAffine/remap assert that the *source* has both sides below SHRT_MAX
+# (32767) and fail on wider images (a 36000x1300 panorama is under the 50 MP limit). Every warp
+# here therefore reads only the source rectangle its output samples, plus this many pixels of
+# margin for bilinear interpolation; the output is identical to a warp of the whole image.
+_WARP_MARGIN_PX = 2
 
 
 @dataclass(frozen=True)
@@ -113,14 +120,52 @@ def _crop_warp(
 
     scale = size / side
     frame_to_crop = np.array([[scale, 0.0, -x0 * scale], [0.0, scale, -y0 * scale]])
-    crop = cv2.warpAffine(
-        rgb_u8,
-        frame_to_crop,
-        (size, size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+    crop = warp_bounded(
+        rgb_u8, frame_to_crop, (size, size), border_mode=cv2.BORDER_REPLICATE, border_value=0
     )
     return crop, invert_affine(frame_to_crop)
+
+
+def warp_bounded(
+    src: np.ndarray,
+    src_to_dst: np.ndarray,
+    dst_wh: tuple[int, int],
+    *,
+    border_mode: int,
+    border_value: float | tuple[float, ...],
+) -> np.ndarray:
+    """``cv2.warpAffine`` (bilinear) that hands OpenCV only the source rectangle it samples.
+
+    The output is the same as warping the whole ``src``: OpenCV computes sample positions from
+    the affine's translation in fixed point, and shifting it by whole pixels shifts them
+    exactly; the rectangle is cut at the image's own edges, so border pixels are replicated or
+    filled as before. What changes is that the source handed to OpenCV stays small, so an image
+    of any width can be cropped (see ``_WARP_MARGIN_PX``).
+    """
+    import cv2
+
+    h, w = src.shape[:2]
+    dst_w, dst_h = dst_wh
+    corners = np.array([[0.0, 0.0], [dst_w - 1.0, 0.0], [0.0, dst_h - 1.0],
+                        [dst_w - 1.0, dst_h - 1.0]])
+    sampled = apply_affine(invert_affine(src_to_dst), corners)
+    x0, y0 = np.floor(sampled.min(axis=0)).astype(int) - _WARP_MARGIN_PX
+    x1, y1 = np.ceil(sampled.max(axis=0)).astype(int) + _WARP_MARGIN_PX + 1
+    # NOTE: at least one row and column, the nearest, so a region wholly outside the image
+    # still replicates the right edge pixels.
+    x0, x1 = min(max(x0, 0), w - 1), max(min(x1, w), 1)
+    y0, y1 = min(max(y0, 0), h - 1), max(min(y1, h), 1)
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    shifted = np.asarray(src_to_dst, dtype=np.float64).copy()
+    shifted[:, 2] += shifted[:, :2] @ np.array([x0, y0], dtype=np.float64)
+    return cv2.warpAffine(
+        np.ascontiguousarray(src[y0:y1, x0:x1]),
+        shifted,
+        (dst_w, dst_h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=border_mode,
+        borderValue=border_value,
+    )
 
 
 def _crop_area(

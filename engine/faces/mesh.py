@@ -25,9 +25,8 @@ as given.
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -35,9 +34,21 @@ import numpy as np
 
 from engine.faces.blazeface import BlazeFace, FaceBox, equalise, is_dark, square_crop
 from engine.faces.boxes import containment, iou_matrix, nms
+from engine.faces.mesh_result import (
+    MAX_SEARCH_SIDE_PX,
+    MeshResult,
+    affine_box,
+    bbox_of,
+    detection,
+    left_to_right,
+    merge_strips,
+    side_of,
+    strip_origins,
+    transform,
+)
 from engine.types import FaceDetection
 
-__all__ = ["N_LANDMARKS", "FaceBox", "FaceMeshDetector", "MeshResult"]
+__all__ = ["MAX_SEARCH_SIDE_PX", "N_LANDMARKS", "FaceBox", "FaceMeshDetector", "MeshResult"]
 
 log = logging.getLogger(__name__)
 
@@ -49,26 +60,6 @@ _CROP_SIDE_PX = 256
 _MATCH_IOU = 0.3  # landmark box vs BlazeFace box: the two boxes differ (forehead), 0.3 is safe
 
 
-@dataclass(frozen=True)
-class MeshResult:
-    """Everything :meth:`FaceMeshDetector.analyze` found in one image.
-
-    Attributes:
-        faces: faces with landmarks and a detector score, sorted left to right.
-        boxes_without_landmarks: detector boxes where Face Mesh found no landmarks, even on a
-            crop around the box (profile faces, heavy blur, false detections).
-        unconfirmed: mesh faces that no detector box confirmed (``det_score`` 0); not in
-            ``faces``.
-        retry: ``""`` when found on the image as given, ``"contrast"`` after contrast
-            equalisation of a dark image, ``"padded"`` after adding a border (tight crops).
-    """
-
-    faces: tuple[FaceDetection, ...]
-    boxes_without_landmarks: tuple[FaceBox, ...] = ()
-    unconfirmed: tuple[FaceDetection, ...] = ()
-    retry: str = ""
-
-
 class FaceMeshDetector:
     """Finds faces, their detector score and their Face Mesh landmarks in RGB images.
 
@@ -76,7 +67,9 @@ class FaceMeshDetector:
     lock so a shared instance can still be used from several threads.
 
     Args:
-        max_faces: the most faces reported per image (highest detector scores kept).
+        max_faces: the most faces reported per image. The largest are kept (longest side of
+            the landmark box): small faces are the least reliable to score, and the largest
+            are the ones a picture is about; the others are listed in ``MeshResult.not_kept``.
         min_detection_confidence: detector threshold in [0, 1].
         static_image_mode: ``True`` detects on every call (stills, sparse frame samples);
             ``False`` lets the whole-frame Face Mesh track between consecutive video frames.
@@ -136,7 +129,25 @@ class FaceMeshDetector:
         the image as given is returned.
         """
         _check_image(rgb_u8)
-        rgb_u8 = np.ascontiguousarray(rgb_u8)
+        h, w = rgb_u8.shape[:2]
+        along_x = w >= h
+        # NOTE: a face is about as wide as tall and fits in the short side, so strips that
+        # overlap by the short side (at most 3052 px, see MAX_SEARCH_SIDE_PX) miss none.
+        starts = strip_origins(max(h, w), min(h, w, MAX_SEARCH_SIDE_PX // 2))
+        if len(starts) == 1:
+            return self._analyze_any(np.ascontiguousarray(rgb_u8), frame_idx)
+        log.info("frame %d is %dx%d: searched in %d strips", frame_idx, w, h, len(starts))
+        parts = []
+        for start in starts:
+            end = start + MAX_SEARCH_SIDE_PX
+            strip = rgb_u8[:, start:end] if along_x else rgb_u8[start:end]
+            found = self._analyze_any(np.ascontiguousarray(strip), frame_idx)
+            offset = (start, 0) if along_x else (0, start)
+            parts.append(transform(found, (1.0, 1.0), offset))
+        return merge_strips(parts, dedupe_iou=self._dedupe_iou, max_faces=self._max_faces)
+
+    def _analyze_any(self, rgb_u8: np.ndarray, frame_idx: int) -> MeshResult:
+        """:meth:`analyze` on an image both of whose sides MediaPipe can take."""
         with self._lock:
             result = self._analyze(rgb_u8, frame_idx, tiled=True)
             if result.faces:
@@ -149,11 +160,14 @@ class FaceMeshDetector:
             if self._pad_retry > 0:
                 import cv2
 
-                pad = round(self._pad_retry * max(rgb_u8.shape[:2]))
-                padded = cv2.copyMakeBorder(rgb_u8, pad, pad, pad, pad, cv2.BORDER_CONSTANT)
-                retry = self._analyze(padded, frame_idx, tiled=False)
-                if retry.faces:
-                    return replace(_shift(retry, -pad), retry="padded")
+                longest = max(rgb_u8.shape[:2])
+                pad = min(round(self._pad_retry * longest), (MAX_SEARCH_SIDE_PX - longest) // 2)
+                if pad > 0:
+                    padded = cv2.copyMakeBorder(rgb_u8, pad, pad, pad, pad, cv2.BORDER_CONSTANT)
+                    retry = self._analyze(padded, frame_idx, tiled=False)
+                    if retry.faces:
+                        return replace(transform(retry, (1.0, 1.0), (-pad, -pad)),
+                                       retry="padded")
         return result
 
     def detect_boxes(self, rgb_u8: np.ndarray, *, tiled: bool = True) -> list[FaceBox]:
@@ -176,21 +190,29 @@ class FaceMeshDetector:
                 faces.append((lm, box.det_score))
         confirmed, still_unconfirmed = self._confirm(rgb_u8, unconfirmed)
         faces.extend(confirmed)
+        kept, not_kept = self._finish(faces, frame_idx)
         return MeshResult(
-            faces=self._finish(faces, frame_idx),
+            faces=kept,
             boxes_without_landmarks=tuple(missing),
-            unconfirmed=tuple(_detection(lm, 0.0, frame_idx) for lm in still_unconfirmed),
+            unconfirmed=tuple(detection(lm, 0.0, frame_idx) for lm in still_unconfirmed),
+            not_kept=not_kept,
         )
 
     def _finish(
         self, faces: list[tuple[np.ndarray, float]], frame_idx: int
-    ) -> tuple[FaceDetection, ...]:
+    ) -> tuple[tuple[FaceDetection, ...], tuple[FaceDetection, ...]]:
+        """Deduplicate (the higher detector score wins), then keep the ``max_faces`` largest.
+
+        Returns ``(kept, not kept)``, each sorted left to right.
+        """
         if not faces:
-            return ()
-        keep = nms([_bbox(lm) for lm, _ in faces], [s for _, s in faces], self._dedupe_iou)
-        keep = keep[: self._max_faces]
-        detections = [_detection(faces[k][0], faces[k][1], frame_idx) for k in keep]
-        return tuple(sorted(detections, key=lambda d: d.bbox_xyxy[0]))
+            return (), ()
+        keep = nms([bbox_of(lm) for lm, _ in faces], [s for _, s in faces], self._dedupe_iou)
+        detections = [detection(faces[k][0], faces[k][1], frame_idx) for k in keep]
+        # NOTE: largest first (longer side of the landmark box), ties by detector score.
+        by_size = sorted(detections, key=lambda d: (-side_of(d.bbox_xyxy), -d.det_score))
+        kept, rest = by_size[: self._max_faces], by_size[self._max_faces :]
+        return left_to_right(kept), left_to_right(rest)
 
     def _mesh_on_crop(
         self, rgb_u8: np.ndarray, bbox_xyxy: tuple[float, float, float, float]
@@ -202,7 +224,7 @@ class FaceMeshDetector:
             return None
         scale, offset = frame_to_crop[0, 0], frame_to_crop[:, 2]
         in_frame = [((lm - offset) / scale).astype(np.float32) for lm in candidates]
-        ious = iou_matrix([_bbox(lm) for lm in in_frame], [bbox_xyxy])[:, 0]
+        ious = iou_matrix([bbox_of(lm) for lm in in_frame], [bbox_xyxy])[:, 0]
         best = int(np.argmax(ious))
         return in_frame[best] if ious[best] >= _MATCH_IOU else None
 
@@ -213,14 +235,14 @@ class FaceMeshDetector:
         confirmed: list[tuple[np.ndarray, float]] = []
         rejected: list[np.ndarray] = []
         for lm in mesh_faces:
-            box = _bbox(lm)
+            box = bbox_of(lm)
             crop, frame_to_crop = square_crop(rgb_u8, box, self._crop_scale, _CROP_SIDE_PX)
             scale, offset = frame_to_crop[0, 0], frame_to_crop[:, 2]
             found = self._boxes.find_untiled(crop)
             scores = [
                 b.det_score
                 for b in found
-                if iou_matrix([box], [_affine_box(b.bbox_xyxy, 1.0 / scale, -offset / scale)])[0, 0]
+                if iou_matrix([box], [affine_box(b.bbox_xyxy, 1.0 / scale, -offset / scale)])[0, 0]
                 >= _MATCH_IOU
             ]
             if scores:
@@ -263,7 +285,7 @@ def _pair(
     """
     if not mesh_faces or not boxes:
         return [], list(boxes), list(mesh_faces)
-    ious = iou_matrix([_bbox(lm) for lm in mesh_faces], [b.bbox_xyxy for b in boxes])
+    ious = iou_matrix([bbox_of(lm) for lm in mesh_faces], [b.bbox_xyxy for b in boxes])
     faces, unconfirmed, used = [], [], set()
     for i, lm in enumerate(mesh_faces):
         j = int(np.argmax(ious[i]))
@@ -279,7 +301,7 @@ def _explained(box: FaceBox, landmarks: list[np.ndarray]) -> bool:
     """Whether ``box`` overlaps a face that already has landmarks (so it is not another face)."""
     if not landmarks:
         return False
-    face_boxes = [_bbox(lm) for lm in landmarks]
+    face_boxes = [bbox_of(lm) for lm in landmarks]
     iou = iou_matrix([box.bbox_xyxy], face_boxes)[0]
     face_inside = containment(face_boxes, [box.bbox_xyxy])[:, 0]
     box_inside = containment([box.bbox_xyxy], face_boxes)[0]
@@ -297,45 +319,3 @@ def _run_mesh(graph: Any, rgb_u8: np.ndarray) -> list[np.ndarray]:
         np.array([(p.x * w, p.y * h) for p in face.landmark], dtype=np.float32)
         for face in result.multi_face_landmarks
     ]
-
-
-def _bbox(landmarks_xy: np.ndarray) -> tuple[float, float, float, float]:
-    x0, y0 = landmarks_xy.min(axis=0)
-    x1, y1 = landmarks_xy.max(axis=0)
-    return (float(x0), float(y0), float(x1), float(y1))
-
-
-def _affine_box(
-    bbox_xyxy: tuple[float, float, float, float], scale: float, offset_xy: np.ndarray
-) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = bbox_xyxy
-    ox, oy = float(offset_xy[0]), float(offset_xy[1])
-    return (x0 * scale + ox, y0 * scale + oy, x1 * scale + ox, y1 * scale + oy)
-
-
-def _detection(landmarks_xy: np.ndarray, det_score: float, frame_idx: int) -> FaceDetection:
-    score = det_score if math.isfinite(det_score) else 0.0
-    return FaceDetection(
-        frame_idx=frame_idx,
-        bbox_xyxy=_bbox(landmarks_xy),
-        landmarks_xy=landmarks_xy.astype(np.float32, copy=False),
-        det_score=float(min(max(score, 0.0), 1.0)),
-    )
-
-
-def _shift(result: MeshResult, offset_px: int) -> MeshResult:
-    """Move every coordinate of ``result`` by ``offset_px`` (undo the retry padding)."""
-    delta = np.float32(offset_px)
-
-    def move(d: FaceDetection) -> FaceDetection:
-        return _detection(d.landmarks_xy + delta, d.det_score, d.frame_idx)
-
-    boxes = tuple(
-        FaceBox(_affine_box(b.bbox_xyxy, 1.0, np.array([delta, delta])), b.det_score)
-        for b in result.boxes_without_landmarks
-    )
-    return MeshResult(
-        faces=tuple(move(d) for d in result.faces),
-        boxes_without_landmarks=boxes,
-        unconfirmed=tuple(move(d) for d in result.unconfirmed),
-    )

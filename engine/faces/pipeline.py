@@ -85,6 +85,8 @@ class FacesInFrames:
         boxes_without_landmarks: ``(frame_idx, box)`` for detector boxes where Face Mesh found
             no landmarks (blurred, profile or false detections); not tracked, not cropped.
         unconfirmed: Face Mesh faces no detector confirmed; not tracked, not cropped.
+        not_kept: faces found beyond the detector's ``max_faces`` in their frame (the
+            smaller ones; see ``FaceMeshDetector``); not tracked, not cropped.
     """
 
     faces: tuple[TrackedFace, ...]
@@ -93,6 +95,15 @@ class FacesInFrames:
     frames_without_face: tuple[int, ...]
     boxes_without_landmarks: tuple[tuple[int, FaceBox], ...]
     unconfirmed: tuple[FaceDetection, ...] = ()
+    not_kept: tuple[FaceDetection, ...] = ()
+
+    def n_found(self, frame_idx: int) -> int:
+        """Faces found in a frame: tracked, beyond the limit, or a box without landmarks."""
+        return (
+            sum(f.crop.frame_idx == frame_idx for f in self.faces)
+            + sum(d.frame_idx == frame_idx for d in self.not_kept)
+            + sum(i == frame_idx for i, _ in self.boxes_without_landmarks)
+        )
 
     @property
     def crops(self) -> list[FaceCrop]:
@@ -170,11 +181,13 @@ class _Collector:
     empty: list[int] = field(default_factory=list)
     missed: list[tuple[int, FaceBox]] = field(default_factory=list)
     unconfirmed: list[FaceDetection] = field(default_factory=list)
+    not_kept: list[FaceDetection] = field(default_factory=list)
 
     def add(self, frame: Frame, result: MeshResult) -> None:
         self.searched.append(frame.frame_idx)
         self.missed.extend((frame.frame_idx, box) for box in result.boxes_without_landmarks)
         self.unconfirmed.extend(result.unconfirmed)
+        self.not_kept.extend(result.not_kept)
         if not result.faces:
             self.empty.append(frame.frame_idx)
         ids = self.tracker.update(result.faces)
@@ -191,6 +204,7 @@ class _Collector:
             frames_without_face=tuple(self.empty),
             boxes_without_landmarks=tuple(self.missed),
             unconfirmed=tuple(self.unconfirmed),
+            not_kept=tuple(self.not_kept),
         )
 
 

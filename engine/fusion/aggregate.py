@@ -9,22 +9,22 @@ The rule is SBI's (Shiohara & Yamasaki, CVPR 2022) and is recorded in every resu
 - **track** = for each detector, the **mean over the track's frames** (one face followed over
   time, for the timeline and for multi-person clips).
 
-Each level is aggregated per detector first and only then fused across detectors
-(``engine.fusion.findings.fuse_scores``), so every level's finding can be recomputed from its
-stored per-detector scores. Not-applicable scores are left out of a max or a mean; a level where
-a detector applied nowhere is not applicable for it, with the most frequent reason below it
-("no face" when there was nothing below it at all). The uncalibrated ``p_fake_raw`` follows the
-same rule (the raw score of the max face; the mean of the raw scores).
+Each level is aggregated per detector first and only then fused across detectors (the
+``fuse(scores, level)`` given, see ``engine.fusion.per_kind``), so every level's finding can be
+recomputed from its stored per-detector scores. Not-applicable scores are left out of a max or a
+mean; a level where a detector applied nowhere is not applicable for it, with the most frequent
+reason below it ("no face" when there was nothing below it at all). The uncalibrated
+``p_fake_raw`` follows the same rule (the raw score of the max face; the mean of the raw scores).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from engine.fusion.findings import fuse_scores
-from engine.types import DetectorScore, FaceScore, FrameResult, TrackResult
+from engine.fusion.replay import FuseFn, level_of
+from engine.types import DetectorScore, FaceScore, FrameResult, MediaKind, TrackResult
 
 __all__ = [
     "AGGREGATION_RULE",
@@ -65,22 +65,35 @@ def mean_over(
 
 
 def build_frame_results(
-    frames: Sequence[tuple[int, float]], faces: Sequence[FaceScore], detectors: Sequence[str]
+    frames: Sequence[tuple[int, float]],
+    faces: Sequence[FaceScore],
+    detectors: Sequence[str],
+    *,
+    fuse: FuseFn,
+    media_kind: MediaKind,
+    n_faces_found: Mapping[int, int] | None = None,
 ) -> tuple[FrameResult, ...]:
-    """One :class:`FrameResult` per analysed ``(frame_idx, t_sec)``, faces grouped in."""
+    """One :class:`FrameResult` per analysed ``(frame_idx, t_sec)``, faces grouped in.
+
+    ``n_faces_found`` gives, per frame, how many faces were found (analysed or not).
+    """
     by_frame: dict[int, list[FaceScore]] = {}
     for face in faces:
         by_frame.setdefault(face.frame_idx, []).append(face)
+    level = level_of(media_kind, "frame")
     results = []
     for frame_idx, t_sec in frames:
         frame_faces = tuple(by_frame.get(frame_idx, ()))
         scores = max_over([f.scores for f in frame_faces], detectors)
-        results.append(FrameResult(frame_idx, t_sec, frame_faces, scores, fuse_scores(scores)))
+        found = None if n_faces_found is None else n_faces_found.get(frame_idx, len(frame_faces))
+        results.append(
+            FrameResult(frame_idx, t_sec, frame_faces, scores, fuse(scores, level), found)
+        )
     return tuple(results)
 
 
 def build_track_results(
-    faces: Sequence[FaceScore], detectors: Sequence[str]
+    faces: Sequence[FaceScore], detectors: Sequence[str], *, fuse: FuseFn, media_kind: MediaKind
 ) -> tuple[TrackResult, ...]:
     """One :class:`TrackResult` per face track, in track id order."""
     by_track: dict[int, list[FaceScore]] = {}
@@ -91,7 +104,8 @@ def build_track_results(
         track_faces = by_track[track_id]
         scores = mean_over([f.scores for f in track_faces], detectors)
         frame_indices = tuple(sorted({f.frame_idx for f in track_faces}))
-        results.append(TrackResult(track_id, frame_indices, scores, fuse_scores(scores)))
+        finding = fuse(scores, level_of(media_kind, "track"))
+        results.append(TrackResult(track_id, frame_indices, scores, finding))
     return tuple(results)
 
 

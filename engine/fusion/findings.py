@@ -1,4 +1,8 @@
-"""Fusing the detectors' calibrated scores into one graded, reproducible finding.
+"""Fusion v1: one mean over every detector (kept to re-check analyses made with it).
+
+New analyses use fusion v2 (``engine.fusion.per_kind``): each kind of manipulation is graded
+from its own detectors. This module stays so an analysis stored with fusion v1 is re-checked
+with the rule it was made with; the text below is v1's original rationale.
 
 Why this rule. Every detector's ``p_fake`` is calibrated on held-out data (see
 ``engine.fusion.calibration``), so the numbers of different detectors are on one scale and can
@@ -37,7 +41,7 @@ from collections.abc import Sequence
 
 from engine.types import DetectorScore, Finding, Grade
 
-__all__ = ["FUSION_RULE", "GRADE_BANDS", "fuse_scores", "grade_for"]
+__all__ = ["FUSION_RULE", "GRADE_BANDS", "check_probability", "fuse_scores", "grade_for"]
 
 FUSION_RULE = "mean of applicable calibrated p_fake; bands 0.50/0.75/0.90 (fusion v1)"
 
@@ -52,7 +56,7 @@ GRADE_BANDS: tuple[tuple[float, Grade], ...] = (
 
 def grade_for(p_fake: float) -> Grade:
     """The verbal grade of a fused calibrated ``p_fake`` in [0, 1]."""
-    _check_probability(p_fake, "fused p_fake")
+    check_probability(p_fake, "fused p_fake")
     for lower, grade in GRADE_BANDS:
         if p_fake >= lower:
             return grade
@@ -80,7 +84,7 @@ def fuse_scores(scores: Sequence[DetectorScore]) -> Finding:
     if not applicable:
         return Finding(Grade.NOT_APPLICABLE, None, (), FUSION_RULE)
     for s in applicable:
-        _check_probability(s.p_fake, f"p_fake of {s.detector}")
+        check_probability(s.p_fake, f"p_fake of {s.detector}")
     p_fused = math.fsum(s.p_fake for s in applicable) / len(applicable)  # type: ignore[misc]
     p_fused = min(1.0, max(0.0, p_fused))  # fsum/len can overshoot 1.0 by one ulp
     return Finding(
@@ -91,6 +95,7 @@ def fuse_scores(scores: Sequence[DetectorScore]) -> Finding:
     )
 
 
-def _check_probability(p: float | None, what: str) -> None:
+def check_probability(p: float | None, what: str) -> None:
+    """Raise ``ValueError`` unless ``p`` is a probability in [0, 1] (NaN is not)."""
     if p is None or not (0.0 <= p <= 1.0):  # also rejects NaN
         raise ValueError(f"{what} must be a probability in [0, 1], got {p!r}")

@@ -1,88 +1,36 @@
 """Frames out of any media file: sampled, by index, or consecutive.
 
 A still image is a one-frame medium (``frame_idx`` 0, ``t_sec`` 0.0), so every caller handles
-photos and videos with the same three functions. Video frame indices are positions in decode
-order and are exact (see :mod:`engine.media.video_io` for why nothing here seeks).
+photos, videos and animations with the same three functions. A video's ``frame_idx`` is the
+frame's position in presentation order among the frames its stream holds, and ``t_sec`` its
+presentation time from the first frame, both from the file's own timestamps (see
+:mod:`engine.media.video_index`); all three functions give the same pixels for the same index.
+
+Every function takes an optional :class:`engine.media.report.DecodeReport` (``report=``) that
+is filled in while decoding: damaged frames skipped, substitutions, resolution changes, and a
+container whose frame count disagrees with its stream.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-import numpy as np
-
-from engine.errors import TruncatedMediaError
+from engine.errors import CorruptMediaError, TruncatedMediaError, ZeroFramesError
 from engine.jobs import CancelToken
+from engine.media.index_build import FRAME_COUNT_SLACK, truncated_error
 from engine.media.limits import DEFAULT_LIMITS, MediaLimits
+from engine.media.plan import check_sampling, describe_sampling, plan_frame_indices
 from engine.media.probe import read_sniffed_image
+from engine.media.report import DecodeReport
 from engine.media.sniff import Sniffed, sniff
-from engine.media.video_io import (
-    FRAME_COUNT_SLACK,
-    VideoDecoder,
-    stream_ended,
-    truncated_error,
-)
+from engine.media.sources import FrameSource, open_source, plan_samples
 from engine.types import Frame
 
 __all__ = ["describe_sampling", "iter_frames", "plan_frame_indices", "read_frame", "sample_frames"]
 
 logger = logging.getLogger(__name__)
-
-
-def plan_frame_indices(
-    n_total: int, video_fps: float, *, n_frames: int | None = 32, fps: float | None = None
-) -> list[int]:
-    """Choose which frames to sample from a video of ``n_total`` frames at ``video_fps``.
-
-    Args:
-        n_total: frames in the video.
-        video_fps: the video's frame rate.
-        n_frames: with ``fps`` None, this many evenly spaced frames, first and last included
-            (all frames when the video has fewer). With ``fps`` set, the most frames to take:
-            if ``fps`` would give more, ``n_frames`` evenly spaced frames are taken instead.
-        fps: frames per second of video time to take (0.0 s, 1/fps s, ...); ``None`` to use
-            ``n_frames`` alone.
-
-    Returns:
-        Sorted, distinct frame indices in ``[0, n_total)``.
-
-    Raises:
-        ValueError: neither or a non-positive ``n_frames``/``fps``.
-    """
-    _check_sampling(n_frames, fps)
-    if n_total <= 0:
-        return []
-    if fps is not None:
-        step_frames = video_fps / fps
-        n_steps = math.ceil(n_total / step_frames)
-        per_second = np.unique(np.rint(np.arange(n_steps) * step_frames).astype(np.int64))
-        indices = [int(i) for i in per_second if i < n_total]
-        if n_frames is None or len(indices) <= n_frames:
-            return indices
-    assert n_frames is not None  # for the type checker: fps alone returned above
-    if n_frames >= n_total:
-        return list(range(n_total))
-    return [int(i) for i in np.unique(np.rint(np.linspace(0, n_total - 1, n_frames)))]
-
-
-def _check_sampling(n_frames: int | None, fps: float | None) -> None:
-    if n_frames is None and fps is None:
-        raise ValueError("give n_frames, fps, or both")
-    if n_frames is not None and n_frames <= 0:
-        raise ValueError(f"n_frames must be positive, got {n_frames}")
-    if fps is not None and not (math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps}")
-
-
-def describe_sampling(*, n_frames: int | None = 32, fps: float | None = None) -> str:
-    """Words for provenance, e.g. ``"32 evenly spaced"`` or ``"2 per second, at most 32"``."""
-    if fps is None:
-        return f"{n_frames} evenly spaced"
-    cap = "" if n_frames is None else f", at most {n_frames}"
-    return f"{fps:g} per second{cap}"
 
 
 def sample_frames(
@@ -92,27 +40,30 @@ def sample_frames(
     fps: float | None = None,
     cancel: CancelToken | None = None,
     limits: MediaLimits = DEFAULT_LIMITS,
+    report: DecodeReport | None = None,
 ) -> Iterator[Frame]:
-    """Yield sampled frames in increasing ``frame_idx`` order (see :func:`plan_frame_indices`).
+    """Yield sampled frames in increasing ``frame_idx`` order (see :mod:`engine.media.plan`).
 
-    A still image yields one frame (index 0, ``t_sec`` 0.0). The plan uses the container's
-    frame count. If the stream ends early by at most ``FRAME_COUNT_SLACK`` frames (a common
-    over-report), the samples planned past the end are re-spaced over the last frames that do
-    exist and a warning is logged; the count is kept where the video has enough frames. If the
-    stream ends earlier, :class:`TruncatedMediaError` is raised after the frames before the end
-    were yielded. ``cancel`` is checked before every frame and every 32 skipped frames.
+    A still image yields one frame (index 0, ``t_sec`` 0.0). A video is planned over the frames
+    its stream holds, by presentation time, and each planned frame is reached by a keyframe
+    seek, so the cost does not grow with the video's length. A damaged planned frame is
+    replaced by the next decodable frame before the following planned one (recorded in
+    ``report.substitutions``), or skipped. ``cancel`` is checked before every frame.
 
     Raises:
         ValueError: bad ``n_frames``/``fps``.
         The errors of :func:`engine.media.probe` for unusable files, and JobCancelled: a file
         that is missing or not media fails on the call itself, decoding errors on iteration.
+        TruncatedMediaError (on iteration, before any frame): the container lists more than
+        ``FRAME_COUNT_SLACK`` frames beyond those the stream holds.
+        ZeroFramesError (on iteration): no planned frame or substitute decodes.
     """
-    _check_sampling(n_frames, fps)
+    check_sampling(n_frames, fps)
     path_str = os.fspath(path)
     sniffed = sniff(path_str)  # missing or not media: fail on the call, not on next()
     if sniffed.kind == "image":
-        return _image_frames(path_str, sniffed, limits, cancel)
-    return _sample_video(path_str, sniffed, limits, n_frames, fps, cancel)
+        return _image_frames(path_str, sniffed, limits, cancel, report)
+    return _sample_video(path_str, sniffed, limits, n_frames, fps, cancel, report)
 
 
 def _sample_video(
@@ -122,29 +73,40 @@ def _sample_video(
     n_frames: int | None,
     fps: float | None,
     cancel: CancelToken | None,
+    report: DecodeReport | None,
 ) -> Iterator[Frame]:
-    with VideoDecoder(path, sniffed, limits) as dec:
-        plan = plan_frame_indices(dec.reported_count, dec.fps, n_frames=n_frames, fps=fps)
-        tail_start = max(0, dec.reported_count - FRAME_COUNT_SLACK)
-        head = [i for i in plan if i < tail_start]
-        tail = [i for i in plan if i >= tail_start]
-        for frame_idx in head:
-            yield _read_at(dec, frame_idx, cancel)
-        if tail:
-            yield from _sample_tail(dec, tail, cancel)
+    with open_source(path, sniffed, limits, report, strict_count=True) as source:
+        plan = plan_samples(source, n_frames, fps)
+        n_yielded = 0
+        for pos, frame_idx in enumerate(plan):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            until = plan[pos + 1] if pos + 1 < len(plan) else source.n_frames
+            frame = source.read(frame_idx, until=until, cancel=cancel)
+            if frame is not None:
+                n_yielded += 1
+                yield frame
+        if n_yielded == 0:
+            raise ZeroFramesError(path, "No frame of the video could be decoded")
 
 
 def read_frame(
-    path: str | os.PathLike[str], frame_idx: int, *, limits: MediaLimits = DEFAULT_LIMITS
+    path: str | os.PathLike[str],
+    frame_idx: int,
+    *,
+    limits: MediaLimits = DEFAULT_LIMITS,
+    report: DecodeReport | None = None,
 ) -> Frame:
     """Decode the one frame ``frame_idx`` (0 for a still image).
 
-    Cost: a video is decoded from its start up to ``frame_idx`` (exactness over speed; see
-    :mod:`engine.media.video_io`). To step through many frames use :func:`iter_frames`.
+    Cost: a video seeks to the keyframe at or before the frame and decodes forward from there
+    (one keyframe interval at most); the frame index is cached per file, so only the first
+    call on a file that needs a packet scan pays for it.
 
     Raises:
         IndexError: ``frame_idx`` is negative or past the last frame.
         TruncatedMediaError: the file lists the frame but the stream ends before it.
+        CorruptMediaError: the frame exists but is damaged.
         The errors of :func:`engine.media.probe` for unusable files.
     """
     if frame_idx < 0:
@@ -154,19 +116,28 @@ def read_frame(
     if sniffed.kind == "image":
         if frame_idx != 0:
             raise IndexError(f"frame {frame_idx} is out of range: a still image has frame 0 only")
-        return _image_frame(path_str, sniffed, limits, None)
-    with VideoDecoder(path_str, sniffed, limits) as dec:
-        rgb = dec.read_next() if dec.skip_to(frame_idx) else None
-        if rgb is None:
-            n_decoded = dec.next_idx
-            if frame_idx < dec.reported_count:
-                raise TruncatedMediaError(
-                    path_str,
-                    f"Frame {frame_idx} cannot be decoded: the stream ends after {n_decoded} "
-                    f"frames although the file lists {dec.reported_count}",
-                )
-            raise IndexError(f"frame {frame_idx} is out of range: the video has {n_decoded} frames")
-        return dec.frame(frame_idx, rgb)
+        return _image_frame(path_str, sniffed, limits, None, report)
+    with open_source(path_str, sniffed, limits, report) as source:
+        _check_in_range(source, frame_idx)
+        frame = source.read(frame_idx)
+        if frame is None:
+            raise CorruptMediaError(
+                path_str, f"Frame {frame_idx} is damaged and cannot be decoded"
+            )
+        return frame
+
+
+def _check_in_range(source: FrameSource, frame_idx: int) -> None:
+    n_frames = source.n_frames
+    if frame_idx < n_frames:
+        return
+    if source.n_header is not None and frame_idx < source.n_header and source.n_missing:
+        raise TruncatedMediaError(
+            source.path,
+            f"Frame {frame_idx} cannot be decoded: the stream ends after {n_frames} frames "
+            f"although the file lists {source.n_header}",
+        )
+    raise IndexError(f"frame {frame_idx} is out of range: the video has {n_frames} frames")
 
 
 def iter_frames(
@@ -177,13 +148,15 @@ def iter_frames(
     *,
     cancel: CancelToken | None = None,
     limits: MediaLimits = DEFAULT_LIMITS,
+    report: DecodeReport | None = None,
 ) -> Iterator[Frame]:
     """Yield frames ``start, start+step, ...`` before ``stop`` (``None``: to the end).
 
     Like ``range``: a ``stop`` past the end simply ends at the last frame. A still image yields
-    its one frame when ``start`` is 0. If the stream ends more than ``FRAME_COUNT_SLACK`` frames
-    before the count the file lists (and before ``stop``), :class:`TruncatedMediaError` is
-    raised after the frames that exist were yielded.
+    its one frame when ``start`` is 0. Damaged frames are skipped (and counted in ``report``).
+    If the container lists more than ``FRAME_COUNT_SLACK`` frames beyond those the stream holds
+    (and ``stop`` reaches past them), :class:`TruncatedMediaError` is raised after the frames
+    that exist were yielded.
 
     Raises:
         ValueError: negative ``start`` or non-positive ``step``.
@@ -196,86 +169,61 @@ def iter_frames(
     sniffed = sniff(path_str)  # missing or not media: fail on the call, not on next()
     if sniffed.kind == "image":
         wants_first = start == 0 and (stop is None or stop > 0)
-        return _image_frames(path_str, sniffed, limits, cancel) if wants_first else iter(())
-    return _iter_video(path_str, sniffed, limits, start, stop, step, cancel)
+        return _image_frames(path_str, sniffed, limits, cancel, report) if wants_first else iter(())
+    return _iter_video(path_str, sniffed, limits, range(start, stop or 0, step), stop is None,
+                       cancel, report)
 
 
 def _iter_video(
     path: str,
     sniffed: Sniffed,
     limits: MediaLimits,
-    start: int,
-    stop: int | None,
-    step: int,
+    wanted: range,
+    to_end: bool,
     cancel: CancelToken | None,
+    report: DecodeReport | None,
 ) -> Iterator[Frame]:
-    with VideoDecoder(path, sniffed, limits) as dec:
-        frame_idx = start
-        while stop is None or frame_idx < stop:
+    with open_source(path, sniffed, limits, report) as source:
+        end = source.n_frames if to_end else min(wanted.stop, source.n_frames)
+        n_yielded = 0
+        for frame_idx in range(wanted.start, end, wanted.step):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            rgb = dec.read_next() if dec.skip_to(frame_idx, cancel) else None
-            if rgb is None:
-                stream_ended(path, dec.next_idx, stop, dec.reported_count)
-                return
-            yield dec.frame(frame_idx, rgb)
-            frame_idx += step
+            frame = source.read(frame_idx, cancel=cancel)
+            if frame is not None:
+                n_yielded += 1
+                yield frame
+        if n_yielded == 0 and wanted.start == 0 and end > 0:
+            raise ZeroFramesError(path, "No frame of the video could be decoded")
+        reaches_missing = to_end or wanted.stop > source.n_frames
+        if reaches_missing and source.n_missing > FRAME_COUNT_SLACK:
+            assert source.n_header is not None  # n_missing > 0 needs a stated count
+            raise truncated_error(path, source.n_frames, source.n_header)
 
 
 def _image_frames(
-    path: str, sniffed: Sniffed, limits: MediaLimits, cancel: CancelToken | None
+    path: str,
+    sniffed: Sniffed,
+    limits: MediaLimits,
+    cancel: CancelToken | None,
+    report: DecodeReport | None,
 ) -> Iterator[Frame]:
-    yield _image_frame(path, sniffed, limits, cancel)
+    yield _image_frame(path, sniffed, limits, cancel, report)
 
 
 def _image_frame(
-    path: str, sniffed: Sniffed, limits: MediaLimits, cancel: CancelToken | None
+    path: str,
+    sniffed: Sniffed,
+    limits: MediaLimits,
+    cancel: CancelToken | None,
+    report: DecodeReport | None,
 ) -> Frame:
     if cancel is not None:
         cancel.raise_if_cancelled()
-    return Frame(frame_idx=0, t_sec=0.0, rgb_u8=read_sniffed_image(path, sniffed, limits))
-
-
-def _read_at(dec: VideoDecoder, frame_idx: int, cancel: CancelToken | None) -> Frame:
-    """Decode ``frame_idx``, which lies well before the reported end of the stream."""
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    rgb = dec.read_next() if dec.skip_to(frame_idx, cancel) else None
-    if rgb is None:
-        # More than FRAME_COUNT_SLACK frames before the listed end: always a truncation.
-        raise truncated_error(dec.path, dec.next_idx, dec.reported_count)
-    return dec.frame(frame_idx, rgb)
-
-
-def _sample_tail(
-    dec: VideoDecoder, tail_plan: Sequence[int], cancel: CancelToken | None
-) -> Iterator[Frame]:
-    """Sample the last ``FRAME_COUNT_SLACK`` listed frames, which may not all exist.
-
-    Every frame from the first candidate on is kept (at most ``FRAME_COUNT_SLACK`` frames), so
-    when the stream ends early the planned samples can be re-spaced over the frames that exist.
-    """
-    first_idx = max(dec.next_idx, dec.reported_count - FRAME_COUNT_SLACK)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    kept: dict[int, np.ndarray] = {}
-    if dec.skip_to(first_idx, cancel):
-        while dec.next_idx <= tail_plan[-1]:
-            frame_idx = dec.next_idx
-            rgb = dec.read_next()
-            if rgb is None:
-                break
-            kept[frame_idx] = rgb
-    if tail_plan[-1] in kept:
-        chosen = list(tail_plan)
-    else:
-        stream_ended(dec.path, dec.next_idx, tail_plan[-1] + 1, dec.reported_count)
-        available = sorted(kept)
-        # NOTE: spaced from the last decoded frame backwards, so the video's end stays sampled.
-        picks = np.unique(np.rint(np.linspace(len(available) - 1, 0, len(tail_plan))))
-        chosen = [available[int(p)] for p in picks] if available else []
-        logger.warning(
-            "%s: samples planned at frames %s re-spaced to %s", dec.path, list(tail_plan), chosen
-        )
-    for frame_idx in chosen:
-        yield dec.frame(frame_idx, kept[frame_idx])
+    rgb = read_sniffed_image(path, sniffed, limits)
+    if report is not None:
+        report.index_mode = "image"
+        report.n_frames_stream = 1
+        report.n_frames_decoded += 1
+        report.n_frames_returned += 1
+    return Frame(frame_idx=0, t_sec=0.0, rgb_u8=rgb)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from typing import BinaryIO
 
 from engine.errors import UnreadableMediaError
 from engine.jobs import CancelToken, Progress, ProgressSink
+from engine.media.fileguard import GuardedFile, open_regular
 
-__all__ = ["CHUNK_BYTES", "sha256_file"]
+__all__ = ["CHUNK_BYTES", "sha256_file", "sha256_guarded"]
 
 # NOTE: 1 MiB chunks: large enough that Python overhead is negligible (hashing runs at disk or
 # SHA-256 speed, ~0.5-2 GB/s), small enough that cancellation reacts within milliseconds.
@@ -29,6 +29,10 @@ def sha256_file(
 ) -> str:
     """Return the lowercase hex SHA-256 of the file at ``path``.
 
+    Only a regular file is read (see :mod:`engine.media.fileguard`): a FIFO, a device such as
+    ``/dev/zero`` (also behind a symlink), a socket or a folder is refused before anything is
+    read, so hashing can neither block nor run forever.
+
     Args:
         path: any file (not only media); it is opened read-only and never modified.
         progress: receives ``Progress("hash", bytes_done, bytes_total)`` after every chunk;
@@ -36,31 +40,47 @@ def sha256_file(
         cancel: checked before every chunk.
 
     Raises:
-        UnreadableMediaError: missing, a folder, or an I/O error while reading.
+        UnreadableMediaError: missing, a folder, a special file, or an I/O error while reading.
         JobCancelled: ``cancel`` was set.
     """
-    path_str = os.fspath(path)
+    with open_regular(path) as guarded:
+        return sha256_guarded(guarded, progress=progress, cancel=cancel)
+
+
+def sha256_guarded(
+    guarded: GuardedFile,
+    *,
+    progress: ProgressSink | None = None,
+    cancel: CancelToken | None = None,
+) -> str:
+    """SHA-256 of a file opened with :func:`engine.media.fileguard.open_regular`, from its start.
+
+    At most the size the file had when it was opened is read, so a file that keeps growing
+    cannot keep the hash running; a file that changed while it was read is refused.
+
+    Raises:
+        UnreadableMediaError: an I/O error while reading.
+        EvidenceChangedError: the file was written to or replaced while it was read.
+        JobCancelled: ``cancel`` was set.
+    """
     try:
-        with open(path_str, "rb") as fh:
-            if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
-                raise UnreadableMediaError(path_str, "This is a folder, not a file")
-            return _hash_stream(fh, progress, cancel)
-    except FileNotFoundError as exc:
-        raise UnreadableMediaError(path_str, "File not found") from exc
-    except IsADirectoryError as exc:
-        raise UnreadableMediaError(path_str, "This is a folder, not a file") from exc
+        with guarded.reader() as fh:
+            digest = _hash_stream(fh, guarded.size_bytes, progress, cancel)
     except OSError as exc:
-        raise UnreadableMediaError(path_str, f"Cannot read the file: {exc.strerror}") from exc
+        raise UnreadableMediaError(guarded.path, f"Cannot read the file: {exc.strerror}") from exc
+    guarded.check_unchanged()
+    return digest
 
 
-def _hash_stream(fh: BinaryIO, progress: ProgressSink | None, cancel: CancelToken | None) -> str:
+def _hash_stream(
+    fh: BinaryIO, total: int, progress: ProgressSink | None, cancel: CancelToken | None
+) -> str:
     digest = hashlib.sha256()
-    total = os.fstat(fh.fileno()).st_size
     done = 0
-    while True:
+    while done < total:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        chunk = fh.read(CHUNK_BYTES)
+        chunk = fh.read(min(CHUNK_BYTES, total - done))
         if not chunk:
             break
         digest.update(chunk)

@@ -10,14 +10,18 @@ Conversions, chosen so a detector sees the stored picture, upright, in one pixel
 - 16-bit samples are scaled to 8 bits (``round(v / 257)``), not clipped.
 - Alpha is dropped: the stored colour values are analysed unchanged, because compositing onto a
   background would put pixels into the analysis that are not in the evidence.
-- Animated GIF/WebP/PNG: the first frame is the image (``n_frames`` is 1) and a warning is
-  logged. Animations are mostly memes and stickers; analysing them as video would need a second
-  decoding path for little forensic value.
+- HEIC/HEIF through pillow-heif (libheif), AVIF through Pillow's own plugin (libavif). libheif
+  applies the file's rotation and mirror ('irot'/'imir') itself and resets the EXIF orientation,
+  so the pixels come out upright like every other still; ``rotation_deg`` reports what it did.
+- Animated GIF/WebP/PNG are videos (see :mod:`engine.media.animation`), which decodes their
+  frames with the functions here; a still image that Pillow finds animated after all (the
+  sniffer counted one frame) gives its first frame, and a warning is logged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import threading
 import warnings
@@ -38,7 +42,14 @@ from engine.media.limits import MediaLimits, check_frame_size
 from engine.media.sniff import Sniffed
 from engine.types import MediaInfo
 
-__all__ = ["decode_image", "image_info"]
+__all__ = [
+    "decode_image",
+    "exif_rotation_deg",
+    "image_info",
+    "open_pil",
+    "pil_to_rgb_u8",
+    "upright",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +69,15 @@ def image_info(path: str, sniffed: Sniffed, limits: MediaLimits) -> MediaInfo:
         MediaTooLargeError: the header declares more pixels than ``limits`` allow.
         TruncatedMediaError, CorruptMediaError, UnreadableMediaError: the file is unusable.
     """
-    with _open_pil(path, sniffed, limits) as img:
+    with open_pil(path, sniffed, limits) as img:
         _load(path, sniffed, img)
-        rotation_deg = _exif_rotation_deg(path, img)
         width, height = img.size
-        if rotation_deg in (90, 270):
-            width, height = height, width
+        if sniffed.format_name == "heif":  # libheif turned the pixels already
+            rotation_deg = _EXIF_ROTATION_DEG.get(int(img.info.get("original_orientation") or 1), 0)
+        else:
+            rotation_deg = exif_rotation_deg(path, img)
+            if rotation_deg in (90, 270):
+                width, height = height, width
         return MediaInfo(
             path=path,
             kind="image",
@@ -86,9 +100,9 @@ def decode_image(path: str, sniffed: Sniffed, limits: MediaLimits) -> np.ndarray
         CorruptMediaError: the data cannot be decoded.
         UnsupportedFormatError: a pixel format with no faithful RGB form (float, LAB).
     """
-    with _open_pil(path, sniffed, limits) as img:
+    with open_pil(path, sniffed, limits) as img:
         _load(path, sniffed, img)
-        return _to_rgb_u8(path, _upright(path, img))
+        return pil_to_rgb_u8(path, upright(path, img))
 
 
 def _load(path: str, sniffed: Sniffed, img: Image.Image) -> None:
@@ -99,8 +113,12 @@ def _load(path: str, sniffed: Sniffed, img: Image.Image) -> None:
 
 
 @contextlib.contextmanager
-def _open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Image.Image]:
-    """Open ``path`` with Pillow (header only), checking the size limit before any decoding."""
+def open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Image.Image]:
+    """Open ``path`` with Pillow (header only), checking the size limit before any decoding.
+
+    Raises:
+        MediaTooLargeError, TruncatedMediaError, CorruptMediaError, UnreadableMediaError.
+    """
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after Pillow
     except OSError as exc:
@@ -109,7 +127,8 @@ def _open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Imag
         img = _pil_open_header(path, fh, sniffed)
         try:
             _check_header(path, img, limits)
-            _warn_if_animated(path, img)
+            if sniffed.kind == "image":
+                _warn_if_animated(path, img)
             yield img
         finally:
             img.close()
@@ -118,6 +137,10 @@ def _open_pil(path: str, sniffed: Sniffed, limits: MediaLimits) -> Iterator[Imag
 
 
 def _pil_open_header(path: str, fh: BinaryIO, sniffed: Sniffed) -> Image.Image:
+    if sniffed.format_name == "heif":
+        _register_heif()
+    if sniffed.format_name in ("png", "apng"):
+        fh = _without_oversized_metadata(path, fh)
     try:
         # NOTE: our own pixel limit replaces Pillow's decompression-bomb warning (which fires
         # inside Image.open, before we see the size). catch_warnings swaps process-wide state,
@@ -139,14 +162,48 @@ def _pil_open_header(path: str, fh: BinaryIO, sniffed: Sniffed) -> Image.Image:
         raise _decode_error(path, sniffed, exc) from exc
 
 
+def _without_oversized_metadata(path: str, fh: BinaryIO) -> BinaryIO:
+    """The PNG as Pillow can decode it: text/ICC chunks that inflate past 1 MB left out.
+
+    Pillow refuses a whole PNG whose text or ICC chunk inflates past ``MAX_TEXT_CHUNK``, so
+    adding a kilobyte of compressed text to a fake would avoid analysis. Those chunks are
+    metadata, not pixels: the same bytes without them decode to the same image. The metadata
+    step (``engine.provenance``) still reports the oversized chunk to the analyst.
+    """
+    from engine.provenance.png_chunks import strip_oversized_metadata_chunks
+
+    data = fh.read()
+    stripped = strip_oversized_metadata_chunks(data)
+    fh.seek(0)
+    if len(stripped) == len(data):
+        return fh
+    logger.warning("%s: PNG text/ICC chunk(s) inflating past 1 MB left out to decode the pixels",
+                   path)
+    return io.BytesIO(stripped)
+
+
 _PIL_FORMATS = {
     "jpeg": "JPEG",
     "png": "PNG",
+    "apng": "PNG",
     "gif": "GIF",
     "webp": "WEBP",
     "bmp": "BMP",
     "tiff": "TIFF",
+    "heif": "HEIF",
+    "avif": "AVIF",
 }
+_HEIF_LOCK = threading.Lock()
+
+
+def _register_heif() -> None:
+    """Make Pillow open HEIC/HEIF (pillow-heif's plugin; imported on the first HEIF file)."""
+    with _HEIF_LOCK:
+        if "HEIF" in Image.OPEN:
+            return
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
 
 
 def _check_header(path: str, img: Image.Image, limits: MediaLimits) -> None:
@@ -160,11 +217,13 @@ def _warn_if_animated(path: str, img: Image.Image) -> None:
     n_frames = int(getattr(img, "n_frames", 1))
     if n_frames > 1:
         logger.warning(
-            "%s is animated (%d frames); only the first frame is analysed", path, n_frames
+            "%s: Pillow finds %d frames where the file's structure shows one; only the first "
+            "frame is analysed", path, n_frames
         )
 
 
-def _exif_rotation_deg(path: str, img: Image.Image) -> int:
+def exif_rotation_deg(path: str, img: Image.Image) -> int:
+    """Clockwise degrees the EXIF orientation turns ``img`` by (0 without one)."""
     try:
         orientation = img.getexif().get(_EXIF_ORIENTATION_TAG, 1)
     except _DECODE_ERRORS as exc:
@@ -173,7 +232,8 @@ def _exif_rotation_deg(path: str, img: Image.Image) -> int:
     return _EXIF_ROTATION_DEG.get(int(orientation), 0)
 
 
-def _upright(path: str, img: Image.Image) -> Image.Image:
+def upright(path: str, img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says (unchanged if that block is unreadable)."""
     try:
         return ImageOps.exif_transpose(img)
     except _DECODE_ERRORS as exc:
@@ -181,7 +241,12 @@ def _upright(path: str, img: Image.Image) -> Image.Image:
         return img
 
 
-def _to_rgb_u8(path: str, img: Image.Image) -> np.ndarray:
+def pil_to_rgb_u8(path: str, img: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of ``img`` with the conversions of the module docstring.
+
+    Raises:
+        UnsupportedFormatError: float, LAB or HSV pixels.
+    """
     mode = img.mode
     if mode.startswith("I;16") or mode == "I":
         return _sixteen_bit_gray_to_rgb(img)

@@ -20,15 +20,25 @@ class MediaLimits:
 
     Attributes:
         max_frame_pixels: most pixels (width x height) in one image or video frame.
+        max_animation_pixels: most pixels an animated image may make us composite (frames x
+            canvas): each frame of a GIF/APNG/WebP is drawn onto the previous ones, so a small
+            file with many frames on a large canvas could otherwise cost minutes.
     """
 
     # NOTE: 50 MP covers every phone and DSLR photo (a 48 MP phone photo is 8064x6048) and 8K
     # video (33 MP); one such frame is 150 MB as RGB uint8.
     max_frame_pixels: int = 50_000_000
+    # NOTE: 2 gigapixels is 1,000 frames of 1080p or 8,000 of 480x270 (a long reaction GIF),
+    # about a minute of Pillow compositing at the ~30 MP/s measured here.
+    max_animation_pixels: int = 2_000_000_000
 
     def __post_init__(self) -> None:
         if self.max_frame_pixels <= 0:
             raise ValueError(f"max_frame_pixels must be positive, got {self.max_frame_pixels}")
+        if self.max_animation_pixels <= 0:
+            raise ValueError(
+                f"max_animation_pixels must be positive, got {self.max_animation_pixels}"
+            )
 
 
 DEFAULT_LIMITS = MediaLimits()

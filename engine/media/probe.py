@@ -14,7 +14,7 @@ from engine.errors import UnsupportedFormatError
 from engine.media.image_io import decode_image, image_info
 from engine.media.limits import DEFAULT_LIMITS, MediaLimits
 from engine.media.sniff import Sniffed, sniff
-from engine.media.video_io import video_info
+from engine.media.sources import video_info
 from engine.types import MediaInfo
 
 __all__ = ["probe", "read_image"]
@@ -23,17 +23,17 @@ __all__ = ["probe", "read_image"]
 def probe(path: str | os.PathLike[str], *, limits: MediaLimits = DEFAULT_LIMITS) -> MediaInfo:
     """Describe the image or video at ``path`` without decoding it all.
 
-    Images are decoded once (after the size limit was checked from the header); videos are
-    described from the container and their first decoded frame. So a file that cannot give a
-    single frame fails here, not later. ``width`` and
-    ``height`` are after rotation (EXIF orientation or the video's rotation metadata).
-    ``n_frames`` of a video is the container's count, not verified by decoding every frame;
-    see :mod:`engine.media.video_io` for what happens when it is wrong.
+    Images are decoded once (after the size limit was checked from the header); videos and
+    animations are described from their frame index and their first decodable frame. So a
+    file that cannot give a single frame fails here, not later. ``width`` and ``height`` are
+    after rotation (EXIF orientation or the video's display matrix). ``n_frames`` of a video is
+    the number of frames its stream holds (from the container's sample table or a packet scan,
+    see :mod:`engine.media.video_index`), never the header's claim; ``fps`` is the average rate.
 
     Raises:
         UnreadableMediaError: missing, a folder, or unreadable.
         NotMediaError: not an image or video (text, random bytes, documents, empty).
-        UnsupportedFormatError: audio only, HEIC, or another format that is not supported.
+        UnsupportedFormatError: audio only, or another format that is not supported.
         TruncatedMediaError: the file is cut short.
         CorruptMediaError: the data cannot be decoded.
         ZeroFramesError: a video without frames.
@@ -50,7 +50,8 @@ def read_image(path: str | os.PathLike[str], *, limits: MediaLimits = DEFAULT_LI
     """Decode a still image to upright (H, W, 3) uint8 RGB.
 
     EXIF orientation is applied; grayscale, palette, CMYK, alpha and 16-bit images are converted
-    as described in :mod:`engine.media.image_io`. Animated images give their first frame.
+    as described in :mod:`engine.media.image_io`. Animated images are videos (use
+    ``sample_frames``).
 
     Raises:
         UnsupportedFormatError: the file is a video (use ``sample_frames``) or an unsupported

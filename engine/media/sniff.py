@@ -4,6 +4,11 @@ Evidence arrives renamed, re-exported and mislabelled: a PNG called ``clip.mp4``
 magic numbers here are the documented signatures of each format. Sniffing also opens the file
 the first time, so it is where "missing", "a folder", "empty" and "not media at all" are told
 apart, each with a message a person can act on.
+
+An animated GIF, PNG (APNG) or WebP with two or more frames is a video (``kind`` "video",
+``format_name`` "gif", "apng" or "webp"): the frame count is read from the block and chunk
+headers (:mod:`engine.media.anim_timing`), never from the extension. HEIC/HEIF and AVIF stills
+are told apart by the ISO-BMFF brands in their ``ftyp`` box.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import stat
 from dataclasses import dataclass
 
 from engine.errors import NotMediaError, UnreadableMediaError, UnsupportedFormatError
+from engine.media.anim_timing import frame_durations_s
 from engine.types import MediaKind
 
 __all__ = ["HEADER_BYTES", "Sniffed", "read_header", "sniff", "sniff_bytes"]
@@ -22,7 +28,8 @@ __all__ = ["HEADER_BYTES", "Sniffed", "read_header", "sniff", "sniff_bytes"]
 HEADER_BYTES = 64
 
 # ISO-BMFF major brands that mean a still image or audio, not a video.
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
 # Top-level QuickTime atoms that may open a .mov written without an 'ftyp' box.
 _QT_FIRST_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
@@ -35,6 +42,7 @@ class Sniffed:
     Attributes:
         kind: ``"image"`` or ``"video"``.
         format_name: ``"jpeg"``, ``"png"``, ``"webp"``, ``"bmp"``, ``"gif"``, ``"tiff"``,
+            ``"heif"``, ``"avif"`` (stills); ``"gif"``, ``"apng"``, ``"webp"`` (animations);
             ``"mp4"``, ``"mov"``, ``"avi"``, ``"mkv"``, ``"webm"``, ``"flv"``, ``"mpegts"``,
             ``"mpeg"`` or ``"asf"``.
         size_bytes: file size.
@@ -76,11 +84,26 @@ def sniff(path: str) -> Sniffed:
         UnreadableMediaError: missing, a folder, or unreadable.
         NotMediaError: empty, text, documents, archives or unrecognised bytes.
         UnsupportedFormatError: a real media format this application does not read (audio
-            only, HEIC/AVIF stills, Ogg).
+            only, Ogg).
     """
     header, size_bytes = read_header(path)
     kind, format_name = sniff_bytes(path, header)
+    animatable = format_name in ("gif", "png", "webp")
+    if kind == "image" and animatable and _is_animated(path, format_name, header):
+        kind, format_name = "video", ("apng" if format_name == "png" else format_name)
     return Sniffed(kind=kind, format_name=format_name, size_bytes=size_bytes)
+
+
+def _is_animated(path: str, format_name: str, header: bytes) -> bool:
+    """Whether a GIF/PNG/WebP holds two or more frames (headers only, two frames at most)."""
+    if format_name == "webp":
+        flags = header[20] if len(header) > 20 and header[12:16] == b"VP8X" else 0
+        if not flags & 0x02:
+            return False  # a simple WebP, or an extended one without the animation flag
+    try:
+        return len(frame_durations_s(path, format_name, limit=2)) >= 2
+    except OSError as exc:
+        raise UnreadableMediaError(path, f"Cannot read the file: {exc.strerror}") from exc
 
 
 def sniff_bytes(path: str, header: bytes) -> tuple[MediaKind, str]:
@@ -115,16 +138,26 @@ def _image_format(h: bytes) -> str | None:
         return "bmp"  # 'BM' alone is too weak; byte 14 is the DIB header size
     if h.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
+    if h[4:8] == b"ftyp":
+        return _still_brand(h)
+    return None
+
+
+def _still_brand(h: bytes) -> str | None:
+    """``"avif"``/``"heif"`` for an ISO-BMFF still image, ``None`` for a movie."""
+    box_size = int.from_bytes(h[:4], "big")
+    compatible = {h[i : i + 4] for i in range(16, min(box_size, len(h)) - 3, 4)}
+    major = h[8:12]
+    if major in _AVIF_BRANDS or (major in (b"mif1", b"msf1") and compatible & _AVIF_BRANDS):
+        return "avif"
+    if major in _HEIF_BRANDS:
+        return "heif"
     return None
 
 
 def _video_format(path: str, h: bytes) -> str | None:
     if h[4:8] == b"ftyp":
         brand = h[8:12]
-        if brand in _HEIF_BRANDS:
-            raise UnsupportedFormatError(
-                path, "HEIC/AVIF still images are not supported; export the photo as JPEG or PNG"
-            )
         if brand in _AUDIO_BRANDS:
             raise UnsupportedFormatError(path, "This is an audio file (M4A); it has no video")
         return "mov" if brand == b"qt  " else "mp4"
@@ -167,8 +200,8 @@ def _raise_unsupported_or_not_media(path: str, h: bytes) -> None:
         raise NotMediaError(path, "This is a text file, not an image or video")
     raise NotMediaError(
         path,
-        "Unrecognised content: not a supported image (JPEG, PNG, WebP, BMP, GIF, TIFF) or "
-        "video (MP4, MOV, AVI, MKV, WebM); the file extension is ignored",
+        "Unrecognised content: not a supported image (JPEG, PNG, WebP, BMP, GIF, TIFF, HEIC, "
+        "AVIF) or video (MP4, MOV, AVI, MKV, WebM, MPEG-TS); the file extension is ignored",
     )
 
 

@@ -21,11 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.faces.crop import CropPolicy
+from engine.types import EvidenceKind
 
-__all__ = ["DetectorCfg", "MapKind", "OutputKind", "center_fraction", "preprocess"]
+__all__ = ["DetectorCfg", "LooksFor", "MapKind", "OutputKind", "center_fraction", "preprocess"]
 
 OutputKind = Literal["softmax2", "sigmoid1"]
 MapKind = Literal["gradcam", "xray", "attention", "none"]
+LooksFor = Literal["face_swap", "temporal", "generated"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class DetectorCfg:
         clip_len: frames per input (1 for frame models).
         output: ``"softmax2"`` (logits of [real, fake]) or ``"sigmoid1"`` (one fake logit).
         map_kind: what the explanation map is (``"none"`` when the method has none).
+        looks_for: the kind of manipulation the method looks for (an
+            :class:`engine.types.EvidenceKind` value); findings are graded per kind and a
+            detector's score only counts for its own kind (docs/FINDINGS.md).
         threshold: decision threshold on the calibrated ``p_fake``.
         calibration: Platt parameters ``(a, b)``: p = sigmoid(a * logit(p_raw) + b); ``None``
             means p_fake = p_fake_raw.
@@ -66,6 +71,7 @@ class DetectorCfg:
     clip_len: int
     output: OutputKind
     map_kind: MapKind
+    looks_for: LooksFor
     threshold: float = 0.5
     calibration: tuple[float, float] | None = None
     weights_file: str | None = None
@@ -81,6 +87,8 @@ class DetectorCfg:
             raise ValueError(f"{self.name}: input_size must be at least 32 pixels")
         if not 0.0 <= self.face_margin <= CropPolicy().margin:
             raise ValueError(f"{self.name}: face_margin must lie in [0, {CropPolicy().margin}]")
+        if self.looks_for not in {k.value for k in EvidenceKind}:
+            raise ValueError(f"{self.name}: looks_for must be an EvidenceKind value")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"{self.name}: threshold must lie in (0, 1)")
         if self.calibration is not None and not self.calibration[0] > 0.0:

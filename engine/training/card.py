@@ -215,12 +215,43 @@ def render_markdown(card: dict[str, Any]) -> str:
         *_training_lines(training),
         "- Config:", "", "```toml", training.get("config_toml", "").rstrip(), "```", "",
         "## Metrics", "",
-        *_metrics_table(card.get("metrics", {})), "",
+        *_metrics_table({k: v for k, v in card.get("metrics", {}).items() if k != "dev_bench"}),
+        "",
         card.get("metrics_note") or (
             "Synthetic validation = held-out real faces vs. their synthetic fakes (the kind of "
             "fake the model was trained on); it says the model learned the blend artefacts, not "
             "how it does on real deepfakes. `dev_eval` is a small DFDC smoke check (22 crops, 2 "
             "videos), not a benchmark."), "",
+        *_dev_bench_lines(card.get("metrics", {}).get("dev_bench")),
         "## Limitations", "", card.get("limitations", ""), "",
     ]
     return "\n".join(lines)
+
+
+def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:
+    """The detector on media made by others, and the error rates of the findings it feeds."""
+    if not bench:
+        return []
+    lines = ["## On media made by others (dev bench)", "",
+             f"Command: `{bench.get('command', '')}`. Each fake kind against the real items of "
+             "the same modality (docs/devbench/README.md has every detector and source).", "",
+             "| fakes | n fake / real | AUC | AP |", "|---|---|---|---|"]
+    for kind, m in bench.get("by_kind", {}).items():
+        lines.append(f"| {kind} | {m['n_fake']} / {m['n_real']} | {m['auc']:.3f} | "
+                     f"{m['ap']:.3f} |")
+    above = bench.get("real_above_threshold")
+    if above:
+        img, vid = above["image"], above["video"]
+        lines += ["", f"Real media at or above this detector's threshold ({above['threshold']}):"
+                  f" {img['above']} of {img['n']} real photos, {vid['above']} of {vid['n']} "
+                  "real videos."]
+    rates = bench.get("error_rates", {}).get("overall", {})
+    if rates:
+        lines += ["", "Findings (all detectors, fusion v2) on the same media, "
+                  f"{bench['error_rates'].get('method', '')}: items graded weak or above / "
+                  "moderate or above / strong.", "",
+                  "| items | weak+ | moderate+ | strong |", "|---|---|---|---|"]
+        for group, r in rates.items():
+            lines.append(f"| {group} | {r['WEAK']}/{r['n']} | {r['MODERATE']}/{r['n']} | "
+                         f"{r['STRONG']}/{r['n']} |")
+    return [*lines, ""]

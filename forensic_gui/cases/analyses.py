@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine.api import result_from_dict, result_to_dict
+from engine.api import printable_tree, result_from_dict, result_to_dict
 from engine.errors import EvidenceHashMismatchError
 from engine.types import Grade, MediaResult
 from forensic_gui.cases import analysis_rows as rows
@@ -24,6 +24,7 @@ from forensic_gui.cases import store_ops as ev
 from forensic_gui.cases.errors import CaseStoreError, InvalidFieldError, RecordNotFoundError
 from forensic_gui.cases.maps_blob import MapsBlobError, with_maps
 from forensic_gui.cases.models import Analysis, DetectorScoreRow, Evidence, FindingRow, KeyFrame
+from forensic_gui.cases.provenance_record import ProvenanceRecordError, with_file_provenance
 from forensic_gui.cases.records import (
     AnalysisRecord,
     AnalysisSummary,
@@ -73,7 +74,8 @@ class AnalysisStore(StoreBase):
         item = self.get_evidence(evidence_id)
         self._refuse_foreign_result(item, result, actor)
         frame_rows = [rows.key_frame_row(image) for image in key_frames]
-        result_dict = result_to_dict(result)
+        # NOTE: as text: a file name's bytes that are not UTF-8 become \xNN (SQLite stores text)
+        result_dict = printable_tree(result_to_dict(result))
         with self._write() as session:
             analysis = rows.analysis_row(evidence_id, result, result_dict, actor=actor)
             session.add(analysis)
@@ -215,16 +217,18 @@ def _get_analysis(session: Session, analysis_id: int) -> Analysis:
 
 
 def _rebuild(analysis: Analysis) -> MediaResult:
-    """The stored result with its stored maps (none for analyses stored before revision 0002).
+    """The stored result with its stored maps and media provenance (none for analyses stored
+    before revisions 0002 and 0003).
 
     Raises:
-        CaseStoreError: the maps blob cannot be read (the audit verification says whether it
-            was altered).
+        CaseStoreError: the maps blob or the provenance record cannot be read (the audit
+            verification says whether it was altered).
     """
     result = result_from_dict(ev.json_loads(analysis.result_json))
     try:
-        return with_maps(result, analysis.maps_npz)
-    except MapsBlobError as exc:
+        result = with_maps(result, analysis.maps_npz)
+        return with_file_provenance(result, analysis.file_provenance_json)
+    except (MapsBlobError, ProvenanceRecordError) as exc:
         raise CaseStoreError(f"Analysis #{analysis.id}: {exc}") from exc
 
 
@@ -253,6 +257,7 @@ def _latest_summaries_query(case_id: int) -> Select[Any]:
             error.label("error"),
             FindingRow.grade,
             FindingRow.p_fake,
+            FindingRow.kind,
         )
         .select_from(Evidence)
         .join(Analysis, Analysis.id == latest_id)
@@ -271,4 +276,5 @@ def _to_summary(row: Row[Any]) -> AnalysisSummary:
         p_fake=row.p_fake,
         status=row.status,
         error=row.error,
+        kind=row.kind,
     )

@@ -12,10 +12,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from engine.api import printable_tree
 from engine.types import DetectorScore, Finding, Grade, MediaResult
 from forensic_gui.cases.errors import InvalidFieldError
 from forensic_gui.cases.maps_blob import maps_sha256, pack_maps
 from forensic_gui.cases.models import Analysis, DetectorScoreRow, FindingRow, KeyFrame
+from forensic_gui.cases.provenance_record import provenance_sha256, split_file_provenance
 from forensic_gui.cases.records import (
     AnalysisRecord,
     FindingRecord,
@@ -51,9 +53,11 @@ def analysis_row(
 ) -> Analysis:
     """The ``analyses`` row for ``result``; ``result_dict`` is ``result_to_dict(result)``.
 
-    The result's explanation maps, which its JSON leaves out, go into ``maps_npz``.
+    The result's explanation maps, which its JSON leaves out, go into ``maps_npz``; its media
+    provenance goes into ``file_provenance_json`` instead of the result JSON.
     """
     maps_npz = pack_maps(result)
+    result_dict, provenance_json = split_file_provenance(result_dict)
     prov = result.provenance
     timings = [[stage, seconds] for stage, seconds in prov.timings_s] if prov else []
     result_json = json.dumps(result_dict, sort_keys=True, ensure_ascii=False)
@@ -68,7 +72,8 @@ def analysis_row(
         engine_version=prov.engine_version if prov else "",
         elapsed_s=float(sum(seconds for _, seconds in prov.timings_s)) if prov else 0.0,
         provenance_json=(
-            json.dumps(dataclasses.asdict(prov), sort_keys=True, ensure_ascii=False)
+            json.dumps(printable_tree(dataclasses.asdict(prov)), sort_keys=True,
+                       ensure_ascii=False)
             if prov
             else None
         ),
@@ -77,6 +82,8 @@ def analysis_row(
         result_sha256=hashlib.sha256(result_json.encode("utf-8")).hexdigest(),
         maps_npz=maps_npz,
         maps_sha256=maps_sha256(maps_npz),
+        file_provenance_json=provenance_json,
+        file_provenance_sha256=provenance_sha256(provenance_json),
     )
 
 
@@ -133,6 +140,7 @@ def _finding_row(
         p_fake=finding.p_fake,
         applicable_detectors_json=json.dumps(list(finding.applicable_detectors)),
         rule=finding.rule,
+        kind=finding.kind,
     )
 
 
@@ -221,6 +229,7 @@ def to_finding_record(row: FindingRow) -> FindingRecord:
         p_fake=row.p_fake,
         applicable_detectors=tuple(json.loads(row.applicable_detectors_json)),
         rule=row.rule,
+        kind=row.kind,
     )
 
 

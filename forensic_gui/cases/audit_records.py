@@ -11,7 +11,8 @@ can be checked against a verified chain:
 - evidence: SHA-256, size, path and uuid equal the ``evidence.added`` payload;
 - analyses: the stored result JSON hashes to ``result_sha256``, which equals the payload's, the
   key frames hash to the payload's list, the stored heatmaps blob hashes to the payload's
-  ``maps_sha256``, and the evidence hash the analysis was made on is the item's;
+  ``maps_sha256``, the stored media provenance to its ``file_provenance_sha256``, and the
+  evidence hash the analysis was made on is the item's;
 - verdicts: evidence, analyst, verdict, rationale and the verdict it supersedes equal the
   ``verdict.recorded`` payload;
 - each of these rows has its entry, and each entry still has its row.
@@ -32,10 +33,11 @@ from sqlalchemy.orm import Session
 
 from forensic_gui.cases.maps_blob import maps_sha256
 from forensic_gui.cases.models import Analysis, AnalystVerdictRow, AuditEvent, Evidence, KeyFrame
+from forensic_gui.cases.provenance_record import provenance_sha256
 
 __all__ = ["record_problems"]
 
-_EVIDENCE_FIELDS = ("uuid", "original_path", "size_bytes", "sha256")
+_EVIDENCE_FIELDS = ("uuid", "original_path", "original_path_b64", "size_bytes", "sha256")
 _VERDICT_FIELDS = ("evidence_id", "analyst", "verdict", "rationale", "supersedes_id")
 
 # payload by object id, with the entry's seq: {object_id: (seq, payload)}
@@ -141,6 +143,8 @@ def _analysis_problems(session: Session, logged: _Logged) -> list[str]:
             fields.append("key frames")
         if _maps_changed(analysis, payload):
             fields.append("stored heatmaps")
+        if _provenance_changed(analysis, payload):
+            fields.append("stored media provenance")
         made_on = payload.get("evidence_sha256")
         if made_on is not None and made_on != evidence_sha.get(analysis.evidence_id):
             fields.append("evidence item")
@@ -160,6 +164,13 @@ def _maps_changed(analysis: Analysis, payload: dict[str, Any]) -> bool:
     """Whether the maps blob differs from its logged SHA-256 (entries before 0002 log none)."""
     actual = maps_sha256(analysis.maps_npz)
     return actual != analysis.maps_sha256 or actual != payload.get("maps_sha256")
+
+
+def _provenance_changed(analysis: Analysis, payload: dict[str, Any]) -> bool:
+    """Whether the provenance JSON differs from its logged SHA-256 (none logged before 0003)."""
+    actual = provenance_sha256(analysis.file_provenance_json)
+    return actual != analysis.file_provenance_sha256 or actual != payload.get(
+        "file_provenance_sha256")
 
 
 def _key_frame_hashes(session: Session) -> dict[int, list[str]]:

@@ -14,6 +14,16 @@ Durability choices (one place, so they are easy to review):
   chain reads the chain head and then inserts; the immediate lock makes that atomic even when a
   second app instance opens the same file. Migrations run in one such transaction.
 
+Whose file it is: every case database is marked with ``PRAGMA application_id``
+(:data:`APPLICATION_ID`) and ``PRAGMA user_version`` (the schema revision as a number) when it is
+created or migrated. Before anything opens a file for writing (the WAL switch alone rewrites its
+header), :func:`check_is_case_database` reads it through a read-only connection and refuses a
+file that is not ours: not SQLite at all, or a SQLite database of another program (another
+application id, or tables that are not a case database's). A database of ours from before the
+mark (our ``alembic_version`` and tables, no id) is recognised and gets the mark on this open;
+an empty SQLite file (no table: a first open that was interrupted) is taken as new. A refused
+file is never changed: no migration, no journal-mode change.
+
 Schema changes: add ONE new file under ``migrations/versions`` per change (``down_revision`` =
 the previous head), update ``models.py`` to match, and run ``tests/cases/test_db.py``, which
 compares the two. There is no ``alembic.ini``; :func:`alembic_config` builds the config, e.g.
@@ -28,6 +38,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import platformdirs
 from alembic import command
@@ -39,12 +50,19 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from forensic_gui.cases.errors import CaseDbCorruptError, CaseDbError, CaseDbLocationError
+from forensic_gui.cases.errors import (
+    CaseDbCorruptError,
+    CaseDbError,
+    CaseDbForeignError,
+    CaseDbLocationError,
+)
 
 __all__ = [
+    "APPLICATION_ID",
     "APP_NAME",
     "DB_FILE_NAME",
     "alembic_config",
+    "check_is_case_database",
     "create_db_engine",
     "current_revision",
     "default_db_path",
@@ -59,6 +77,11 @@ APP_NAME = "forensic-face-analyzer"
 DB_FILE_NAME = "cases.sqlite3"
 _BUSY_TIMEOUT_MS = 5000
 _BEGIN_OPTION = "sqlite_begin"
+APPLICATION_ID = 0x46464131
+"""``PRAGMA application_id`` of every case database: "FFA1" in ASCII (Forensic Face Analyzer)."""
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# Tables only a case database has (migration 0001); with alembic_version they make a file ours.
+_OUR_TABLES = frozenset({"alembic_version", "cases", "evidence", "audit_events", "audit_head"})
 
 
 def default_db_path() -> Path:
@@ -116,6 +139,72 @@ def _check_location(db_path: Path) -> None:
         )
 
 
+def check_is_case_database(db_path: Path) -> None:
+    """Refuse, without changing it, a file that is not a case database (see module docstring).
+
+    Raises:
+        CaseDbForeignError: not SQLite, or another program's SQLite database.
+    """
+    try:
+        with open(db_path, "rb") as fh:
+            header = fh.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        return  # a new database
+    except OSError as exc:
+        raise CaseDbLocationError(f"Cannot read the case database {db_path}: "
+                                  f"{exc.strerror or exc}.") from exc
+    if not header:
+        return  # an empty file: created and never written (an interrupted first start)
+    if header != _SQLITE_MAGIC:
+        raise CaseDbForeignError(f"{db_path} is not a case database: it is not an SQLite "
+                                 "database at all. It was not changed. Choose another file.")
+    app_id, tables = _read_marks(db_path)
+    if app_id == APPLICATION_ID or not tables:
+        return
+    if app_id == 0 and tables >= _OUR_TABLES:
+        logger.info("case database %s predates the application id; it is marked now", db_path)
+        return
+    shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+    raise CaseDbForeignError(
+        f"{db_path} is not a case database of this application: it is the SQLite database of "
+        f"another program (application id {app_id:#x}; tables: {shown}). It was not changed "
+        "(no migration, no journal change). Choose another file."
+    )
+
+
+def _read_marks(db_path: Path) -> tuple[int, set[str]]:
+    """``(application_id, table names)`` read through a read-only connection.
+
+    A WAL database without a ``-wal`` file beside it holds everything in the main file: it is
+    read as immutable, so not even the ``-wal``/``-shm`` files a read-only connection would
+    create are left beside another program's file.
+    """
+    with open(db_path, "rb") as fh:
+        header = fh.read(20)
+    wal_mode = len(header) == 20 and header[18] == 2
+    settled = wal_mode and not Path(f"{os.fspath(db_path)}-wal").exists()
+    uri = f"file:{quote(os.fsencode(db_path))}?{'immutable=1' if settled else 'mode=ro'}"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000.0)
+        try:
+            app_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {str(row[0]) for row in rows}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise CaseDbForeignError(f"{db_path} cannot be read as a case database ({exc}). It was "
+                                 "not changed. Choose another file.") from exc
+    return app_id, tables
+
+
+def _mark(connection: Connection, revision: str) -> None:
+    """Set the application id and schema number (in the caller's write transaction)."""
+    connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    number = int(revision) if revision.isdigit() else 0
+    connection.exec_driver_sql(f"PRAGMA user_version = {number}")
+
+
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
     cursor = dbapi_connection.cursor()
@@ -142,8 +231,10 @@ def create_db_engine(db_path: Path) -> Engine:
 
     Raises:
         CaseDbLocationError: the folder cannot be created or written.
+        CaseDbForeignError: the file is not a case database (it is left unchanged).
     """
     _check_location(db_path)
+    check_is_case_database(db_path)
     engine = create_engine(
         f"sqlite:///{db_path}", connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000.0}
     )
@@ -195,10 +286,13 @@ def upgrade_to_head(engine: Engine, db_path: Path, *, check_integrity: bool = Tr
             if check_integrity:
                 _integrity_check(connection, db_path)
             stored = MigrationContext.configure(connection).get_current_revision()
-            if stored == known:
-                return
-            logger.info("Migrating case database %s from %s to %s", db_path, stored, known)
-            command.upgrade(alembic_config(connection), "head")
+            if stored != known:
+                logger.info("Migrating case database %s from %s to %s", db_path, stored, known)
+                command.upgrade(alembic_config(connection), "head")
+            marks = connection.exec_driver_sql("PRAGMA application_id").fetchone()[0]
+            number = connection.exec_driver_sql("PRAGMA user_version").fetchone()[0]
+            if (marks, number) != (APPLICATION_ID, int(known) if known.isdigit() else 0):
+                _mark(connection, known)
     except CommandError as exc:
         raise CaseDbError(
             f"The case database {db_path} has schema revision unknown to this version of the "

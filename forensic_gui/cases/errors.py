@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CaseDbCorruptError",
     "CaseDbError",
+    "CaseDbForeignError",
     "CaseDbLocationError",
     "CaseNotFoundError",
     "CaseStoreError",
@@ -26,6 +27,11 @@ class CaseStoreError(Exception):
 
 class CaseDbError(CaseStoreError):
     """The case database could not be opened, migrated or written."""
+
+
+class CaseDbForeignError(CaseDbError):
+    """The file is not a case database of this application (another program's, or not SQLite);
+    it is refused before anything writes to it."""
 
 
 class CaseDbLocationError(CaseDbError):

@@ -117,6 +117,8 @@ class Evidence(_Stamped, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     original_path: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
+    # base64 of the path's exact bytes when they are not valid UTF-8 (migration 0003)
+    original_path_b64: Mapped[str | None] = mapped_column(Text, nullable=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     media_info_json: Mapped[str | None] = mapped_column(Text)
@@ -146,6 +148,9 @@ class Analysis(_Stamped, Base):
     # NOTE: revision 0002; NULL for analyses stored before it (they have no stored maps).
     maps_npz: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     maps_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # NOTE: revision 0003; NULL for analyses stored before it (made before metadata was read).
+    file_provenance_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_provenance_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 _SCOPE_CHECK = "scope IN ('media', 'track', 'frame', 'face')"
@@ -192,6 +197,8 @@ class FindingRow(Base):
     p_fake: Mapped[float | None] = mapped_column(Float)
     applicable_detectors_json: Mapped[str] = mapped_column(Text)
     rule: Mapped[str] = mapped_column(Text)
+    # NOTE: revision 0005; the EvidenceKind value the finding names, NULL for fusion v1.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class KeyFrame(Base):

@@ -7,8 +7,10 @@ a timezone-aware UTC ``datetime``.
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -75,7 +77,10 @@ class EvidenceRecord:
 
     Attributes:
         uuid: stable identifier of the item across exports (hex string).
-        original_path: absolute path of the file when it was added.
+        original_path: absolute path of the file when it was added, as printable text (bytes
+            of the name that are not valid UTF-8 written ``\\xNN``): show this one.
+        file_name: the file's name, printable the same way.
+        original_path_b64: the path's exact bytes (base64) when they differ from the text.
         sha256: hex SHA-256 computed at acquisition; every later check compares against it.
         media_info_json: the engine's media description as JSON, or ``None`` if not probed.
         acquired_at_utc: when the item was added to the case.
@@ -93,6 +98,14 @@ class EvidenceRecord:
     acquired_at_utc: datetime
     added_by: str
     notes: str
+    original_path_b64: str | None = None
+
+    @property
+    def open_path(self) -> str:
+        """The path to open the file with: exact, whatever bytes its name holds."""
+        if self.original_path_b64 is None:
+            return self.original_path
+        return os.fsdecode(base64.b64decode(self.original_path_b64))
 
     @property
     def media_info(self) -> dict[str, Any] | None:
@@ -189,6 +202,8 @@ class FindingRecord:
     p_fake: float | None
     applicable_detectors: tuple[str, ...]
     rule: str
+    kind: str | None = None
+    """The kind of manipulation the finding names (fusion v2), ``None`` before it."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +240,7 @@ class AnalysisSummary:
         grade: the grade of the media-level finding; ``None`` when the analysis has none (no
             face was found, or the analysis failed).
         p_fake: the media-level finding's ``p_fake`` (``None`` when not applicable).
+        kind: the kind of manipulation the media-level finding names (``None``: fusion v1).
         status: the engine's status, ``"ok"``, ``"no_face"`` or ``"error"``.
         error: the engine's message when ``status`` is ``"error"``, else ``None``.
     """
@@ -235,6 +251,7 @@ class AnalysisSummary:
     p_fake: float | None
     status: str
     error: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from engine.api import list_detectors, sha256_file
+from engine.api import list_detectors, list_filters, sha256_file
 from forensic_gui.cases.models import utc_now
 from forensic_gui.cases.records import AuditEntry, CaseRecord, ChainReport, EvidenceCheck
+from forensic_gui.cases.report_media_provenance import media_provenance_block
 from forensic_gui.cases.report_provenance import (
     DetectorCard,
     audit_section,
@@ -60,6 +61,7 @@ from forensic_gui.cases.report_style import (
     kv_table,
     make_styles,
 )
+from forensic_gui.cases.report_validation import validation_block
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.cases.store_ops import Sha256Fn
 
@@ -197,9 +199,11 @@ def _item_flowables(
         thresholds.update({d.name: d.threshold for d in item.analysis.result.provenance.detectors})
     names = {name: detector_label(card.display_name, name) for name, card in cards.items()}
     blocks += findings_block(item, st, width, thresholds, names)
+    blocks += validation_block(item.analysis, st, width)
     blocks += timeline_block(item, st, width, thresholds)
     blocks.append(verdict_box(item, st, width))
     blocks += key_frames_block(item, st, width)
+    blocks += media_provenance_block(item.analysis, list_filters(), st, width)
     blocks += provenance_block(item.analysis, st, width)
     blocks += limits_block(item.analysis, cards, st, width)
     return blocks

@@ -19,7 +19,7 @@ from forensic_gui.cases.records import FindingRecord, ScoreRecord
 
 __all__ = ["FUSED_LABEL", "TimelineSeries", "timeline_drawing", "timeline_series"]
 
-FUSED_LABEL = "fused"
+FUSED_LABEL = "finding (strongest kind)"
 # NOTE: colour-blind-safe palette (Okabe-Ito), fused always black.
 _PALETTE = (
     colors.HexColor("#0072B2"),

@@ -154,11 +154,11 @@ def _detector_rows(
 
 
 def _fused_pairs(item: ItemData, analysis: AnalysisRecord) -> list[tuple[str, Any]]:
-    fused = next((f for f in item.findings if f.scope == "media"), None)
+    fused = analysis.result.finding  # the stored result's finding: statement and kind included
     pairs: list[tuple[str, Any]] = [
-        ("Fused grade", fused.grade.value if fused else "no fused finding recorded"),
-        ("Fused p_fake", fmt_p(fused.p_fake) if fused else "n/a"),
-        ("Detectors fused", ", ".join(fused.applicable_detectors) if fused else "-"),
+        ("Finding", fused.statement if fused else "no finding recorded"),
+        ("p_fake", fmt_p(fused.p_fake) if fused else "n/a"),
+        ("Detectors used", ", ".join(fused.applicable_detectors) if fused else "-"),
         ("Fusion rule", fused.rule if fused else "-"),
         (
             "Analysis",
@@ -188,11 +188,15 @@ def findings_block(
             Paragraph("Machine findings", st.h2),
             Paragraph("This item has not been analysed.", st.body),
         ]
+    from forensic_gui.cases.report_validation import cautions_block, kinds_block
+
     fused_pairs = _fused_pairs(item, analysis)
     rows = _detector_rows(item, st, thresholds, names)
     blocks: list[Flowable] = [
         Paragraph("Machine findings (automated, probabilistic)", st.h2),
         kv_table(fused_pairs, st, width),
+        *kinds_block(analysis.result, st, width),
+        *cautions_block(analysis.result, st, width),
         Spacer(1, 4),
     ]
     if len(rows) > 1:
@@ -211,7 +215,8 @@ def timeline_block(
     frame_findings = [f for f in item.findings if f.scope == "frame"]
     series = timeline_series(item.scores, frame_findings, thresholds)
     n_points = max((sum(len(run) for run in s.runs) for s in series), default=0)
-    title = Paragraph("Timeline (per-frame scores: max over faces; fused in black)", st.h2)
+    title = Paragraph(
+        "Timeline (per-frame scores: max over faces; the frame's finding in black)", st.h2)
     if n_points < 2:
         reason = (
             "Still image or a single analysed frame: no timeline."

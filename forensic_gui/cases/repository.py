@@ -217,7 +217,7 @@ class CaseStore(AnalysisStore):
         worker and calls :meth:`record_evidence_check` instead.
         """
         item = self.get_evidence(evidence_id)
-        actual, problem = ev.rehash(Path(item.original_path), sha256_fn)
+        actual, problem = ev.rehash(Path(item.open_path), sha256_fn)
         return self.record_evidence_check(
             evidence_id, actual_sha256=actual, actor=actor, problem=problem
         )

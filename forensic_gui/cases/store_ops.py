@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.api import path_b64, printable_path, printable_tree
 from engine.errors import MediaError
 from engine.jobs import CancelToken, ProgressSink
 from engine.types import MediaInfo, MediaResult
@@ -162,7 +163,7 @@ def _media_info_json(media_info: Mapping[str, Any] | MediaInfo | None) -> str | 
     as_dict = (
         dataclasses.asdict(media_info) if isinstance(media_info, MediaInfo) else dict(media_info)
     )
-    return json.dumps(as_dict, sort_keys=True, ensure_ascii=False)
+    return json.dumps(printable_tree(as_dict), sort_keys=True, ensure_ascii=False)
 
 
 def new_evidence_row(
@@ -189,8 +190,9 @@ def new_evidence_row(
     return Evidence(
         uuid=uuid.uuid4().hex,
         case_id=case_id,
-        original_path=str(path),
-        file_name=path.name,
+        original_path=printable_path(str(path)),
+        file_name=printable_path(path.name),
+        original_path_b64=path_b64(str(path)),
         size_bytes=size_bytes,
         sha256=digest,
         media_info_json=_media_info_json(media_info),
@@ -202,13 +204,16 @@ def new_evidence_row(
 
 def evidence_payload(item: Evidence) -> dict[str, Any]:
     """What ``evidence.added`` records about an item."""
-    return {
+    payload = {
         "uuid": item.uuid,
         "original_path": item.original_path,
         "size_bytes": item.size_bytes,
         "sha256": item.sha256,
         "notes": item.notes,
     }
+    if item.original_path_b64 is not None:  # only for names that are not valid UTF-8
+        payload["original_path_b64"] = item.original_path_b64
+    return payload
 
 
 def to_evidence_record(item: Evidence) -> EvidenceRecord:
@@ -225,6 +230,7 @@ def to_evidence_record(item: Evidence) -> EvidenceRecord:
         acquired_at_utc=item.acquired_at_utc,
         added_by=item.added_by,
         notes=item.notes,
+        original_path_b64=item.original_path_b64,
     )
 
 
@@ -299,6 +305,7 @@ def analysis_payload(
         "result_sha256": analysis.result_sha256,
         "key_frame_sha256": [frame.image_sha256 for frame in key_frames],
         "maps_sha256": analysis.maps_sha256,
+        "file_provenance_sha256": analysis.file_provenance_sha256,
     }
 
 

@@ -1,9 +1,13 @@
-"""Machine findings of one analysis: each detector's own score, the fused grade, provenance.
+"""Machine findings of one analysis: the finding, each kind's grade, cautions, each
+detector's own score, provenance and the grades' error rates.
 
-Every detector's calibrated ``p_fake`` and threshold is shown next to the fused grade, never
-hidden behind it (METHODS: the finding is shown with each detector's score and the analyst's
-verdict, never instead of them). A detector that did not apply says why. The panel is titled
-as an automated finding so it cannot be mistaken for the analyst's verdict beside it.
+The finding names the kind of manipulation with the strongest support; every kind's own grade
+is listed under it with how often real media and fakes reached that grade in validation, and
+every detector's calibrated ``p_fake`` and threshold is shown too, never hidden behind the
+finding (METHODS: the finding is shown with each detector's score and the analyst's verdict,
+never instead of them). Cautions (media outside what the detectors know) are shown in words.
+A detector that did not apply says why. The panel is titled as an automated finding so it
+cannot be mistaken for the analyst's verdict beside it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.types import DetectorProvenance, Grade, MediaResult
+from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
+from forensic_gui.error_rates import grade_rate_sentence, rate_rows, validation_note
 from forensic_gui.probability_text import fmt_p
 
 __all__ = ["GRADE_COLOURS", "FindingsPanel"]
@@ -37,6 +42,12 @@ GRADE_COLOURS = {
     Grade.STRONG: "#a50e0e",
 }
 _COLUMNS = ("Detector", "p_fake", "Threshold", "Applies", "Note")
+_KIND_COLUMNS = ("Kind of manipulation", "Grade", "p_fake", "Real media at this grade")
+_KIND_WORDS = {
+    EvidenceKind.FACE_SWAP.value: "Face swap / blend",
+    EvidenceKind.TEMPORAL.value: "Frame-to-frame",
+    EvidenceKind.GENERATED.value: "Fully generated",
+}
 _NOTE_MAX_PX = 150
 
 
@@ -56,22 +67,28 @@ class FindingsPanel(QWidget):
         self._banner.setObjectName("integrity_banner")
         self._banner.setWordWrap(True)
         self._banner.setVisible(False)
+        self._rates = QLabel("", self)
+        self._rates.setObjectName("grade_rates")
+        self._rates.setWordWrap(True)
+        self._rates.setStyleSheet("color: #3c4043;")
+        self._kinds = QTableWidget(0, len(_KIND_COLUMNS), self)
+        self._kinds.setObjectName("kind_findings")
+        self._kinds.setHorizontalHeaderLabels(_KIND_COLUMNS)
+        self._kinds.verticalHeader().setVisible(False)
+        self._kinds.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        _fit_columns(self._kinds)
+        self._cautions = QLabel("", self)
+        self._cautions.setObjectName("cautions")
+        self._cautions.setWordWrap(True)
+        self._cautions.setTextFormat(Qt.TextFormat.RichText)
+        self._cautions.setStyleSheet("background: #fef7e0; color: #3c4043; padding: 4px; "
+                                     "border-radius: 3px;")
         self._table = QTableWidget(0, len(_COLUMNS), self)
+        self._table.setObjectName("detector_scores")
         self._table.setHorizontalHeaderLabels(_COLUMNS)
         self._table.verticalHeader().setVisible(False)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # NOTE: the detector name takes the width left over (elided; its tooltip has it all),
-        # so the short columns and the note are never pushed out of sight; a scroll bar shows
-        # only when the panel is narrower than the short columns themselves.
-        header = self._table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
-        header.setMinimumSectionSize(40)
-        self._table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self._table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self._table.setWordWrap(True)  # long detector names wrap; rows follow the width
+        _fit_columns(self._table)
         self._table.horizontalHeaderItem(1).setToolTip("Calibrated probability of manipulation")
         self._provenance = QTextBrowser(self)
         self._provenance.setObjectName("provenance")
@@ -80,6 +97,9 @@ class FindingsPanel(QWidget):
         layout.addWidget(title)
         layout.addWidget(self._banner)
         layout.addWidget(self._grade)
+        layout.addWidget(self._rates)
+        layout.addWidget(self._cautions)
+        layout.addWidget(self._kinds)
         layout.addWidget(self._table)
         layout.addWidget(self._provenance, 1)
         self.clear("No analysis yet.")
@@ -88,6 +108,21 @@ class FindingsPanel(QWidget):
     def grade_text(self) -> str:
         """The fused grade line as shown (plain text)."""
         return self._grade.text()
+
+    @property
+    def cautions_text(self) -> str:
+        """The cautions as shown (plain text), ``""`` when none."""
+        return self._cautions.text() if not self._cautions.isHidden() else ""
+
+    @property
+    def rates_text(self) -> str:
+        """The error-rate sentence under the grade."""
+        return self._rates.text()
+
+    def kind_rows(self) -> list[tuple[str, ...]]:
+        """The per-kind table's cells, row by row (for tests and screenshots)."""
+        return [tuple(self._kinds.item(r, c).text() for c in range(self._kinds.columnCount()))
+                for r in range(self._kinds.rowCount())]
 
     @property
     def banner_text(self) -> str:
@@ -107,6 +142,11 @@ class FindingsPanel(QWidget):
         """Show ``message`` instead of findings (no analysis, analysis failed)."""
         self._grade.setText(message)
         self._grade.setStyleSheet("color: #5f6368;")
+        self._rates.setText("")
+        self._rates.setVisible(False)
+        self._cautions.setVisible(False)
+        self._kinds.setRowCount(0)
+        self._kinds.setVisible(False)
         self._table.setRowCount(0)
         self._table.setVisible(False)
         self._provenance.clear()
@@ -128,14 +168,52 @@ class FindingsPanel(QWidget):
         colour = GRADE_COLOURS[finding.grade] if finding else GRADE_COLOURS[Grade.NOT_APPLICABLE]
         if finding is None or finding.p_fake is None:
             reason = "no face was found" if result.status == "no_face" else "no detector applied"
-            self._grade.setText(f"Fused finding: not applicable ({reason}).")
+            self._grade.setText(f"Finding: not applicable ({reason}).")
+            self._rates.setVisible(False)
         else:
             n_detectors = len(finding.applicable_detectors)
-            self._grade.setText(f"Fused finding: {finding.grade.value} (fused p_fake "
+            self._grade.setText(f"Finding: {finding.statement} (p_fake "
                                 f"{fmt_p(finding.p_fake)}, from {n_detectors} detector(s))")
+            self._rates.setText(grade_rate_sentence(result.provenance, finding.grade,
+                                                    finding.kind))
+            self._rates.setVisible(True)
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
+        self._show_cautions(result)
+        self._fill_kinds(result)
         self._fill_table(result, labels)
         self._provenance.setHtml(_provenance_html(result, analysed_at, analysed_by))
+
+    def _show_cautions(self, result: MediaResult) -> None:
+        items = "".join(f"<li>{html.escape(c.message)}</li>" for c in result.cautions)
+        self._cautions.setText(f"<b>Cautions</b> (lower confidence; they change no score):"
+                               f"<ul style='margin: 0'>{items}</ul>" if items else "")
+        self._cautions.setVisible(bool(items))
+
+    def _fill_kinds(self, result: MediaResult) -> None:
+        kinds = result.finding.kinds if result.finding is not None else ()
+        self._kinds.setRowCount(len(kinds))
+        self._kinds.setVisible(bool(kinds))
+        for r, kind in enumerate(kinds):
+            rates = {row.group: row for row in rate_rows(result.provenance, kind.kind)}
+            real = "; ".join(
+                f"{rates[g].words} {rates[g].cell(kind.grade)}"
+                for g in ("real_image", "real_video") if g in rates and kind.grade.level >= 1)
+            cells = (_KIND_WORDS.get(kind.kind, kind.kind), kind.grade.words,
+                     "—" if kind.p_fake is None else fmt_p(kind.p_fake),
+                     real or ("—" if kind.grade.level < 1 else "not measured"))
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(kind.statement if c < 2 else text)
+                if c == 1:
+                    item.setForeground(QBrush(QColor(GRADE_COLOURS[kind.grade])))
+                self._kinds.setItem(r, c, item)
+        last = len(_KIND_COLUMNS) - 1
+        self._kinds.resizeColumnToContents(last)
+        self._kinds.setColumnWidth(last, min(self._kinds.columnWidth(last), _NOTE_MAX_PX))
+        self._kinds.resizeRowsToContents()
+        rows_px = sum(self._kinds.rowHeight(r) for r in range(self._kinds.rowCount()))
+        self._kinds.setFixedHeight(self._kinds.horizontalHeader().height() + rows_px
+                                   + 2 * self._kinds.frameWidth() + 2)
 
     def _fill_table(self, result: MediaResult, labels: Mapping[str, str]) -> None:
         thresholds = _thresholds(result)
@@ -176,6 +254,21 @@ class FindingsPanel(QWidget):
             self._fit_table_height()  # the detector column's width, hence its wrapping, changed
 
 
+def _fit_columns(table: QTableWidget) -> None:
+    """The first column takes the width left over (elided; its tooltip has it all), so the
+    short columns and the last one are never pushed out of sight; a scroll bar shows only when
+    the panel is narrower than the short columns themselves."""
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Interactive)
+    header.setMinimumSectionSize(40)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    table.setWordWrap(True)  # long names wrap; rows follow the width
+
+
 def _detector_tip(label: str, detector: str) -> str:
     return detector if label == detector else f"{label} ({detector})"
 
@@ -194,8 +287,8 @@ def _provenance_html(result: MediaResult, analysed_at: str, analysed_by: str) ->
         lines.append(f"<b>Analysed</b>: {esc(analysed_at)} by {esc(analysed_by)}")
     for track in result.tracks:
         lines.append(f"<b>Face #{track.track_id}</b> ({len(track.frame_indices)} frames): "
-                     f"{esc(track.finding.grade.value)}, "
-                     f"fused p_fake {fmt_p(track.finding.p_fake)}")
+                     f"{esc(track.finding.statement)}, "
+                     f"p_fake {fmt_p(track.finding.p_fake)}")
     prov = result.provenance
     if prov is None:
         lines.append("No provenance was recorded.")
@@ -210,12 +303,30 @@ def _provenance_html(result: MediaResult, analysed_at: str, analysed_by: str) ->
     if result.finding is not None:
         lines.append(f"<b>Fusion</b>: {esc(result.finding.rule)}")
     lines.append(f"<b>Timings</b>: {timings or '—'}")
+    lines.append(_rates_html(result))
     lines.append("<b>Detectors</b>:<ul>" + "".join(_detector_li(d) for d in prov.detectors)
                  + "</ul>")
     return "<br>".join(lines)
 
 
+def _rates_html(result: MediaResult) -> str:
+    """The validation table of the finding's rule: each grade's share of real media and fakes."""
+    esc = html.escape
+    rows = rate_rows(result.provenance)
+    head = f"<b>Validation and error rates</b>: {esc(validation_note(result.provenance))}"
+    if not rows:
+        return head
+    cells = "".join(
+        f"<tr><td>{esc(r.words)}</td>" + "".join(f"<td>{esc(r.cell(g))}</td>" for g in
+                                                  (Grade.WEAK, Grade.MODERATE, Grade.STRONG))
+        + "</tr>" for r in rows)
+    return (head + "<table border='1' cellspacing='0' cellpadding='2'><tr><th>items</th>"
+            "<th>weak or above</th><th>moderate or above</th><th>strong</th></tr>"
+            + cells + "</table>")
+
+
 def _detector_li(d: DetectorProvenance) -> str:
     esc = html.escape
-    return (f"<li>{esc(d.name)} v{esc(d.version)}, threshold {d.threshold:.2f}, calibration "
+    kind = f", looks for {esc(EvidenceKind(d.looks_for).phrase)}" if d.looks_for else ""
+    return (f"<li>{esc(d.name)} v{esc(d.version)}{kind}, threshold {d.threshold:.2f}, calibration "
             f"{esc(d.calibration)}, weights SHA-256 <tt>{esc(d.weights_sha256[:16])}…</tt></li>")

@@ -3,7 +3,8 @@
 A heatmap (Face X-ray blending boundary, MAT attention, Grad-CAM) is a second pixmap above the
 frame whose opacity follows the slider, so moving the slider costs no decoding or colour
 mapping. Only one heatmap shows at a time: two blended maps cannot be told apart. The pixels
-come ready made in a ``FrameImage`` from a worker; this widget only displays them.
+come ready made in a ``FrameImage`` from a worker; this widget only displays them. A forensic
+filter (``FilterChooser``) shares that layer: choosing one clears the heatmap.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine import api
-from engine.types import FaceScore
+from engine.types import FaceScore, MediaResult
 from forensic_gui.imaging import qimage_from_rgb, track_colour
 from forensic_gui.tasks import FrameImage
+from forensic_gui.widgets.filter_chooser import FilterChooser
 
 __all__ = ["FramePanel", "FrameView"]
 
@@ -95,6 +97,11 @@ class FrameView(QGraphicsView):
         self._message_item.setBrush(QBrush(QColor("#e8eaed")))
         self._box_items: list[QGraphicsRectItem] = []
         self._fit_to_window = True
+        self._result: MediaResult | None = None
+
+    def set_result(self, result: MediaResult | None) -> None:
+        """The analysis whose faces are shown: their labels are fused with its own rule."""
+        self._result = result
 
     def show_image(self, pixmap: QPixmap, faces: tuple[FaceScore, ...]) -> None:
         """Show a frame and its faces' boxes; keeps the zoom unless the view is in fit mode."""
@@ -115,11 +122,12 @@ class FrameView(QGraphicsView):
         self.scene().setSceneRect(self._message_item.boundingRect().adjusted(-20, -20, 20, 20))
         self.resetTransform()
 
-    def set_overlay(self, pixmap: QPixmap | None, opacity: float) -> None:
-        """Show ``pixmap`` above the frame at ``opacity`` in [0, 1], or hide the layer."""
+    def set_overlay(self, pixmap: QPixmap | None, opacity: float, scale: float = 1.0) -> None:
+        """Show ``pixmap`` (``scale`` frame px per pixmap px) at ``opacity``, or hide it."""
         if pixmap is None:
             self._overlay_item.setVisible(False)
             return
+        self._overlay_item.setScale(scale)
         self._overlay_item.setPixmap(pixmap)
         self._overlay_item.setOpacity(opacity)
         self._overlay_item.setVisible(self._frame_item.isVisible())
@@ -180,10 +188,12 @@ class FrameView(QGraphicsView):
         box = QGraphicsRectItem(QRectF(x0, y0, x1 - x0, y1 - y0))
         box.setPen(pen)
         box.setZValue(2.0)
-        p_fake = api.fuse_scores(face.scores).p_fake
+        finding = (api.fuse_scores(face.scores) if self._result is None
+                   else api.fuse_for(self._result, face.scores, "face"))
+        p_fake = finding.p_fake
         p_text = "" if p_fake is None else f": {p_fake:.2f}"
         label = QGraphicsSimpleTextItem(f"face #{face.track_id}{p_text}", box)
-        label.setToolTip("fused p_fake of this face" if p_fake is not None else
+        label.setToolTip(f"this face alone: {finding.statement}" if p_fake is not None else
                          "no detector applied to this face")
         label.setBrush(QBrush(colour))
         label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
@@ -226,6 +236,8 @@ class FramePanel(QWidget):
         self._note = QLabel("", self)
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #9aa0a6;")
+        self.filters = FilterChooser(self)
+        self.filters.filter_changed.connect(self._on_filters_filter_changed)
         self._build_layout()
         self.show_message("Select an evidence item to see its frames.")
 
@@ -233,6 +245,8 @@ class FramePanel(QWidget):
         """Frame caption, boxes and zoom on one row; heatmap choice and opacity on the next."""
         controls = QHBoxLayout()
         controls.addWidget(self._caption, 1)
+        # NOTE: on this row, not the crowded heatmap row: the window must fit 1280 px.
+        controls.addWidget(self.filters.box)
         self._boxes_button = self._tool_button("Boxes", "Show face boxes and track ids", True)
         self._boxes_button.toggled.connect(self.view.set_boxes_visible)
         controls.addWidget(self._boxes_button)
@@ -254,6 +268,7 @@ class FramePanel(QWidget):
         layout.addLayout(controls)
         layout.addLayout(heatmaps)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.filters.guidance)
         layout.addWidget(self._note)
 
     def _tool_button(self, text: str, tip: str, checkable: bool) -> QToolButton:
@@ -305,6 +320,9 @@ class FramePanel(QWidget):
         self.view.set_boxes_visible(self._boxes_button.isChecked())
         self._caption.setText(f"Frame {frame.frame_idx}   t = {frame.t_sec:.2f} s   "
                               f"{len(frame.faces)} face(s)")
+        if self.filters.show_filtered(frame, self.view, self.overlay_opacity):
+            self._opacity.setEnabled(True)
+            return
         self.set_active_overlay(self._active_overlay if self._active_overlay in
                                 self._overlay_rgb else None)
 
@@ -325,6 +343,8 @@ class FramePanel(QWidget):
         """
         if detector is not None and detector not in self._overlay_rgb:
             raise KeyError(f"no heatmap of {detector!r} on this frame")
+        if detector is not None:
+            self.filters.choose(None, quiet=True)  # a heatmap takes the layer from the filter
         self._active_overlay = detector
         for button in self._overlay_buttons.buttons():
             button.blockSignals(True)
@@ -364,6 +384,13 @@ class FramePanel(QWidget):
     def _on_overlay_buttons_toggled(self, button: QToolButton, checked: bool) -> None:
         detector = button.property("detector")
         self.set_active_overlay(detector if checked else None)
+
+    @Slot(object)
+    def _on_filters_filter_changed(self, name: str | None) -> None:
+        if name is not None and self._active_overlay is not None:
+            self.set_active_overlay(None)
+        elif name is None:
+            self.view.set_overlay(None, 0.0)
 
     @Slot(int)
     def _on_opacity_value_changed(self, value: int) -> None:

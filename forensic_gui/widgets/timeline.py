@@ -1,11 +1,14 @@
 """The analysis timeline: each detector's calibrated score and the fused score over time.
 
-One ``PlotDataItem`` per detector and a thicker one for the fused score; a dashed
-``InfiniteLine`` at 0.50, where the fusion's grades start to support manipulation; shaded
-``LinearRegionItem`` spans where the frame's fused finding supports manipulation (light for
-weak support, darker for moderate or strong). A click or a drag of the cursor line picks the
-nearest analysed frame and asks the frame view to show it. With several faces, a selector
-switches between "all faces" (each frame's max over faces, the video rule) and one face track.
+One ``PlotDataItem`` per detector and a thicker one for the finding (the p_fake of the kind of
+manipulation with the strongest support in that frame); a dashed ``InfiniteLine`` at the
+detectors' decision threshold (0.50); shaded ``LinearRegionItem`` spans where the frame's own
+finding supports manipulation (light for weak support, darker for moderate or strong). The
+shading comes from each frame's graded finding, whose thresholds depend on the kind and are set
+from real media (docs/FINDINGS.md), so a curve above the dashed line is not by itself a span.
+A click or a drag of the cursor line picks the nearest analysed frame and asks the frame view to
+show it. With several faces, a selector switches between "all faces" (each frame's max over
+faces, the video rule) and one face track.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
 __all__ = ["FUSED_CURVE", "SUPPORT_THRESHOLD", "TimelineWidget"]
 
 FUSED_CURVE = "fused"
-# NOTE: the fusion rule's lowest band that supports manipulation starts at a fused p_fake of
-# 0.50 ("weak support"; engine fusion v1 bands 0.50/0.75/0.90). The shaded spans come from the
-# frames' own fused grades, so they stay right if the bands change; only this line would not.
+# NOTE: every shipped detector's decision threshold (DetectorCfg.threshold) is 0.50, and so is
+# the likelihood band of weak support; the shaded spans come from the frames' own graded
+# findings, so they stay right whatever the rule's real-media thresholds are.
 SUPPORT_THRESHOLD = 0.50
 _ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
 _POOL_SIZE = 7  # detector curves made up front (five shipped detectors, room for two more)
@@ -236,7 +239,7 @@ class TimelineWidget(QWidget):
         span = float(self._t_sec[-1] - self._t_sec[0]) if len(self._t_sec) > 1 else 1.0
         self._item.setXRange(self._t_sec[0] - 0.02 * span, self._t_sec[-1] + 0.02 * span)
         self._summary.setText(f"{len(self._frames)} analysed frames; {len(self._regions)} "
-                              "span(s) where the fused finding supports manipulation")
+                              "span(s) where the frame's finding supports manipulation")
 
     def _draw_curves(self, series: dict[str, np.ndarray], detector_order: list[str]) -> None:
         if list(series) == list(self._curves):
@@ -255,12 +258,14 @@ class TimelineWidget(QWidget):
                 self._add_curve(name, self._labels.get(name, name), series[name], pen,
                                 symbol_size=None)
         if FUSED_CURVE in series:
-            self._add_curve(FUSED_CURVE, "fused finding", series[FUSED_CURVE],
+            self._add_curve(FUSED_CURVE, "finding", series[FUSED_CURVE],
                             pg.mkPen("#202124", width=3), symbol_size=7)
         # NOTE: the dashed line is named in the legend, not by a label in the plot: the fused
         # curve runs near 0.50 exactly when it matters, so an in-plot label hid it or was hidden.
         threshold = ('<span style="color:#5f6368">'
-                     f"{_unbreakable(f'- - - supports manipulation ≥ {SUPPORT_THRESHOLD:.2f}')}"
+                     f"{_unbreakable(f'- - - detector threshold {SUPPORT_THRESHOLD:.2f}')}"
+                     "&nbsp;&nbsp; "
+                     f"{_unbreakable('shaded: frames graded weak or above')}"
                      "</span>")
         self._legend.setText("&nbsp;&nbsp; ".join([*self._legend_entries, threshold]))
 
@@ -308,14 +313,14 @@ class TimelineWidget(QWidget):
                     per_detector[score.detector][i] = score.p_fake
         return per_detector, findings
 
-    @staticmethod
-    def _frame_scores(frame: FrameResult, track: int | None
+    def _frame_scores(self, frame: FrameResult, track: int | None
                       ) -> tuple[tuple[DetectorScore, ...], Finding | None]:
         if track is None:
             return frame.scores, frame.finding
+        assert self._result is not None
         for face in frame.faces:
             if face.track_id == track:
-                return face.scores, api.fuse_scores(face.scores)
+                return face.scores, api.fuse_for(self._result, face.scores, "face")
         return (), None  # the track is not in this frame: a gap in its curves
 
     def _detector_names(self) -> list[str]:

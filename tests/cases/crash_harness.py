@@ -289,11 +289,19 @@ def _child_command(db: Path, evidence_dir: Path, log: Path, seed: int, real: boo
     return [*command, "--real"] if real else command
 
 
+def _child_env() -> dict[str, str]:
+    """The child imports this checkout's packages (a worktree's), not another installed copy."""
+    repo = str(CHILD.parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": repo if not path else os.pathsep.join([repo, path])}
+
+
 def run_child(db: Path, evidence_dir: Path, log: Path, *, seed: int, real: bool,
               cycles: int) -> subprocess.CompletedProcess[str]:
     """Run the child to completion for ``cycles`` cycles (no kill)."""
     command = _child_command(db, evidence_dir, log, seed, real, cycles)
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    return subprocess.run(command, capture_output=True, text=True, check=False,
+                          env=_child_env())
 
 
 def _wait_stopped(child: subprocess.Popen[bytes], timeout_s: float, stderr: Path) -> None:
@@ -326,7 +334,8 @@ def _kill_round(index: int, work: Path, evidence_dir: Path, target: str,
         command += ["--pause-at", target]
     killed_at = float("nan")
     with stderr.open("wb") as err:
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err,
+                                 env=_child_env())
         try:
             if target != "startup":
                 _wait_stopped(child, settings.pause_timeout_s, stderr)

@@ -1,7 +1,9 @@
 """Test doubles for the analysis orchestrator: detectors and a face finder with no weights.
 
 They are injected through ``Analyzer(detector_factory=..., face_detector=...)``, the test seam;
-the application never uses them.
+the application never uses them. Closures (``fake_factory``) run in-process only
+(``isolation=None``); module-level ones (``named_fake_detector``, the classes) pickle and also
+run in the worker processes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class FakeCfg:
     clip_len: int = 1
     threshold: float = 0.5
     weights_sha256: str = "ab" * 32
+    looks_for: str = "face_swap"
 
 
 @dataclass
@@ -42,10 +45,11 @@ class FakeDetector:
     clip_len: int = 1
     s_per_item: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
+    looks_for: str = "face_swap"
 
     @property
     def cfg(self) -> FakeCfg:
-        return FakeCfg(self.name, clip_len=self.clip_len)
+        return FakeCfg(self.name, clip_len=self.clip_len, looks_for=self.looks_for)
 
     def predict(self, crops_rgb_u8: np.ndarray, *, want_maps: bool = False) -> SimpleNamespace:
         expected_ndim = 4 if self.clip_len == 1 else 5
@@ -60,6 +64,12 @@ class FakeDetector:
             maps = np.zeros((n, 16, 16), dtype=np.float32)
             maps[:, 4:12, 4:12] = 1.0
         return SimpleNamespace(p_fake_raw=raw, p_fake=raw**2, maps=maps)
+
+
+def named_fake_detector(name: str, _runtime: str, _device: str) -> FakeDetector:
+    """A detector factory that makes an instant fake of any name (module-level, so it pickles
+    and can be sent to the analysis worker processes)."""
+    return FakeDetector(name)
 
 
 def fake_factory(*detectors: FakeDetector) -> tuple[object, list[str]]:

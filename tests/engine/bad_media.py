@@ -288,6 +288,23 @@ def _make_animated_gif(out_dir: Path, _rng: np.random.Generator) -> Path:
     return _save_pil(path, frames[0], "GIF", save_all=True, append_images=frames[1:], loop=0)
 
 
+def _make_png_text_bomb(out_dir: Path, _rng: np.random.Generator) -> Path:
+    import io
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    _rgb_test_image().save(buf, "PNG")
+    data = buf.getvalue()
+    payload = b"Comment\x00\x00" + zlib.compress(b"A" * 4_000_000)
+    crc = zlib.crc32(b"zTXt" + payload) & 0xFFFFFFFF
+    chunk = struct.pack(">I", len(payload)) + b"zTXt" + payload + struct.pack(">I", crc)
+    at = data.index(b"IEND") - 4
+    path = out_dir / "text_bomb.png"
+    path.write_bytes(data[:at] + chunk + data[at:])
+    return path
+
+
 def _make_deep_path_image(out_dir: Path, _rng: np.random.Generator) -> Path:
     deep = out_dir.joinpath(*[f"level_{i:02d}_" + "d" * 40 for i in range(8)])  # > 400 chars
     deep.mkdir(parents=True, exist_ok=True)
@@ -344,7 +361,9 @@ CASES: tuple[Case, ...] = (
          None, "greyscale JPEG"),
     Case("exif_rotated_jpg", _pil("exif_orientation6.jpg", _rgb_test_image, "JPEG", quality=95,
          exif=_exif_orientation(6)), None, "landscape pixels, EXIF orientation 6 (turn 90° cw)"),
-    Case("animated_gif", _make_animated_gif, None, "3-frame GIF (first frame is used)"),
+    Case("animated_gif", _make_animated_gif, None, "3-frame GIF (a video: each frame read)"),
+    Case("png_text_bomb", _make_png_text_bomb, None,
+         "PNG with a 1 KB zTXt chunk inflating to 4 MB (Pillow alone refuses it)"),
     Case("png_named_mp4", _pil("really_a_png.mp4", _rgb_test_image, "PNG"), None,
          "PNG with a .mp4 extension"),
     Case("mp4_named_jpg", lambda d, _: write_video(d / "_named.mp4").rename(

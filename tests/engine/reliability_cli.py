@@ -31,6 +31,7 @@ __all__ = [
     "expected_text",
     "has_track_gap",
     "judge_cli_run",
+    "record_path",
     "reference_error",
     "run_cli",
     "short",
@@ -84,16 +85,29 @@ def expected_text(case: Case, path: Path) -> str:
 
 
 def reference_error(path: Path) -> MediaError | None:
-    """The typed error the media layer gives for ``path`` (probe, then the frames read)."""
-    from engine.media import probe, sample_frames
+    """The typed error the engine's reading gives for ``path`` (probe, then the frames read).
+
+    Read as the pipeline reads (``engine.analysis.media_io``: one guarded descriptor), so a
+    special file is refused here too instead of blocking this process.
+    """
+    from engine.analysis.media_io import open_evidence
 
     try:
-        probe(path)
-        for _frame in sample_frames(path, n_frames=32):
-            pass
+        with open_evidence(str(path)) as evidence:
+            evidence.probe()
+            for _frame in evidence.frames(n_frames=32, fps=None, cancel=None):
+                pass
     except MediaError as exc:
         return exc
     return None
+
+
+def record_path(record: Mapping[str, Any]) -> str:
+    """The exact path of a JSON line (``path_bytes_b64`` when the name is not UTF-8)."""
+    from engine.pathtext import exact_path_from_b64
+
+    encoded = record.get("path_bytes_b64")
+    return exact_path_from_b64(encoded) if encoded else str(record["path"])
 
 
 def run_cli(inputs: Sequence[Path], out_jsonl: Path, *, timeout_s: float,
@@ -116,7 +130,7 @@ def run_cli(inputs: Sequence[Path], out_jsonl: Path, *, timeout_s: float,
         stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
     wall_s = time.perf_counter() - start
     lines = out_jsonl.read_text(encoding="utf-8").splitlines() if out_jsonl.exists() else []
-    records = {os.path.normpath(r["path"]): r for r in map(json.loads, lines)}
+    records = {os.path.normpath(record_path(r)): r for r in map(json.loads, lines)}
     return CliRun(returncode, wall_s, records, len(lines), stderr)
 
 

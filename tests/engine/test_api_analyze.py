@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import AnalysisOptions, Analyzer, fuse_scores, overlay_maps, read_frame
+from engine.api import AnalysisOptions, Analyzer, fuse_for, overlay_maps, read_frame
 from engine.errors import UnknownDetectorError
 from engine.types import Grade
 from tests.engine.analysis_fakes import (
@@ -30,6 +30,7 @@ def _analyzer(*detectors: FakeDetector, face: object | None = None, **opts: obje
     names = tuple(d.name for d in detectors)
     return Analyzer(
         AnalysisOptions(detectors=names, **opts),  # type: ignore[arg-type]
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=face or FakeFaceFinder(),
     )
@@ -53,12 +54,12 @@ def test_video_follows_the_named_rule_at_every_level(video_path: str) -> None:
         assert len(frame.faces) == 2
         for k, _name in enumerate(("a", "b")):
             assert frame.scores[k].p_fake == max(f.scores[k].p_fake for f in frame.faces)
-        assert frame.finding == fuse_scores(frame.scores)
+        assert frame.finding == fuse_for(result, frame.scores, "frame")
     for k in range(2):
         frame_mean = np.mean([f.scores[k].p_fake for f in result.frames])
         assert result.scores[k].p_fake == pytest.approx(frame_mean)
     assert [t.track_id for t in result.tracks] == [0, 1]
-    assert result.finding == fuse_scores(result.scores)
+    assert result.finding == fuse_for(result, result.scores, "media")
     assert result.finding.grade is not Grade.NOT_APPLICABLE
 
 
@@ -66,7 +67,7 @@ def test_no_face_video_is_no_face_and_not_applicable(shared_data: Path) -> None:
     path = shared_data / "videos_real" / "pyfeat_no_face.mp4"
     factory, _ = fake_factory(FakeDetector("a"))
     with Analyzer(
-        AnalysisOptions(detectors=("a",), n_frames=4), detector_factory=factory
+        AnalysisOptions(detectors=("a",), n_frames=4), isolation=None, detector_factory=factory
     ) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "no_face"
@@ -82,7 +83,8 @@ def test_no_face_video_is_no_face_and_not_applicable(shared_data: Path) -> None:
 def test_blank_image_is_no_face(tmp_path: Path) -> None:
     path = write_blank_image(str(tmp_path / "blank.png"))
     factory, _ = fake_factory(FakeDetector("a"))
-    with Analyzer(AnalysisOptions(detectors=("a",)), detector_factory=factory) as analyzer:
+    with Analyzer(AnalysisOptions(detectors=("a",)), isolation=None,
+                  detector_factory=factory) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "no_face"
     assert result.finding is not None
@@ -92,13 +94,14 @@ def test_blank_image_is_no_face(tmp_path: Path) -> None:
 def test_real_face_image_is_found_and_scored(shared_data: Path) -> None:
     path = shared_data / "videos_real" / "pyfeat_single_face.jpg"
     factory, _ = fake_factory(FakeDetector("a"))
-    with Analyzer(AnalysisOptions(detectors=("a",)), detector_factory=factory) as analyzer:
+    with Analyzer(AnalysisOptions(detectors=("a",)), isolation=None,
+                  detector_factory=factory) as analyzer:
         result = analyzer.analyze(path)
     assert result.status == "ok"
     assert len(result.frames) == 1
     assert len(result.frames[0].faces) == 1
     assert result.scores[0].p_fake is not None
-    assert result.finding == fuse_scores(result.scores)
+    assert result.finding == fuse_for(result, result.scores, "media")
 
 
 def test_zero_detectors_still_read_media_and_find_faces(video_path: str) -> None:
@@ -165,7 +168,8 @@ def test_models_load_once_for_many_files(video_path: str, tmp_path: Path) -> Non
     factory, loaded = fake_factory(FakeDetector("a"), FakeDetector("b"))
     blank = write_blank_image(str(tmp_path / "blank.png"))
     options = AnalysisOptions(detectors=("a", "b"), n_frames=3)
-    with Analyzer(options, detector_factory=factory, face_detector=FakeFaceFinder()) as analyzer:
+    with Analyzer(options, isolation=None, detector_factory=factory,
+                  face_detector=FakeFaceFinder()) as analyzer:
         for path in (video_path, blank, video_path):
             analyzer.analyze(path)
     assert loaded == ["a", "b"]
@@ -182,7 +186,7 @@ def test_inference_is_batched(video_path: str) -> None:
 def test_unknown_detector_is_refused() -> None:
     factory, _ = fake_factory(FakeDetector("a"))
     with pytest.raises(UnknownDetectorError, match="Valid detectors: a"):
-        Analyzer(AnalysisOptions(detectors=("nope",)), detector_factory=factory)  # type: ignore[arg-type]
+        Analyzer(AnalysisOptions(detectors=("nope",)), isolation=None, detector_factory=factory)  # type: ignore[arg-type]
 
 
 def test_maps_are_kept_on_request_and_drawn_on_the_frame(video_path: str) -> None:

@@ -27,6 +27,7 @@ def _card(models: Path, name: str, *, extra: dict[str, object], write_weights: b
         clip_len=1,
         output="softmax2",
         map_kind="xray",
+        looks_for="face_swap",
         threshold=0.42,
         onnx_file=f"{name}.onnx",
         onnx_sha256="cd" * 32,

@@ -28,6 +28,7 @@ def _slow_analyzer(
     factory, _ = fake_factory(slow, FakeDetector("b"))
     analyzer = Analyzer(
         AnalysisOptions(detectors=("a", "b"), n_frames=24),
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=faces,
     )

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from engine.api import AnalysisOptions, Analyzer, fuse_scores, result_from_dict, result_to_dict
+from engine.api import AnalysisOptions, Analyzer, fuse_for, result_from_dict, result_to_dict
 from engine.fusion.aggregate import max_over, mean_over
 from engine.types import MediaResult
 from tests.engine.analysis_fakes import FakeDetector, FakeFaceFinder, fake_factory, write_test_video
@@ -19,6 +19,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> MediaResult:
     factory, _ = fake_factory(FakeDetector("a"), FakeDetector("clip", clip_len=4))
     with Analyzer(
         AnalysisOptions(detectors=("a", "clip"), n_frames=6, want_maps=True),
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=FakeFaceFinder(n_faces=2),
     ) as analyzer:
@@ -54,13 +55,13 @@ def test_round_trip_through_json_keeps_every_number(result: MediaResult) -> None
 def test_every_finding_is_reproducible_from_stored_scores(result: MediaResult) -> None:
     stored = _stored(result)
     names = ("a", "clip")
-    assert fuse_scores(stored.scores) == stored.finding
+    assert fuse_for(stored, stored.scores, "media") == stored.finding
     assert mean_over([f.scores for f in stored.frames], names) == stored.scores
     for frame in stored.frames:
-        assert fuse_scores(frame.scores) == frame.finding
+        assert fuse_for(stored, frame.scores, "frame") == frame.finding
         assert max_over([face.scores for face in frame.faces], names) == frame.scores
     for track in stored.tracks:
-        assert fuse_scores(track.scores) == track.finding
+        assert fuse_for(stored, track.scores, "track") == track.finding
         faces = [f for fr in stored.frames for f in fr.faces if f.track_id == track.track_id]
         assert mean_over([f.scores for f in faces], names) == track.scores
 

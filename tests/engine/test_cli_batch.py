@@ -98,11 +98,12 @@ def test_maps_are_written_on_each_detectors_top_frame(tmp_path: Path) -> None:
     factory, _ = fake_factory(FakeDetector("a"))
     with Analyzer(
         AnalysisOptions(detectors=("a",), n_frames=4, want_maps=True),
+        isolation=None,
         detector_factory=factory,  # type: ignore[arg-type]
         face_detector=FakeFaceFinder(),
     ) as analyzer:
         result = analyzer.analyze(video)
-    written = _write_maps(result, tmp_path / "maps")
+        written = _write_maps(result, tmp_path / "maps", analyzer)["maps"]
     top = max(result.frames, key=lambda f: f.scores[0].p_fake or 0.0)
     assert [Path(p).name for p in written] == [f"a_frame{top.frame_idx:06d}.png"]
     assert Path(written[0]).stat().st_size > 0

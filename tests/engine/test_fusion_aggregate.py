@@ -13,7 +13,7 @@ from engine.fusion.aggregate import (
     media_scores,
 )
 from engine.fusion.findings import fuse_scores
-from engine.types import DetectorScore, FaceScore, Grade
+from engine.types import DetectorScore, FaceScore, Finding, Grade
 
 DETS = ("a", "b")
 
@@ -60,6 +60,10 @@ def test_nothing_below_means_no_face() -> None:
     assert (a.p_fake, a.reason) == (None, "no face")
 
 
+def _v1(scores: tuple[DetectorScore, ...], level: str) -> Finding:
+    return fuse_scores(scores)
+
+
 def test_frames_tracks_and_media_follow_the_named_rule() -> None:
     frames = [(0, 0.0), (10, 0.4), (20, 0.8)]
     faces = [
@@ -68,7 +72,8 @@ def test_frames_tracks_and_media_follow_the_named_rule() -> None:
         _face(10, 0, 0.4, 0.5),
         # frame 20: no face
     ]
-    frame_results = build_frame_results(frames, faces, DETS)
+    fuse = _v1
+    frame_results = build_frame_results(frames, faces, DETS, fuse=fuse, media_kind="video")
     assert [f.frame_idx for f in frame_results] == [0, 10, 20]
     assert [s.p_fake for s in frame_results[0].scores] == [0.6, 0.4]
     assert frame_results[2].faces == ()
@@ -79,7 +84,7 @@ def test_frames_tracks_and_media_follow_the_named_rule() -> None:
     assert video[0].p_fake == pytest.approx((0.6 + 0.4) / 2)  # frame 20 is left out
     assert video[1].p_fake == pytest.approx((0.4 + 0.5) / 2)
 
-    tracks = build_track_results(faces, DETS)
+    tracks = build_track_results(faces, DETS, fuse=fuse, media_kind="video")
     assert [t.track_id for t in tracks] == [0, 1]
     assert tracks[0].frame_indices == (0, 10)
     assert tracks[0].scores[0].p_fake == pytest.approx(0.3)

@@ -43,7 +43,7 @@ def _cfg():  # type: ignore[no-untyped-def]
 
     return DetectorCfg(name="gan_test", version="0", variant="cpu", input_size=256,
                        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1,
-                       output="sigmoid1", map_kind="gradcam")
+                       output="sigmoid1", map_kind="gradcam", looks_for="generated")
 
 
 def test_remove_background_keeps_the_face_and_fills_the_rest() -> None:

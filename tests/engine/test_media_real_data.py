@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.media import probe, read_frame, read_image, sample_frames
+from engine.media import DecodeReport, iter_frames, probe, read_frame, read_image, sample_frames
 
 
 def _check_sampled(path: Path, n_frames: int = 8) -> list[int]:
@@ -33,14 +33,45 @@ def test_liveportrait_mp4(shared_data: Path) -> None:
     assert _check_sampled(path) == [0, 11, 22, 33, 44, 55, 66, 77]
 
 
-def test_variable_frame_rate_mov_gives_exact_frames(shared_data: Path) -> None:
-    # OpenCV's seek lands 4-5 frames off on this HEVC clip; decoding in order must not.
+def test_variable_frame_rate_mov_is_sampled_by_time_with_exact_frames(shared_data: Path) -> None:
+    # OpenCV's seek lands 4-5 frames off on this HEVC clip; the index must not.
     path = shared_data / "videos_real" / "pyfeat_face_noface.mov"
     assert probe(path).format_name == "mov"
-    frames = list(sample_frames(path, n_frames=8))
-    assert [f.frame_idx for f in frames] == [0, 24, 48, 72, 96, 120, 144, 168]
-    again = read_frame(path, 24)
-    np.testing.assert_array_equal(again.rgb_u8, frames[1].rgb_u8)
+    report = DecodeReport()
+    frames = list(sample_frames(path, n_frames=8, report=report))
+    assert report.variable_frame_rate
+    # planned by presentation time: evenly spaced in seconds, not in frame numbers
+    steps_s = np.diff([f.t_sec for f in frames])
+    assert steps_s.max() - steps_s.min() < 0.1
+    assert [f.frame_idx for f in frames] == [0, 27, 55, 81, 103, 124, 146, 168]
+    for frame in (frames[1], frames[5]):
+        again = read_frame(path, frame.frame_idx)
+        np.testing.assert_array_equal(again.rgb_u8, frame.rgb_u8)
+        assert again.t_sec == frame.t_sec
+
+
+@pytest.mark.parametrize(
+    "name", ["liveportrait_d0.mp4", "pyfeat_noface_face.mov", "pyfeat_no_face.mp4"]
+)
+def test_frames_are_those_opencv_decodes_in_order(shared_data: Path, name: str) -> None:
+    # PyAV replaced OpenCV: frame i must be the i-th frame OpenCV gives, pixel for pixel (the
+    # detectors were calibrated on OpenCV's frames), on constant and variable frame rates.
+    import cv2
+
+    path = shared_data / "videos_real" / name
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
+    expected = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        expected.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    frames = list(iter_frames(path))
+    assert len(frames) == len(expected)
+    for frame in frames[:: max(1, len(frames) // 12)]:
+        np.testing.assert_array_equal(frame.rgb_u8, expected[frame.frame_idx])
 
 
 def test_container_that_overstates_its_frame_count(

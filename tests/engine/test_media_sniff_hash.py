@@ -40,6 +40,10 @@ _PAD = b"\x00" * 48
         (b"FLV\x01\x05\x00\x00\x00\x09", "video", "flv"),
         (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9", "video", "asf"),
         (b"\x00\x00\x01\xba\x44\x00", "video", "mpeg"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "image", "heif"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "image", "heif"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image", "avif"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif", "image", "avif"),
     ],
 )
 def test_signatures(header: bytes, kind: str, format_name: str) -> None:
@@ -49,7 +53,6 @@ def test_signatures(header: bytes, kind: str, format_name: str) -> None:
 @pytest.mark.parametrize(
     ("header", "error", "words"),
     [
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", UnsupportedFormatError, "HEIC"),
         (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00", UnsupportedFormatError, "audio"),
         (b"RIFF\x10\x00\x00\x00WAVEfmt ", UnsupportedFormatError, "audio"),
         (b"ID3\x03\x00\x00\x00", UnsupportedFormatError, "audio"),

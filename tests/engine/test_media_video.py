@@ -17,6 +17,7 @@ from engine.errors import (
 from engine.jobs import CancelToken, JobCancelled
 from engine.media import (
     FRAME_COUNT_SLACK,
+    DecodeReport,
     MediaLimits,
     iter_frames,
     plan_frame_indices,
@@ -141,32 +142,52 @@ def test_small_frame_count_overreport_is_tolerated_and_logged(
     video_files: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = _patch_avi_frame_count(video_files[".avi"], tmp_path / "lists_19.avi", 19)
-    assert probe(path).n_frames == 19
+    assert probe(path).n_frames == 16  # the stream's count, not the header's claim
+    report = DecodeReport()
     with caplog.at_level(logging.WARNING, logger="engine.media"):
-        frames = list(sample_frames(path, n_frames=8))
-    # planned [0, 3, 5, 8, 10, 13, 15, 18]; 18 does not exist, so the tail is re-spaced
-    assert len(frames) == 8
+        frames = list(sample_frames(path, n_frames=8, report=report))
+    # planned over the 16 frames that exist: nothing needs re-spacing
     indices = [f.frame_idx for f in frames]
-    assert indices == [0, 3, 5, 8, 10, 13, 14, 15]
+    assert indices == [0, 2, 4, 6, 9, 11, 13, 15]
     assert [frame_index_of(f.rgb_u8) for f in frames] == indices
     assert "lists 19 frames but only 16 decode" in caplog.text
+    assert (report.n_frames_header, report.n_frames_stream) == (19, 16)
+    assert report.header_count_disagrees
+    assert any("states 19 frames" in c for c in report.cautions())
     assert len(list(iter_frames(path))) == 16
     with pytest.raises(TruncatedMediaError, match="ends after 16 frames"):
         read_frame(path, 17)
 
 
-def test_large_frame_count_overreport_raises_after_the_frames_that_exist(
+def test_large_frame_count_overreport_fails_before_decoding(
     video_files: dict[str, Path], tmp_path: Path
 ) -> None:
     path = _patch_avi_frame_count(video_files[".avi"], tmp_path / "lists_40.avi", 40)
     got: list[int] = []
+    report = DecodeReport()
     with pytest.raises(
         TruncatedMediaError, match="ends after 16 frames although the file lists 40"
     ):
-        got.extend(f.frame_idx for f in sample_frames(path, n_frames=8))
-    # planned 0, 6, 11, 17, ...: the frames before the end arrive, then the error
-    assert got == [0, 6, 11]
+        got.extend(f.frame_idx for f in sample_frames(path, n_frames=8, report=report))
+    # the index knows the true count, so nothing is decoded before the error
+    assert got == []
+    assert report.n_frames_decoded == 0
     assert FRAME_COUNT_SLACK < 40 - 16
+    # consecutive reading gives the frames that exist, then the error
+    with pytest.raises(TruncatedMediaError, match="ends after 16 frames"):
+        got.extend(f.frame_idx for f in iter_frames(path))
+    assert got == list(range(16))
+
+
+def test_a_forged_huge_frame_count_costs_nothing(
+    video_files: dict[str, Path], tmp_path: Path
+) -> None:
+    # issue 18: a header claiming 2**31 - 1 frames with --fps 1 ran 122 s and 7 GB
+    path = _patch_avi_frame_count(video_files[".avi"], tmp_path / "lists_2g.avi", 2**31 - 1)
+    assert probe(path).n_frames == 16
+    with pytest.raises(TruncatedMediaError, match="lists 2147483647"):
+        next(sample_frames(path, n_frames=None, fps=1.0))
+    assert len(plan_frame_indices(probe(path).n_frames, 10.0, n_frames=None, fps=1.0)) == 2
 
 
 def test_cancel_stops_sampling(video_files: dict[str, Path]) -> None:
@@ -190,14 +211,17 @@ def test_read_image_refuses_a_video(video_files: dict[str, Path]) -> None:
         read_image(video_files[".mp4"])
 
 
-def test_decoder_is_forward_only(video_files: dict[str, Path]) -> None:
+def test_decoder_reads_frames_in_any_order(video_files: dict[str, Path]) -> None:
     path = video_files[".mp4"]
     sniffed = Sniffed("video", "mp4", path.stat().st_size)
     with VideoDecoder(str(path), sniffed, MediaLimits()) as dec:
-        assert dec.skip_to(4)
-        assert dec.read_next() is not None
-        with pytest.raises(ValueError, match="cannot go back"):
-            dec.skip_to(2)
+        for frame_idx in (10, 2, 15, 3, 0):
+            frame = dec.read(frame_idx)
+            assert frame is not None
+            assert (frame.frame_idx, frame_index_of(frame.rgb_u8)) == (frame_idx, frame_idx)
+        assert dec.report.n_seeks >= 3  # going back means seeking (or starting again)
+        with pytest.raises(IndexError, match="out of range"):
+            dec.read(16)
 
 
 def test_tiny_video_fixture(tiny_video: Path) -> None:

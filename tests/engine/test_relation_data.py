@@ -112,7 +112,7 @@ def test_sampler_gives_pairs_of_preprocessed_clips(stills: RealFaces) -> None:
 
     cfg = DetectorCfg(name="clip_test", version="0", variant="cpu", input_size=64,
                       mean=LITE_MEAN, std=LITE_STD, face_margin=0.25, clip_len=3,
-                      output="softmax2", map_kind="attention")
+                      output="softmax2", map_kind="attention", looks_for="temporal")
     sampler = ClipSampler(None, stills, cfg, np.random.default_rng(2), p_pseudo=1.0)
     batch = sampler.sample(2)
     assert batch.images.shape == (4, 3, 3, 64, 64)

@@ -21,6 +21,7 @@ def _cfg(**changes: object) -> DetectorCfg:
     base = DetectorCfg(
         name="t", version="1", variant="cpu", input_size=64, mean=(0.5, 0.5, 0.5),
         std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1, output="softmax2", map_kind="gradcam",
+        looks_for="face_swap",
     )
     return base.replace(**changes)
 

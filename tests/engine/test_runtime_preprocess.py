@@ -12,7 +12,8 @@ from engine.runtime.cfg import DetectorCfg, center_fraction, preprocess
 def _cfg(input_size: int, face_margin: float) -> DetectorCfg:
     return DetectorCfg(name="t", version="1", variant="cpu", input_size=input_size,
                        mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
-                       face_margin=face_margin, clip_len=1, output="softmax2", map_kind="none")
+                       face_margin=face_margin, clip_len=1, output="softmax2", map_kind="none",
+                       looks_for="face_swap")
 
 
 def _reference(crops: np.ndarray, cfg: DetectorCfg) -> np.ndarray:

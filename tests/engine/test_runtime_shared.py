@@ -69,8 +69,9 @@ def test_graphs_with_different_inputs_are_refused_and_never_grouped() -> None:
 def test_the_analyzer_runs_the_shared_detectors_as_one_unit() -> None:
     from engine.api import AnalysisOptions, Analyzer
 
-    with Analyzer(AnalysisOptions(detectors=tuple(SHARED), runtime="onnx")) as analyzer:
-        detectors = analyzer._pipeline.detectors
+    with Analyzer(AnalysisOptions(detectors=tuple(SHARED), runtime="onnx"),
+                  isolation=None) as analyzer:  # in-process: the pipeline is inspected
+        detectors = analyzer._backend._pipeline.detectors
         assert all(d.group is detectors[0].group is not None for d in detectors)
         assert [[d.name for d in u] for u in detector_units(detectors)] == [list(SHARED)]
 

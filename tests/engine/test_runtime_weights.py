@@ -19,7 +19,8 @@ def _store(root: Path, payload: bytes = b"weights-bytes", **cfg_changes: object)
     (root / "m.pt").write_bytes(payload)
     cfg = DetectorCfg(
         name="m", version="1", variant="cpu", input_size=64, mean=(0.5,) * 3, std=(0.5,) * 3,
-        face_margin=0.25, clip_len=1, output="softmax2", map_kind="none", weights_file="m.pt",
+        face_margin=0.25, clip_len=1, output="softmax2", map_kind="none", looks_for="face_swap",
+        weights_file="m.pt",
         weights_sha256=sha256_bytes(payload), onnx_file="m.onnx", onnx_sha256="0" * 64,
     ).replace(**cfg_changes)
     (root / "m.json").write_text(json.dumps({"schema": CARD_SCHEMA, "cfg": cfg.to_dict()}))
@@ -93,7 +94,8 @@ def test_the_models_dir_follows_the_environment(
 def test_config_round_trips_through_json_and_rejects_bad_values() -> None:
     cfg = DetectorCfg(
         name="m", version="1", variant="cpu", input_size=64, mean=(0.5,) * 3, std=(0.5,) * 3,
-        face_margin=0.25, clip_len=1, output="softmax2", map_kind="none", calibration=(2.0, 1.0),
+        face_margin=0.25, clip_len=1, output="softmax2", map_kind="none", looks_for="face_swap",
+        calibration=(2.0, 1.0),
     )
     assert DetectorCfg.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     with pytest.raises(ValueError, match="Platt slope"):

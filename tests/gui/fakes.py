@@ -18,9 +18,11 @@ import numpy as np
 from engine import api
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
 from engine.types import (
+    Caution,
     DetectorProvenance,
     DetectorScore,
     FaceScore,
+    Finding,
     FrameResult,
     MediaResult,
     Provenance,
@@ -110,28 +112,47 @@ def canned_result(path: str, sha256: str, *, n_faces: int = 1, no_face: bool = F
     """A plausible ``MediaResult`` for :func:`write_tiny_video`'s video (real fusion rule)."""
     media = api.probe_media(path)
     if no_face:
+        prov = _provenance(())
         scores = tuple(DetectorScore(n, None, reason="no face") for n in (SBI, XRAY))
         return MediaResult(path, "no_face", sha256, media, scores=scores,
-                           finding=api.fuse_scores(scores), provenance=_provenance(()))
+                           finding=api.fuse_scores(scores, provenance=prov, level="video"),
+                           provenance=prov)
+    prov = _provenance(tuple(range(VIDEO_FRAMES)))
+
+    def fuse(scores: tuple[DetectorScore, ...], level: str) -> Finding:
+        return api.fuse_scores(scores, provenance=prov, level=level)
+
     frames = []
     for frame_idx in range(VIDEO_FRAMES):
         faces = tuple(_face(frame_idx, t, media.width / VIDEO_W) for t in range(n_faces))
         scores = _max_scores(faces)
         frames.append(FrameResult(frame_idx, frame_idx / VIDEO_FPS, faces, scores,
-                                  api.fuse_scores(scores)))
+                                  fuse(scores, "frame"), n_faces))
     tracks = []
     for track_id in range(n_faces):
         means = tuple(DetectorScore(n, float(np.mean([_p_fake(i, n, track_id)
                                                       for i in range(VIDEO_FRAMES)])))
                       for n in (SBI, XRAY))
         tracks.append(TrackResult(track_id, tuple(range(VIDEO_FRAMES)), means,
-                                  api.fuse_scores(means)))
+                                  fuse(means, "video")))
     media_scores = tuple(DetectorScore(n, float(np.mean([s.p_fake for f in frames
                                                           for s in f.scores if s.detector == n])))
                          for n in (SBI, XRAY))
+    cautions = (Caution("short_clip", "Very short clip (test): few frames."),)
     return MediaResult(path, "ok", sha256, media, tuple(frames), tuple(tracks), media_scores,
-                       api.fuse_scores(media_scores),
-                       _provenance(tuple(range(VIDEO_FRAMES))))
+                       fuse(media_scores, "video"), prov, cautions=cautions)
+
+
+def _test_rule() -> dict[str, object]:
+    """The uncalibrated per-kind rule with made-up error rates (so the GUI shows a table)."""
+    from engine.fusion.rules import FusionRule, uncalibrated_rule
+
+    rule = uncalibrated_rule()
+    counts = {"n": 40, "WEAK": 2, "MODERATE": 1, "STRONG": 0}
+    rates = {"method": "test cross-validation", "index": "test bench",
+             "overall": {"real_video": counts, "faceswap_video": {**counts, "WEAK": 20}},
+             "by_kind": {"face_swap": {"real_video": counts}}}
+    return FusionRule("test rule (per kind)", rule.kinds, error_rates=rates).to_dict()
 
 
 def _provenance(indices: tuple[int, ...]) -> Provenance:
@@ -140,7 +161,8 @@ def _provenance(indices: tuple[int, ...]) -> Provenance:
         aggregation_rule="frame=max over faces; video=mean over frames",
         sampled_frame_indices=indices, timings_s=(("detect", 0.1), ("score", 0.2)),
         detectors=tuple(DetectorProvenance(d.name, d.version, d.weights_sha256, d.threshold,
-                                           "temperature") for d in FAKE_DETECTORS))
+                                           "temperature", "face_swap") for d in FAKE_DETECTORS),
+        fusion=_test_rule())
 
 
 class FakeAnalyzer:

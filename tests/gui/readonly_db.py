@@ -30,6 +30,7 @@ __all__ = [
     "RunOutcome",
     "cli_in_readonly_dir",
     "make_readonly_dir",
+    "start_app_with_db",
     "start_app_with_db_in",
 ]
 
@@ -100,11 +101,17 @@ def _readonly_command(command: Sequence[str], ro_dir: Path) -> list[str]:
             str(ro_dir), *command]
 
 
+_REPO = Path(__file__).resolve().parents[2]
+
+
 def _env(root: Path) -> dict[str, str]:
-    """Offscreen Qt; settings, logs and data under ``root/home``, not the user's."""
+    """Offscreen Qt; settings, logs and data under ``root/home``, not the user's; this
+    checkout's packages first on the path (the CLI runs from another working directory)."""
     home = root / "home"
     home.mkdir(exist_ok=True)
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home),
+    python_path = os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": python_path, "QT_QPA_PLATFORM": "offscreen",
+            "HOME": str(home),
             "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
             "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")}
 
@@ -133,6 +140,22 @@ def start_app_with_db_in(ro_dir: Path, root: Path, *, timeout_s: float = 60.0) -
     command = [sys.executable, "-c", _DRIVER, "--db", str(ro_dir / "cases.sqlite3"),
                "--settings", str(root / "home" / "settings.toml")]
     return _run(command, ro_dir, root, timeout_s)
+
+
+def start_app_with_db(db_path: Path, root: Path, *, timeout_s: float = 60.0) -> RunOutcome:
+    """Start ``forensic-gui --db DB_PATH`` (no read-only mount) and click its boxes away."""
+    command = [sys.executable, "-c", _DRIVER, "--db", str(db_path),
+               "--settings", str(root / "home" / "settings.toml")]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                              env=_env(root), check=False)
+    except subprocess.TimeoutExpired as exc:
+        return RunOutcome(None, (), str(exc.stdout or ""), str(exc.stderr or ""),
+                          time.perf_counter() - start)
+    dialogs = tuple((d["title"], d["text"]) for d in map(json.loads, _json_lines(done.stdout)))
+    return RunOutcome(done.returncode, dialogs, done.stdout, done.stderr,
+                      time.perf_counter() - start)
 
 
 def cli_in_readonly_dir(ro_dir: Path, root: Path, media: Path, *, jsonl: Path,

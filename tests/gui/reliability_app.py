@@ -181,12 +181,16 @@ def run_corpus(window: MainWindow, folder: Path, *, item_timeout_s: float,
         n_events = len(recorder.frame_events)
         item = _analyze_one(recorder, row.evidence_id, item_timeout_s)
         item.frame_events = recorder.frame_events[n_events:]
-        items[os.path.normpath(row.original_path)] = item
+        exact = window.store.get_evidence(row.evidence_id).open_path  # original_path is text
+        items[os.path.normpath(exact)] = item
     return AppRun(items, import_seconds, import_messages)
 
 
 def _lookup(run: AppRun, path: Path) -> AppItem | None:
-    return run.items.get(os.path.normpath(path)) or run.items.get(path.name)
+    from engine.api import printable_path
+
+    return (run.items.get(os.path.normpath(path)) or run.items.get(path.name)
+            or run.items.get(printable_path(path.name)))
 
 
 def app_expected_text(case: Case, path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,16 @@ def test_worker_stores_skip_the_integrity_check(
     monkeypatch.setattr(case_db, "_integrity_check", fail)
     with StoreAccess(store.db_path, "A").open() as worker_store:
         assert worker_store.list_cases() == ()
+
+
+def test_the_list_names_the_kind_of_manipulation_the_finding_supports() -> None:
+    from forensic_gui.cases.records import AnalysisSummary
+    from forensic_gui.evidence_rows import summary_text
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    swap = AnalysisSummary(1, when, Grade.MODERATE, 0.8123, "ok", kind="face_swap")
+    assert summary_text(swap) == "moderate support for a face swap or blend (0.812)"
+    old = AnalysisSummary(2, when, Grade.WEAK, 0.61, "ok")  # fusion v1: no kind was named
+    assert summary_text(old) == "weak support for manipulation (0.610)"
+    none = AnalysisSummary(3, when, Grade.NO_SUPPORT, 0.2, "ok", kind="generated")
+    assert summary_text(none) == "no support for manipulation (0.200)"

@@ -23,9 +23,9 @@ from forensic_gui.controller import EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
 from forensic_gui.settings import Settings
-from tests.engine.analysis_fakes import FakeDetector
-from tests.engine.bad_media import CASES, make_all
+from tests.engine.analysis_fakes import named_fake_detector
 from tests.engine.face_media import make_face_photo
+from tests.engine.hostile_media import CORPUS, make_corpus
 from tests.gui.fakes import FAKE_DETECTORS
 from tests.gui.readonly_db import (
     ReadOnlyUnavailableError,
@@ -39,8 +39,9 @@ ITEM_TIMEOUT_S = 30.0
 
 
 def _analyzer(options: api.AnalysisOptions) -> api.Analyzer:
-    """The real analyzer (MediaPipe faces, real media reading) with instant fake detectors."""
-    return api.Analyzer(options, detector_factory=lambda name, _rt, _dev: FakeDetector(name))
+    """The real analyzer (worker process, MediaPipe faces, real media reading) with instant
+    fake detectors."""
+    return api.Analyzer(options, detector_factory=named_fake_detector)
 
 
 @pytest.fixture
@@ -61,14 +62,14 @@ def corpus_window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
 @pytest.mark.slow
 def test_corpus_through_import_and_analysis(corpus_window: MainWindow, tmp_path: Path) -> None:
     folder = tmp_path / "corpus"
-    paths = make_all(folder, np.random.default_rng(0))
+    paths = make_corpus(folder, np.random.default_rng(0))
     run = run_corpus(corpus_window, folder, item_timeout_s=ITEM_TIMEOUT_S,
                      import_timeout_s=60.0)
     ((title, text, _informative),) = run.import_messages
-    n_refused = sum(c.expect is not None and not c.fails_late for c in CASES) - 1  # the folder
+    n_refused = sum(c.expect is not None and not c.fails_late for c in CORPUS) - 1  # the folder
     assert title == NOT_ADDED_TITLE
     assert f"{n_refused} not added" in text
-    failed = [o for o in judge_app_run(CASES, paths, run) if not o.passed]
+    failed = [o for o in judge_app_run(CORPUS, paths, run) if not o.passed]
     assert not failed, "\n".join(f"{o.case}: expected {o.expected}; got {o.outcome}"
                                  for o in failed)
     assert all(item.seconds is None or item.seconds < ITEM_TIMEOUT_S

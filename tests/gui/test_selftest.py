@@ -43,8 +43,8 @@ def test_self_test_passes_with_the_real_engine(qapp, tmp_path):
     status = run_self_test(tmp_path / "out", settings_path=settings, timeout_s=55,
                            write_line=lines.append)
     assert status == 0, lines
-    assert _steps(lines) == ["window", "detectors", "demo", "analysis", "analysis", "report",
-                             "passed"]
+    assert _steps(lines) == ["window", "detectors", "demo", "analysis", "analysis",
+                             "provenance", "report", "passed"]
     assert "first window shown after" in lines[0]
     assert "since process start" in lines[0]
     assert all("onnx runtime" in line and "4 frames" in line for line in lines[3:5])
@@ -56,8 +56,8 @@ def test_self_test_flow_with_the_fake_analyzer(qapp, tmp_path):
     status = run_self_test(tmp_path, services=_fake_services(), timeout_s=30,
                            write_line=lines.append)
     assert status == 0, lines
-    assert _steps(lines) == ["window", "detectors", "demo", "analysis", "analysis", "report",
-                             "passed"]
+    assert _steps(lines) == ["window", "detectors", "demo", "analysis", "analysis",
+                             "provenance", "report", "passed"]
     assert "demo_real.mp4" in lines[3]
     assert "demo_fake.mp4" in lines[4]
     assert (tmp_path / DB_FILE_NAME).is_file()

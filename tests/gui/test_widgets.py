@@ -77,9 +77,12 @@ def test_window_fits_a_laptop_screen_with_long_detector_names(qtbot, window, tin
     qtbot.waitUntil(lambda: window.width() == 1280)
     assert window.case_list.width() >= 170
     assert window.frame_panel.findChild(QSlider).width() >= 80
-    table = window.findings.findChild(QTableWidget)
-    columns_px = sum(table.columnWidth(c) for c in range(table.columnCount()))
-    assert columns_px <= table.viewport().width()  # the last column is not cut off
+    for name in ("detector_scores", "kind_findings"):
+        table = window.findings.findChild(QTableWidget, name)
+        if not table.isVisible():
+            continue
+        columns_px = sum(table.columnWidth(c) for c in range(table.columnCount()))
+        assert columns_px <= table.viewport().width()  # the last column is not cut off
 
 def test_timeline_spans_threshold_and_seek(qtbot, result):
     timeline = TimelineWidget()
@@ -104,9 +107,19 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     rows = panel.detector_rows()
     assert rows[0][:4] == ("Self-Blended Images", "0.500", "0.50", "yes")
     assert rows[0][4] == "above its threshold"
-    assert "weak support" in panel.grade_text
+    assert "weak support for a face swap or blend" in panel.grade_text
     assert "a" * 16 in panel.provenance_text()  # weights hash prefix
-    assert "mean of applicable calibrated p_fake" in panel.provenance_text()
+    assert "test rule (per kind)" in panel.provenance_text()
+    # Each kind's own grade, the grade's error rates and the cautions are shown with it.
+    kinds = panel.kind_rows()
+    assert [r[0] for r in kinds] == ["Face swap / blend", "Frame-to-frame", "Fully generated"]
+    assert kinds[0][1] == "weak support"
+    assert kinds[0][3] == "real videos 2/40 (5%)"
+    assert [r[1] for r in kinds[1:]] == ["not applicable", "not applicable"]
+    assert "real videos 2/40 (5%)" in panel.rates_text
+    assert "face-swap videos 20/40 (50%)" in panel.rates_text
+    assert "Very short clip (test)" in panel.cautions_text
+    assert "Validation and error rates" in panel.provenance_text()
 
 
 def test_findings_panel_says_why_a_detector_did_not_apply(qtbot, tiny_video):
@@ -153,7 +166,8 @@ def test_key_frames_are_pngs_of_the_highest_frames(qapp, tiny_video, result):
     assert all(k.image_bytes.startswith(b"\x89PNG") for k in images)
     assert "Panels: frame with face boxes; Face X-ray." in images[0].caption
     # The report's one probability format (forensic_gui.probability_text), three decimals.
-    assert f"fused p_fake {result.frames[8].finding.p_fake:.3f}, " in images[0].caption
+    finding = result.frames[8].finding
+    assert f"p_fake {finding.p_fake:.3f}, {finding.statement}." in images[0].caption
 
 
 def test_demo_paths_come_from_one_place(tmp_path, tiny_video):

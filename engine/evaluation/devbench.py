@@ -1,0 +1,169 @@
+"""``python -m engine.evaluation.devbench``: the product measured on media made by others.
+
+    python -m engine.evaluation.devbench [--index ../shared/data/dev_bench/index.csv]
+        [--out docs/devbench] [--cache ~/.cache/forensic-devbench] [--models-dir DIR]
+        [--frames 32] [--rescore] [--fit] [--record-cards]
+
+1. Reads the index (a bad row is reported and skipped; the rest goes on).
+2. Analyses every item with the app's own ``Analyzer`` (cached by the models' SHA-256: a rerun
+   after a fusion-only change reads the cache and takes seconds).
+3. Fits fusion v2 leaving each source out in turn (``engine.evaluation.fit_fusion``), so every
+   item is graded by a rule it was not fitted on, and reports per kind and per source: AUC/AP of
+   every detector, of every kind's finding and of the file's finding; the grade table; the error
+   rates per grade; each detector's false alarms at its own threshold; a reliability diagram.
+4. ``--fit`` fits the rule on every item and installs it as ``<models>/fusion/fusion.json``
+   with the cross-validated error rates; ``--record-cards`` stores the figures in the cards.
+
+Outputs in ``--out``: ``README.md`` (the report), ``results.json`` (every item's scores and
+findings), ``reliability.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.evaluation.bench_index import IndexReadError, read_index
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX = Path(__file__).resolve().parents[2].parent / "shared/data/dev_bench/index.csv"
+DEFAULT_CACHE = Path.home() / ".cache" / "forensic-devbench"
+RULE_PREFIX = "fusion v2 per kind"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments."""
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.evaluation.devbench",
+        description="Measure the shipped detectors and findings on a labelled real-media index.",
+    )
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index CSV")
+    parser.add_argument("--out", type=Path, default=Path("docs/devbench"), help="report folder")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="score cache folder")
+    parser.add_argument("--models-dir", type=Path, help="models folder (default: shipped)")
+    parser.add_argument("--frames", type=int, default=32, help="frames per video (default 32)")
+    parser.add_argument("--rescore", action="store_true", help="ignore cached analyses")
+    parser.add_argument("--fit", action="store_true", help="fit and install the fusion rule")
+    parser.add_argument("--record-cards", action="store_true", help="store figures in cards")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 2 on a usage error, 1 when nothing could be scored."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.frames < 1:
+        parser.error("--frames must be >= 1")
+    if args.models_dir is not None:
+        import os
+
+        os.environ["FORENSIC_MODELS_DIR"] = str(args.models_dir.resolve())
+    try:
+        items, row_errors = read_index(args.index)
+    except IndexReadError as exc:
+        parser.error(str(exc))
+    for err in row_errors:
+        sys.stderr.write(f"devbench: row {err.row} ({err.rel_path}) skipped: {err.message}\n")
+    if not items:
+        sys.stderr.write("devbench: no usable row in the index\n")
+        return 1
+    given = list(argv if argv is not None else sys.argv[1:])
+    command = " ".join(["python -m engine.evaluation.devbench", *given])
+    run = _evaluate(args, items, row_errors, command)
+    sys.stdout.write(f"devbench: report in {run['report']}\n")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],
+              command: str) -> dict[str, Any]:
+    from engine.api import AnalysisOptions
+    from engine.evaluation import bench_report
+    from engine.evaluation.bench_records import records_from
+    from engine.evaluation.bench_scores import score_items
+    from engine.evaluation.fit_fusion import FitError, cross_validate, fit_rule, grade_record
+    from engine.fusion.rules import uncalibrated_rule
+
+    def progress(done: int, total: int, scored: Any) -> None:
+        sys.stderr.write(f"\r  analysed {done}/{total}: {scored.item.rel_path[:60]:60s}")
+        if done == total:
+            sys.stderr.write("\n")
+
+    options = AnalysisOptions(n_frames=args.frames)
+    scored, key = score_items(items, cache_dir=args.cache, options=options,
+                              rescore=args.rescore, on_item=progress)
+    records = records_from(scored)
+    rule_id = f"{RULE_PREFIX} ({_index_tag(args.index)}, fitted {dt.date.today().isoformat()})"
+    try:
+        oof, oof_frames = cross_validate(records, rule_id=rule_id + ", cross-validated")
+        cv_problem = None
+    except FitError as exc:  # too few items: report the detectors, grade uncalibrated
+        cv_problem = f"no cross-validated rule could be fitted: {exc}"
+        sys.stderr.write(f"devbench: {cv_problem}; findings below use the uncalibrated rule\n")
+        oof = {r.item.path: grade_record(r, uncalibrated_rule()) for r in records}
+        oof_frames = {}
+    context = {
+        "command": command,
+        "index": _shown_path(args.index),
+        "index_sha256": hashlib.sha256(args.index.read_bytes()).hexdigest(),
+        "cache_key": key,
+        "row_errors": [vars(e) for e in row_errors],
+        "cv_problem": cv_problem,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    report = bench_report.build(records, oof, oof_frames, context)
+    if args.fit and cv_problem is not None:
+        raise SystemExit(f"devbench: --fit refused: {cv_problem}")
+    if args.fit:
+        fitted = {k: context[k] for k in ("command", "index", "index_sha256", "date")}
+        fitted["n_items"] = len(records)
+        fitted["validation"] = "leave-one-source-out cross-validation"
+        rule = fit_rule(records, rule_id=rule_id, fitted=fitted)
+        rule = type(rule)(rule.rule_id, rule.kinds, rule.tail_rates, report["error_rates"],
+                          rule.fitted)
+        _install_rule(rule)
+        report["installed_rule"] = rule.to_dict()
+    out = bench_report.write(report, args.out)
+    if args.record_cards:
+        bench_report.record_in_cards(report, command)
+    return {"report": out}
+
+
+def _install_rule(rule: Any) -> None:
+    from engine.fusion.rules import rule_file
+
+    target = rule_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rule.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(target)
+    log.info("installed fusion rule %s", target)
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the repository's parent folder when it lies there (no home dirs)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(Path("..") / path.resolve().relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _index_tag(index: Path) -> str:
+    return index.parent.name or index.name
+
+
+if __name__ == "__main__":
+    sys.exit(main())

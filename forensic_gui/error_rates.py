@@ -1,0 +1,102 @@
+"""The error rates of a finding's grade, in words and tables (Qt-free: panel and PDF report).
+
+A grade means what its validation says: how often real media received it and how often fakes
+of each kind did. The numbers come from the fusion rule the analysis was made with
+(``Provenance.fusion["error_rates"]``, measured by ``python -m engine.evaluation.devbench``
+with leave-one-source-out cross-validation), so an old analysis shows the rates of its own
+rule. An analysis without them (fusion v1, or an uncalibrated rule) says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.types import Grade, Provenance
+
+__all__ = ["BENCH_KIND_WORDS", "RateRow", "grade_rate_sentence", "rate_rows", "validation_note"]
+
+BENCH_KIND_WORDS = {
+    "real_image": "real photos",
+    "real_video": "real videos",
+    "faceswap_video": "face-swap videos",
+    "faceswap_image": "face-swap stills",
+    "talking_head_video": "talking-head videos",
+    "reenactment_video": "reenactment videos",
+    "reenactment_image": "reenactment stills",
+    "gan_image": "GAN-generated stills",
+    "diffusion_image": "diffusion-generated stills",
+}
+_REAL = ("real_image", "real_video")
+_ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """One benchmark group: how many items reached each elevated grade or above."""
+
+    group: str
+    n: int
+    reached: tuple[int, int, int]  # weak or above, moderate or above, strong
+
+    @property
+    def words(self) -> str:
+        """The group as a reader says it (``"real photos"``)."""
+        return BENCH_KIND_WORDS.get(self.group, self.group)
+
+    def cell(self, grade: Grade) -> str:
+        """``"k/n (p%)"`` for ``grade`` or above."""
+        k = self.reached[_ELEVATED.index(grade)]
+        return f"{k}/{self.n} ({100.0 * k / self.n:.0f}%)" if self.n else "—"
+
+
+def rate_rows(provenance: Provenance | None, evidence_kind: str | None = None) -> list[RateRow]:
+    """Real groups first, then fakes; ``evidence_kind`` picks that kind's own table."""
+    table = _table(provenance, evidence_kind)
+    known = [g for g in BENCH_KIND_WORDS if g in table]
+    order = known + [g for g in table if g not in BENCH_KIND_WORDS]
+    rows = []
+    for g in order:
+        weak, moderate, strong = (int(table[g][x.name]) for x in _ELEVATED)
+        rows.append(RateRow(g, int(table[g]["n"]), (weak, moderate, strong)))
+    return rows
+
+
+def validation_note(provenance: Provenance | None) -> str:
+    """Where the rates come from, or why there are none."""
+    fusion = provenance.fusion if provenance is not None else None
+    if not fusion:
+        return ("Made with fusion v1 (one mean over every detector): no error rates on real media "
+                "were recorded for it.")
+    rates = fusion.get("error_rates") or {}
+    if not rates:
+        return (f"Rule '{fusion.get('rule_id', '?')}' carries no validation on real media: "
+                "its grades have no measured error rates.")
+    return (f"Measured on {rates.get('index', 'a benchmark of media made by others')} by "
+            f"{rates.get('method', 'cross-validation')}: every item graded by a rule fitted "
+            "without its source. Small groups give rough rates.")
+
+
+def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str | None) -> str:
+    """One sentence for a finding's grade: real media and fakes that reached it in validation."""
+    rows = rate_rows(provenance, None)
+    if not rows:
+        return validation_note(provenance)
+    if grade.level < 1:
+        real = [r for r in rows if r.group in _REAL]
+        reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK)}" for r in real)
+        return f"In validation, real media graded weak or above: {reals}."
+    reals = "; ".join(f"{r.words} {r.cell(grade)}" for r in rows if r.group in _REAL)
+    fakes = "; ".join(f"{r.words} {r.cell(grade)}" for r in rows
+                      if r.group not in _REAL and r.n)
+    return (f"In validation, {grade.words} or above was reached by {reals}; and by fakes: "
+            f"{fakes}.")
+
+
+def _table(provenance: Provenance | None, evidence_kind: str | None) -> Mapping[str, Any]:
+    fusion = provenance.fusion if provenance is not None else None
+    rates = (fusion or {}).get("error_rates") or {}
+    if evidence_kind is None:
+        return rates.get("overall") or {}
+    return (rates.get("by_kind") or {}).get(evidence_kind) or {}
