@@ -392,12 +392,14 @@ def path_b64(path: str | os.PathLike[str]) -> str | None:
 
 
 def overlay_maps(
-    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5
+    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5,
+    picture_map: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The frame with ``detector``'s maps of ``faces`` blended in as a heatmap."""
+    """The frame with ``detector``'s maps of ``faces`` (and its whole-picture map
+    ``FrameResult.picture_maps[detector]``, if given) blended in as a heatmap."""
     from engine.overlay import overlay_maps as _overlay
 
-    return _overlay(rgb_u8, faces, detector, opacity)
+    return _overlay(rgb_u8, faces, detector, opacity, picture_map)
 
 
 def result_to_dict(result: MediaResult) -> dict[str, Any]:

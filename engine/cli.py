@@ -306,7 +306,8 @@ def _run_batch(
         for path, result in zip(paths, results, strict=True):
             bar.set_description(printable(os.path.basename(path))[:30])
             record = result_record(result)
-            if maps_dir is not None and result.status == "ok":
+            # NOTE: a picture without a face can still have a whole-picture map.
+            if maps_dir is not None and result.status in ("ok", "no_face"):
                 record.update(_write_maps(result, maps_dir, analyzer))
             writer.write(with_exact_path(record, path))
             if triage is not None:
@@ -343,13 +344,16 @@ def _write_maps(result: MediaResult, maps_dir: Path, analyzer: Any) -> dict[str,
     try:
         for name in _detectors_with_maps(result):
             frame = max(
-                (f for f in result.frames if any(name in face.maps for face in f.faces)),
+                (f for f in result.frames
+                 if name in f.picture_maps or any(name in face.maps for face in f.faces)),
                 key=lambda f: _score_of(f.scores, name),
             )
             rgb_u8 = analyzer.read_frame(result.path, frame.frame_idx).rgb_u8
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{name}_frame{frame.frame_idx:06d}.png"
-            Image.fromarray(overlay_maps(rgb_u8, frame.faces, name)).save(target)
+            drawn = overlay_maps(rgb_u8, frame.faces, name,
+                                 picture_map=frame.picture_maps.get(name))
+            Image.fromarray(drawn).save(target)
             written.append(str(target))
     except (MediaError, OSError) as exc:
         log.warning("heatmaps of %s not written: %s", printable(result.path), exc)
@@ -362,6 +366,7 @@ def _detectors_with_maps(result: MediaResult) -> list[str]:
     for frame in result.frames:
         for face in frame.faces:
             names.update(dict.fromkeys(face.maps))
+        names.update(dict.fromkeys(frame.picture_maps))
     return list(names)
 
 

@@ -23,6 +23,10 @@ def result_record(result: MediaResult) -> dict[str, Any]:
         "error": result.error,
         **_scores_fields(result.scores),
         "finding": finding_to_dict(result.finding),
+        # NOTE: the whole-picture scores (with or without a face) of the detectors that score
+        # whole pictures; also inside p_fake, where a frame's score is the max of its faces
+        # and the picture.
+        "picture_p_fake": {s.detector: s.p_fake for s in result.picture_scores},
         "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
     }
     if kind == "video":
@@ -33,6 +37,7 @@ def result_record(result: MediaResult) -> dict[str, Any]:
                 "n_faces": len(f.faces),
                 "n_faces_found": f.n_faces_found,
                 **_scores_fields(f.scores),
+                "picture_p_fake": {s.detector: s.p_fake for s in f.picture_scores},
                 "finding": finding_to_dict(f.finding),
             }
             for f in result.frames

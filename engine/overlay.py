@@ -1,7 +1,9 @@
 """Explanation maps drawn on the frame: where a detector saw its evidence.
 
 Each detector that has a map (Grad-CAM, blending boundary, attention) predicts it on the face
-crop; the crop's affine (``FaceScore.crop_to_frame``) puts it back on the frame. Faces are
+crop; the crop's affine (``FaceScore.crop_to_frame``) puts it back on the frame. A detector
+that scores whole pictures (the generated-image detector) also has a map of the whole frame:
+the probability of each of its tiles. Faces are
 combined by the per-pixel max, colour-mapped, and blended in with an alpha that grows with the
 map value, so pixels the detector did not look at keep their true colours (a uniform tint would
 hide the evidence the analyst must see). Face boxes are not drawn: the GUI draws those.
@@ -23,15 +25,24 @@ __all__ = ["heat_to_frame", "overlay_maps"]
 
 
 def heat_to_frame(
-    faces: Sequence[FaceScore], detector: str, frame_hw: tuple[int, int]
+    faces: Sequence[FaceScore], detector: str, frame_hw: tuple[int, int],
+    picture_map: np.ndarray | None = None,
 ) -> np.ndarray:
     """The (H, W) float32 map in [0, 1] of ``detector`` over all faces, in frame pixels.
 
     Faces without a map for ``detector`` add nothing; the result is all zeros if none has one.
+    ``picture_map`` is a whole-picture map of the same detector (``FrameResult.picture_maps``:
+    a grid of tile probabilities over the frame), stretched over the frame with nearest
+    neighbours so every tile keeps its own value; faces and picture combine by the max.
     """
+    import cv2
+
     from engine.faces.crop import map_to_frame
 
     heat = np.zeros(frame_hw, dtype=np.float32)
+    if picture_map is not None:
+        grid = np.clip(np.asarray(picture_map, dtype=np.float32), 0.0, 1.0)
+        heat = cv2.resize(grid, (frame_hw[1], frame_hw[0]), interpolation=cv2.INTER_NEAREST)
     for face in faces:
         face_map = face.maps.get(detector)
         if face_map is None:
@@ -43,7 +54,8 @@ def heat_to_frame(
 
 
 def overlay_maps(
-    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5
+    rgb_u8: np.ndarray, faces: Sequence[FaceScore], detector: str, opacity: float = 0.5,
+    picture_map: np.ndarray | None = None,
 ) -> np.ndarray:
     """A copy of the frame with ``detector``'s maps of ``faces`` blended in as a heatmap.
 
@@ -52,6 +64,7 @@ def overlay_maps(
         faces: the frame's face scores, with maps (analysis run with ``want_maps=True``).
         detector: the detector whose maps to draw.
         opacity: alpha of the heatmap where the map is 1; lower map values blend in less.
+        picture_map: the detector's whole-picture map of this frame, if it has one.
 
     Returns:
         (H, W, 3) uint8 RGB image; equal to ``rgb_u8`` where every map is 0.
@@ -67,12 +80,17 @@ def overlay_maps(
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
     frame_hw = (int(rgb_u8.shape[0]), int(rgb_u8.shape[1]))
     out: np.ndarray = rgb_u8.copy()
-    roi = _maps_roi(faces, detector, frame_hw)
-    if roi is None:
-        return out
-    x0, y0, x1, y1 = roi
-    shifted = [_shifted(face, x0, y0) for face in faces]
-    heat = heat_to_frame(shifted, detector, (y1 - y0, x1 - x0))
+    if picture_map is not None:
+        # NOTE: a whole-picture map covers the frame; only face maps are worth a region.
+        x0, y0, x1, y1 = 0, 0, frame_hw[1], frame_hw[0]
+        heat = heat_to_frame(faces, detector, frame_hw, picture_map)
+    else:
+        roi = _maps_roi(faces, detector, frame_hw)
+        if roi is None:
+            return out
+        x0, y0, x1, y1 = roi
+        shifted = [_shifted(face, x0, y0) for face in faces]
+        heat = heat_to_frame(shifted, detector, (y1 - y0, x1 - x0))
     heat_u8 = np.round(heat * 255.0).astype(np.uint8)
     colour_rgb = cv2.cvtColor(cv2.applyColorMap(heat_u8, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
     alpha = (heat * opacity)[..., None]

@@ -6,7 +6,9 @@ again without the engine re-running. Floats are written as Python floats, whose 
 round-trips exactly, so a re-computed finding equals the stored one bit for bit. Grades are
 stored by enum name (``"MODERATE"``) with the verbal statement next to them for human readers.
 ``SCHEMA_VERSION`` is bumped whenever a key changes meaning; results of every earlier version
-still load (version 1: fusion v1 findings, no cautions, no face counts, no stored rule).
+still load (version 1: fusion v1 findings, no cautions, no face counts, no stored rule). Keys
+added without changing a meaning are read with a default (``picture_scores``: whole-picture
+scores of the generated-image detector, empty in results stored before it).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def result_to_dict(result: MediaResult) -> dict[str, Any]:
         "tracks": [_track_to_dict(t) for t in result.tracks],
         "provenance": provenance_to_dict(result.provenance),
         "cautions": [{"code": c.code, "message": c.message} for c in result.cautions],
+        "picture_scores": [_score_to_dict(s) for s in result.picture_scores],
         "file_provenance": (
             None if result.file_provenance is None else result.file_provenance.to_dict()
         ),
@@ -90,6 +93,7 @@ def result_from_dict(data: dict[str, Any]) -> MediaResult:
             provenance=_provenance_from_dict(data["provenance"]),
             error=data["error"],
             cautions=tuple(Caution(c["code"], c["message"]) for c in data.get("cautions", ())),
+            picture_scores=tuple(_score_from_dict(s) for s in data.get("picture_scores", ())),
             # NOTE: .get: results stored before file provenance existed have no such key.
             file_provenance=_file_provenance_from_dict(data.get("file_provenance")),
         )
@@ -205,6 +209,7 @@ def _frame_to_dict(frame: FrameResult) -> dict[str, Any]:
         "scores": [_score_to_dict(s) for s in frame.scores],
         "finding": finding_to_dict(frame.finding),
         "n_faces_found": frame.n_faces_found,
+        "picture_scores": [_score_to_dict(s) for s in frame.picture_scores],
     }
 
 
@@ -217,6 +222,7 @@ def _frame_from_dict(data: dict[str, Any]) -> FrameResult:
         scores=tuple(_score_from_dict(s) for s in data["scores"]),
         finding=finding,
         n_faces_found=data.get("n_faces_found"),
+        picture_scores=tuple(_score_from_dict(s) for s in data.get("picture_scores", ())),
     )
 
 

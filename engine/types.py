@@ -290,7 +290,14 @@ class FaceScore:
 
 @dataclass(frozen=True)
 class FrameResult:
-    """Per-frame scores: each detector's max over faces, and the fused finding."""
+    """Per-frame scores: each detector's max over faces, and the fused finding.
+
+    A detector that scores whole pictures (the generated-image detector) also scores the
+    frame itself: its frame score is the max over the faces AND the whole picture, and
+    ``picture_scores`` keeps the whole-picture score alone. ``picture_maps`` holds, per such
+    detector, a (gh, gw) float32 map in [0, 1] over the frame (resize it to the frame): the
+    calibrated ``p_fake`` of the tiles covering each cell; empty unless maps were requested.
+    """
 
     frame_idx: int
     t_sec: float
@@ -299,6 +306,8 @@ class FrameResult:
     finding: Finding
     n_faces_found: int | None = None
     """Faces found in the frame, analysed or not (``None`` in results stored before it)."""
+    picture_scores: tuple[DetectorScore, ...] = ()
+    picture_maps: dict[str, np.ndarray] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -364,6 +373,8 @@ class MediaResult:
     ``"error"`` when the file could not be analysed; ``error`` holds the message then.
     ``cautions`` say, in words, where the media lies outside what the detectors know (more
     faces than were analysed, tiny faces, a very short clip, heavy compression, ...).
+    ``picture_scores`` are the whole-picture scores of the detectors that have them (the
+    generated-image detector), the mean over frames; they apply with or without a face.
     ``file_provenance`` is what the file says about its own origin (metadata, Content
     Credentials, inconsistencies), read from the hashed bytes before decoding; ``None`` for
     results made before it existed or when the file could not be hashed.
@@ -380,4 +391,5 @@ class MediaResult:
     provenance: Provenance | None = None
     error: str | None = None
     cautions: tuple[Caution, ...] = ()
+    picture_scores: tuple[DetectorScore, ...] = ()
     file_provenance: FileProvenance | None = None

@@ -38,7 +38,11 @@ class FrameRequests(QObject):
         name = self._panel.filters.active
         prov = result.file_provenance if result is not None else None
         quality = prov.jpeg.quality_estimate if prov is not None and prov.jpeg else None
-        self._loader.request(path, frame_idx, faces, None if name is None else (name, quality))
+        # NOTE: the frame's whole-picture maps (generated-image detector) come from the result.
+        frame = next((f for f in (result.frames if result is not None else ())
+                      if f.frame_idx == frame_idx), None)
+        self._loader.request(path, frame_idx, faces, None if name is None else (name, quality),
+                             picture_maps=None if frame is None else frame.picture_maps)
 
     @Slot(int)
     def seek(self, frame_idx: int) -> None:

@@ -3,7 +3,8 @@
 The explanation maps are not stored (they are large), so the frames an analyst and the report
 most need to see are rendered once, when the analysis finishes, in the analysis worker: each
 key frame is one PNG strip, the frame with its face boxes first, then one panel per detector that
-produced a map, each with that detector's heatmap blended in.
+produced a map, each with that detector's heatmap blended in (the generated-image detector's
+panel shows its tile probabilities over the whole frame, with its face regions).
 """
 
 from __future__ import annotations
@@ -36,25 +37,35 @@ _GAP_PX = 6
 
 
 def map_detectors(result: MediaResult) -> tuple[str, ...]:
-    """Detectors that produced an explanation map for at least one face, in result order."""
+    """Detectors that produced an explanation map for at least one face or whole picture (the
+    generated-image detector's tile map), in result order."""
     seen: dict[str, None] = {}
     for frame in result.frames:
         for face in frame.faces:
             for name in face.maps:
                 seen.setdefault(name, None)
+        for name in frame.picture_maps:
+            seen.setdefault(name, None)
     return tuple(seen)
 
 
+def _scored(frame: FrameResult) -> bool:
+    """A frame something was scored on: a face, or the whole picture."""
+    return bool(frame.faces) or any(s.p_fake is not None for s in frame.picture_scores)
+
+
 def pick_key_frames(result: MediaResult, count: int) -> list[FrameResult]:
-    """Up to ``count`` frames with faces, highest fused ``p_fake`` first, returned in time order."""
-    scored = [f for f in result.frames if f.faces and f.finding.p_fake is not None]
+    """Up to ``count`` frames with faces or a whole-picture score, highest fused ``p_fake``
+    first, returned in time order."""
+    scored = [f for f in result.frames if _scored(f) and f.finding.p_fake is not None]
     scored.sort(key=lambda f: (-(f.finding.p_fake or 0.0), f.frame_idx))
     return sorted(scored[:count], key=lambda f: f.frame_idx)
 
 
 def most_suspicious_frame(result: MediaResult) -> FrameResult | None:
-    """The analysed frame with faces and the highest fused score (the first one on a tie)."""
-    candidates = [f for f in result.frames if f.faces]
+    """The analysed frame with faces or a whole-picture score and the highest fused score (the
+    first one on a tie)."""
+    candidates = [f for f in result.frames if _scored(f)]
     if not candidates:
         return None
     return max(candidates, key=lambda f: (f.finding.p_fake or 0.0, -f.frame_idx))
@@ -87,7 +98,8 @@ def render_key_frames(
         cancel.raise_if_cancelled()
         frame = read_frame(result.path, frame_result.frame_idx)
         panels = [frame.rgb_u8] + [
-            api.overlay_maps(frame.rgb_u8, frame_result.faces, name, KEY_FRAME_OPACITY)
+            api.overlay_maps(frame.rgb_u8, frame_result.faces, name, KEY_FRAME_OPACITY,
+                             picture_map=frame_result.picture_maps.get(name))
             for name in detectors
         ]
         strip = _strip(panels, frame_result)

@@ -332,12 +332,16 @@ def _hash_now(request: AnalysisRequest, progress: ProgressSink,
 
 def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
                cancel: CancelToken, reader: ReaderLike | None = None,
-               view_filter: ViewFilter | None = None) -> FrameImage:
+               view_filter: ViewFilter | None = None,
+               picture_maps: Mapping[str, np.ndarray] | None = None) -> FrameImage:
     """Decode one frame (with ``reader``; ``None``: in this process) and blend every
     available heatmap into a copy of it.
 
     ``view_filter`` is ``(filter name, the file's JPEG quality or None)``: that forensic filter
     is computed on the frame too (see ``engine.api.apply_filter``).
+
+    ``picture_maps`` are the frame's whole-picture maps (``FrameResult.picture_maps``: the
+    generated-image detector's tile probabilities), drawn with that detector's face maps.
 
     Raises:
         MediaError: the frame cannot be decoded.
@@ -345,14 +349,16 @@ def load_frame(path: str, frame_idx: int, faces: Sequence[FaceScore], *,
     """
     reader = reader if reader is not None else in_process_reader()
     frame = reader.read_frame(path, frame_idx, cancel=cancel)
-    names: dict[str, None] = {}
+    pictures = dict(picture_maps or {})
+    names: dict[str, None] = dict.fromkeys(pictures)
     for face in faces:
         for name in face.maps:
             names.setdefault(name, None)
     overlays = []
     for name in names:
         cancel.raise_if_cancelled()
-        overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0)))
+        overlays.append((name, api.overlay_maps(frame.rgb_u8, faces, name, 1.0,
+                                                picture_map=pictures.get(name))))
     filtered = None
     if view_filter is not None:
         name, jpeg_quality = view_filter

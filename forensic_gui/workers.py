@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 from engine import api
@@ -319,17 +320,20 @@ class FrameJob(Job):
 
     def __init__(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
                  parent: QObject | None = None, *, reader: ReaderLike | None = None,
-                 view_filter: ViewFilter | None = None) -> None:
+                 view_filter: ViewFilter | None = None,
+                 picture_maps: Mapping[str, np.ndarray] | None = None) -> None:
         super().__init__(f"Reading frame {frame_idx}", parent)
         self.frame_idx = frame_idx
         self._path = path
         self._faces = tuple(faces)
         self._reader = reader
         self._view_filter = view_filter
+        self._picture_maps = dict(picture_maps or {})
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         return load_frame(self._path, self.frame_idx, self._faces, cancel=cancel,
-                          reader=self._reader, view_filter=self._view_filter)
+                          reader=self._reader, view_filter=self._view_filter,
+                          picture_maps=self._picture_maps)
 
 
 class FrameLoader(QObject):
@@ -347,7 +351,8 @@ class FrameLoader(QObject):
                  reader: ReaderLike | None = None) -> None:
         super().__init__(parent)
         self._job: FrameJob | None = None
-        self._pending: tuple[str, int, tuple[FaceScore, ...], ViewFilter | None] | None = None
+        self._pending: tuple[str, int, tuple[FaceScore, ...], ViewFilter | None,
+                             Mapping[str, np.ndarray]] | None = None
         self._reader = reader
 
     @property
@@ -356,9 +361,13 @@ class FrameLoader(QObject):
         return self._job is not None
 
     def request(self, path: str, frame_idx: int, faces: Sequence[FaceScore],
-                view_filter: ViewFilter | None = None) -> None:
-        """Ask for ``frame_idx`` of ``path`` (and a filter); ``frame_loaded`` brings it."""
-        self._pending = (path, frame_idx, tuple(faces), view_filter)
+                view_filter: ViewFilter | None = None,
+                picture_maps: Mapping[str, np.ndarray] | None = None) -> None:
+        """Ask for ``frame_idx`` of ``path`` (and a filter); ``frame_loaded`` brings it.
+
+        ``picture_maps`` are the frame's whole-picture heatmaps (``FrameResult.picture_maps``).
+        """
+        self._pending = (path, frame_idx, tuple(faces), view_filter, dict(picture_maps or {}))
         if self._job is None:
             self._start_pending()
 
@@ -372,9 +381,10 @@ class FrameLoader(QObject):
     def _start_pending(self) -> None:
         if self._pending is None:
             return
-        path, frame_idx, faces, view_filter = self._pending
+        path, frame_idx, faces, view_filter, picture_maps = self._pending
         self._pending = None
-        job = FrameJob(path, frame_idx, faces, reader=self._reader, view_filter=view_filter)
+        job = FrameJob(path, frame_idx, faces, reader=self._reader, view_filter=view_filter,
+                       picture_maps=picture_maps)
         job.succeeded.connect(self._on_job_succeeded)
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)

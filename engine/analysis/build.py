@@ -99,6 +99,6 @@ def _with_shared_groups(loaded: list[LoadedDetectorLike]) -> list[RunningDetecto
 def _detector_names(options: AnalysisOptions) -> tuple[str, ...]:
     if options.detectors is not None:
         return tuple(options.detectors)
-    from engine.analysis.catalog import shipped_names
+    from engine.analysis.catalog import default_names
 
-    return tuple(shipped_names())
+    return tuple(default_names())

@@ -2,10 +2,11 @@
 
 A detector is shipped when its card (``<name>.json``) is in the models directory and the
 weights file the card names for a runtime exists (the SHA-256 is checked later, when the weights
-are loaded). A card whose files are missing is a broken install: it is left out and logged, not
-hidden silently. Display fields come from the card: ``display_name``, ``scope`` and
-``summary`` (the detector's limits, one paragraph) when it has them, else the ``## Limits``
-section of the human model card ``<name>.md``.
+are loaded). It is in the default set (what runs when no detector is named) unless its card
+says ``"default_set": false``. A card whose files are missing is a broken install: it is left
+out and logged, not hidden silently. Display fields come from the card: ``display_name``,
+``scope`` and ``summary`` (the detector's limits, one paragraph) when it has them, else the
+``## Limits`` section of the human model card ``<name>.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.api import DetectorInfo
 
-__all__ = ["MAP_KIND_WORDS", "detector_info", "shipped_detectors", "shipped_names"]
+__all__ = [
+    "MAP_KIND_WORDS",
+    "default_names",
+    "detector_info",
+    "shipped_detectors",
+    "shipped_names",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,16 @@ def shipped_names(models_dir: Path | None = None) -> list[str]:
         else:
             log.warning("detector %s has a card but its ONNX graph %s is missing", name, files)
     return names
+
+
+def default_names(models_dir: Path | None = None) -> list[str]:
+    """The shipped detectors an analysis runs when none are named: every shipped one whose
+    card does not say ``"default_set": false`` (a detector shipped beside the default set, to
+    be named explicitly, e.g. one that did not beat its predecessor on held-out media)."""
+    from engine.runtime import WeightsStore
+
+    store = WeightsStore(models_dir)
+    return [n for n in shipped_names(models_dir) if store.card(n).get("default_set", True)]
 
 
 def shipped_detectors(models_dir: Path | None = None) -> list[DetectorInfo]:

@@ -10,7 +10,7 @@ it is usable.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,10 @@ from engine.analysis.progress import StageClock, StageReporter
 from engine.jobs import CancelToken, Progress
 from engine.types import FaceCrop, Frame
 
-__all__ = ["FaceStage", "FoundFaces"]
+__all__ = ["FaceStage", "FoundFaces", "FrameTap"]
+
+FrameTap = Callable[[Any, int, Sequence[Any]], None]
+"""``on_frame(rgb_u8, frame_idx, faces)``: a frame and the faces detected in it."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,14 @@ class FaceStage:
         reporter: StageReporter,
         clock: StageClock,
         cancel: CancelToken | None,
+        on_frame: FrameTap | None = None,
     ) -> FoundFaces:
-        """Pull every frame from ``frames`` and return its faces."""
+        """Pull every frame from ``frames`` and return its faces.
+
+        ``on_frame(rgb_u8, frame_idx, faces)`` is called with every frame and its detected
+        faces while the frame is still in memory (whole-picture scoring); its time is
+        reported as the ``native_tiles`` stage, not as face finding.
+        """
         from engine.faces.pipeline import detect_faces_in_frames
 
         seen: list[tuple[int, float]] = []
@@ -83,18 +92,22 @@ class FaceStage:
         def report(p: Progress) -> None:
             reporter.update(p.done)
 
+        tap_s = [0.0]
+        detector = self._detector if on_frame is None else _Tapped(self._detector, on_frame, tap_s)
         t0 = time.perf_counter()
         try:
             found = detect_faces_in_frames(
                 _timed(frames, seen, sizes, decode_s),
-                self._detector,
+                detector,
                 self._policy,
                 cancel=cancel,
                 progress=report,
             )
         finally:
             clock.add("decode", decode_s[0])
-            clock.add("faces", time.perf_counter() - t0 - decode_s[0])
+            if on_frame is not None:
+                clock.add("native_tiles", tap_s[0])
+            clock.add("faces", time.perf_counter() - t0 - decode_s[0] - tap_s[0])
         return FoundFaces(
             frames=tuple(seen),
             crops=tuple(f.crop for f in found.faces),
@@ -122,3 +135,19 @@ def _timed(
         seen.append((frame.frame_idx, frame.t_sec))
         sizes[frame.frame_idx] = (int(frame.rgb_u8.shape[1]), int(frame.rgb_u8.shape[0]))
         yield frame
+
+
+class _Tapped:
+    """The face detector, passing every analysed frame and its faces on to ``on_frame``."""
+
+    def __init__(self, detector: Any, on_frame: FrameTap, tap_s: list[float]) -> None:
+        self._detector = detector
+        self._on_frame = on_frame
+        self._tap_s = tap_s
+
+    def analyze(self, rgb_u8: Any, frame_idx: int = 0) -> Any:
+        result = self._detector.analyze(rgb_u8, frame_idx)
+        t0 = time.perf_counter()
+        self._on_frame(rgb_u8, frame_idx, result.faces)
+        self._tap_s[0] += time.perf_counter() - t0
+        return result

@@ -21,6 +21,7 @@ from engine.analysis import media_io
 from engine.analysis.cautions import CautionInputs, cautions_for
 from engine.analysis.detectors import RunningDetector
 from engine.analysis.faces_stage import FaceStage, FoundFaces
+from engine.analysis.native_tiles import NativeTileStage, is_native_tiles, tile_rule
 from engine.analysis.progress import StageClock, StageReporter
 from engine.analysis.provenance_stage import read_file_provenance
 from engine.analysis.scoring import score_faces
@@ -139,19 +140,27 @@ class AnalysisPipeline:
             with run.clock.time("probe"):
                 run.info = evidence.probe()
             reporter = StageReporter(progress, message=run.path)
-            found = self._find_faces(run, evidence, reporter, cancel)
+            tiles = self._tile_stage(run.info.kind)
+            found = self._find_faces(run, evidence, reporter, cancel, tiles)
             evidence.check_unchanged()
         faces = score_faces(
             found.crops,
             found.usable,
-            self.detectors,
+            [d for d in self.detectors if not is_native_tiles(d)],
             want_maps=self._settings.want_maps,
             reporter=reporter,
             clock=run.clock,
             cancel=cancel,
         )
         with run.clock.time("aggregate"):
-            return self._assemble(run, found, faces)
+            return self._assemble(run, found, faces, tiles)
+
+    def _tile_stage(self, media_kind: str) -> NativeTileStage | None:
+        """Whole-picture and face-region scoring of the native-tile detectors, if any."""
+        tiled = [d for d in self.detectors if is_native_tiles(d)]
+        if not tiled:
+            return None
+        return NativeTileStage(tiled, want_maps=self._settings.want_maps, media_kind=media_kind)
 
     def _find_faces(
         self,
@@ -159,6 +168,7 @@ class AnalysisPipeline:
         evidence: media_io.Evidence,
         reporter: StageReporter,
         cancel: CancelToken | None,
+        tiles: NativeTileStage | None,
     ) -> FoundFaces:
         s, info = self._settings, run.info
         assert info is not None  # set by probe before this is called
@@ -171,18 +181,25 @@ class AnalysisPipeline:
             reporter=reporter,
             clock=run.clock,
             cancel=cancel,
+            on_frame=None if tiles is None else tiles.tap,
         )
         run.frame_indices = tuple(idx for idx, _ in found.frames)
         return found
 
-    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore]) -> MediaResult:
+    def _assemble(self, run: _Run, found: FoundFaces, faces: list[FaceScore],
+                  tiles: NativeTileStage | None) -> MediaResult:
         names = [d.name for d in self.detectors]
         assert run.info is not None  # set by probe before faces are found
         kind, fuse = run.info.kind, self._settings.fuser.fuse
+        if tiles is not None:
+            faces = tiles.merge_faces(faces, names)
         frame_results = build_frame_results(
             list(found.frames), faces, names, fuse=fuse, media_kind=kind,
             n_faces_found=found.n_faces_found,
         )
+        if tiles is not None:
+            frame_results = tiles.with_pictures(frame_results, names, fuse,
+                                                level_of(kind, "frame"))
         scores = media_scores(frame_results, names)
         return MediaResult(
             path=run.path,
@@ -196,6 +213,7 @@ class AnalysisPipeline:
             provenance=self._provenance(run),
             cautions=self._cautions(run, found),
             file_provenance=run.file_provenance,
+            picture_scores=() if tiles is None else tiles.media_picture_scores(frame_results),
         )
 
     def _cautions(self, run: _Run, found: FoundFaces) -> tuple[Caution, ...]:
@@ -217,6 +235,9 @@ class AnalysisPipeline:
                 f"; clip detectors score windows of {'/'.join(map(str, clip_lens))} consecutive"
                 " analysed frames of one track, and each face gets the mean of its windows"
             )
+        for det in self.detectors:
+            if is_native_tiles(det):
+                rule += f"; {tile_rule(det)}"
         return Provenance(
             engine_version=engine.__version__,
             detectors=tuple(d.provenance for d in self.detectors),

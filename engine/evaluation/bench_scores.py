@@ -40,9 +40,12 @@ class ScoredItem:
 
 
 def cache_key(provenance: Sequence[Any], options: Any) -> str:
-    """SHA-256 over the detectors' provenance and the analysis options."""
+    """SHA-256 over the detectors' provenance, how each scores a picture (input mode and tile
+    policy from its card: the same weights scored another way give other numbers) and the
+    analysis options."""
     payload = {
         "detectors": [asdict(p) for p in provenance],
+        "scoring": _scoring_modes([p.name for p in provenance]),
         "options": {
             "n_frames": options.n_frames,
             "fps": options.fps,
@@ -52,6 +55,19 @@ def cache_key(provenance: Sequence[Any], options: Any) -> str:
     }
     text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _scoring_modes(names: Sequence[str]) -> dict[str, Any]:
+    """Per detector, its input mode and tile policy (from the shipped or configured cards)."""
+    from engine.runtime import WeightsStore
+
+    store = WeightsStore()
+    modes: dict[str, Any] = {}
+    for name in names:
+        if name in store.names():
+            card = store.card(name)
+            modes[name] = [card["cfg"].get("input_mode", "face_crop"), card.get("tile_policy")]
+    return modes
 
 
 def score_items(

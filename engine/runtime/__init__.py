@@ -14,6 +14,7 @@ from typing import Literal
 from engine.errors import WeightsIntegrityError
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.runtime.loaded import DetectorOutput, LoadedDetector, Runtime, postprocess
+from engine.runtime.tiles import TilePolicy
 from engine.runtime.weights import WeightsStore, default_models_dir
 
 __all__ = [
@@ -68,7 +69,19 @@ def load_detector(
         cfg, backend = _torch_backend(name, store, device, threads)
     else:
         raise ValueError(f"unknown runtime {runtime!r}; use 'onnx' or 'torch'")
-    return LoadedDetector(cfg, backend, runtime_name=runtime, device=device)
+    return LoadedDetector(cfg, backend, runtime_name=runtime, device=device,
+                          tile_policy=_tile_policy(store, cfg))
+
+
+def _tile_policy(store: WeightsStore, cfg: DetectorCfg) -> TilePolicy | None:
+    """A native-tile detector's tile policy, from its card (calibration was fitted with it)."""
+    if cfg.input_mode != "native_tiles":
+        return None
+    try:
+        return TilePolicy(**store.card(cfg.name)["tile_policy"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsIntegrityError(f"the card of {cfg.name!r} has no valid tile_policy: "
+                                    f"{exc}") from exc
 
 
 def _torch_backend(

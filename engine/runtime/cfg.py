@@ -23,11 +23,20 @@ import numpy.typing as npt
 from engine.faces.crop import CropPolicy
 from engine.types import EvidenceKind
 
-__all__ = ["DetectorCfg", "LooksFor", "MapKind", "OutputKind", "center_fraction", "preprocess"]
+__all__ = [
+    "DetectorCfg",
+    "InputMode",
+    "LooksFor",
+    "MapKind",
+    "OutputKind",
+    "center_fraction",
+    "preprocess",
+]
 
 OutputKind = Literal["softmax2", "sigmoid1"]
 MapKind = Literal["gradcam", "xray", "attention", "none"]
 LooksFor = Literal["face_swap", "temporal", "generated"]
+InputMode = Literal["face_crop", "native_tiles"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,10 @@ class DetectorCfg:
         onnx_file: ONNX export file name, ``None`` if not shipped.
         onnx_sha256: its SHA-256 (hex).
         onnx_opset: the opset the ONNX file was exported with.
+        input_mode: ``"face_crop"``: the network takes policy face crops resized to
+            ``input_size`` (:func:`preprocess`); ``"native_tiles"``: it takes tiles of the
+            picture at native resolution, at most ``input_size`` a side, never resized
+            (``engine.runtime.tiles``; the generated-image detector).
         paper: citation of the method.
         license: terms of the weights (data terms included).
     """
@@ -79,6 +92,7 @@ class DetectorCfg:
     onnx_file: str | None = None
     onnx_sha256: str | None = None
     onnx_opset: int = 17
+    input_mode: InputMode = "face_crop"
     paper: str = ""
     license: str = ""
 
@@ -91,6 +105,8 @@ class DetectorCfg:
             raise ValueError(f"{self.name}: looks_for must be an EvidenceKind value")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"{self.name}: threshold must lie in (0, 1)")
+        if self.input_mode not in ("face_crop", "native_tiles"):
+            raise ValueError(f"{self.name}: unknown input_mode {self.input_mode!r}")
         if self.calibration is not None and not self.calibration[0] > 0.0:
             raise ValueError(f"{self.name}: Platt slope must be > 0 (calibration is monotonic)")
 
@@ -131,7 +147,8 @@ def preprocess(crops_rgb_u8: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[
         cfg: the detector config (input size, normalisation, margin).
 
     Returns:
-        (N, 3, s, s) float32 (or (N, T, 3, s, s) for clips), s = ``cfg.input_size``.
+        (N, 3, s, s) float32 (or (N, T, 3, s, s) for clips), s = ``cfg.input_size``; for a
+        ``native_tiles`` detector the crops' own size (normalised, never resized).
 
     Raises:
         ValueError: the crops are not square uint8 RGB images.
@@ -147,16 +164,26 @@ def preprocess(crops_rgb_u8: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[
 
 
 def _preprocess_frames(crops: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[Any]:
+    if cfg.input_mode == "native_tiles":
+        # NOTE: a native-tile network is never fed resized pixels: crops are normalised as
+        # they are (engine.runtime.tiles cuts pictures into tiles; this serves callers that
+        # hand it ready tiles or crops).
+        return _normalise(crops, cfg)
     if crops.shape[1] != crops.shape[2]:
         raise ValueError(f"crops must be square; got {crops.shape[1]}x{crops.shape[2]}")
     side = crops.shape[1]
     keep = round(side * center_fraction(cfg.face_margin))
     off = (side - keep) // 2
-    resized = _resize_all(crops[:, off : off + keep, off : off + keep], cfg.input_size)
+    return _normalise(_resize_all(crops[:, off : off + keep, off : off + keep], cfg.input_size),
+                      cfg)
+
+
+def _normalise(images: npt.NDArray[Any], cfg: DetectorCfg) -> npt.NDArray[Any]:
+    """(N, h, w, 3) uint8 -> (N, 3, h, w) float32 with the cfg's mean and std."""
     mean = (np.asarray(cfg.mean, dtype=np.float32) * 255.0).reshape(3, 1, 1)
     inv_std = (1.0 / (np.asarray(cfg.std, dtype=np.float32) * 255.0)).reshape(3, 1, 1)
-    out = np.empty((crops.shape[0], 3, cfg.input_size, cfg.input_size), dtype=np.float32)
-    np.subtract(resized.transpose(0, 3, 1, 2), mean, out=out, dtype=np.float32)
+    out = np.empty((images.shape[0], 3, *images.shape[1:3]), dtype=np.float32)
+    np.subtract(images.transpose(0, 3, 1, 2), mean, out=out, dtype=np.float32)
     out *= inv_std
     return out
 

@@ -63,7 +63,7 @@ def export_net(
         torch.onnx.export(
             _Graph(net).eval(), (example,), str(out), opset_version=opset, input_names=["input"],
             output_names=["logits", "map"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}, "map": {0: "batch"}},
+            dynamic_axes=_dynamic_axes(cfg),
             do_constant_folding=True, dynamo=False,
         )
     for item in caught:
@@ -72,6 +72,15 @@ def export_net(
     _check_parity(net, out, example, atol)
     logger.info("exported %s to %s (opset %d)", cfg.name, out, opset)
     return out
+
+
+def _dynamic_axes(cfg: DetectorCfg) -> dict[str, dict[int, str]]:
+    """Batch is dynamic; so are height and width of a native-tile detector, whose tiles keep
+    their own size (an image smaller than a tile is one smaller tile, never resized)."""
+    if cfg.input_mode == "native_tiles":
+        return {"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"},
+                "map": {0: "batch", 1: "map_height", 2: "map_width"}}
+    return {"input": {0: "batch"}, "logits": {0: "batch"}, "map": {0: "batch"}}
 
 
 def _check_parity(net: DetectorNet, onnx_path: Path, example: torch.Tensor, atol: float) -> None:

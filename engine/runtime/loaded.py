@@ -119,15 +119,19 @@ class LoadedDetector:
         calibration: the Platt calibration, or ``None``.
         runtime_name: ``"onnx"`` or ``"torch"``.
         device: where it runs.
+        tile_policy: how a native-tile detector covers a picture
+            (``engine.runtime.tiles.TilePolicy``, from its card), else ``None``.
     """
 
     def __init__(
-        self, cfg: DetectorCfg, runtime: Runtime, *, runtime_name: str, device: str
+        self, cfg: DetectorCfg, runtime: Runtime, *, runtime_name: str, device: str,
+        tile_policy: Any = None,
     ) -> None:
         self.cfg = cfg
         self.calibration = PlattCalibration(*cfg.calibration) if cfg.calibration else None
         self.runtime_name = runtime_name
         self.device = device
+        self.tile_policy = tile_policy
         self._runtime = runtime
 
     @property

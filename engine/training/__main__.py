@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         from engine.training.loop_video_gan import main as video_gan_main
 
         return video_gan_main(argv)
+    if _method(args.config) == "gen":  # generated-image traces: pairs from gen_pack packs
+        from engine.training.gen_loop import main as gen_main
+
+        return gen_main(argv)
     from engine.training.config import load_config
     from engine.training.face_pack import (
         config_faces,

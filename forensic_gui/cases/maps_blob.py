@@ -7,10 +7,11 @@ exact in the result JSON. Thirty-two frames of the five shipped detectors take 1
 
 The blob is a NumPy ``.npz`` archive (zip of ``.npy`` arrays) with two arrays per detector:
 ``"<detector>.maps"``, its (k, h, w) ``uint8`` maps, and ``"<detector>.where"``, the (k, 2)
-``(frame_idx, track_id)`` of each. Few large arrays instead of one per face keep reading fast
-enough for the GUI thread (about 3 ms for 32 frames, against 50 ms for 160 small arrays). It is
-read with ``allow_pickle=False``, so a crafted file cannot run code, and its SHA-256 is logged
-in the audit entry of the analysis.
+``(frame_idx, track_id)`` of each; whole-picture maps (the generated-image detector's tiles)
+are stored as the detector ``"<detector>.picture"`` with track id -1. Few large arrays instead
+of one per face keep reading fast enough for the GUI thread (about 3 ms for 32 frames, against
+50 ms for 160 small arrays). It is read with ``allow_pickle=False``, so a crafted file cannot
+run code, and its SHA-256 is logged in the audit entry of the analysis.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ __all__ = [
 ]
 
 MapKey = tuple[int, int, str]
+# NOTE: whole-picture maps (FrameResult.picture_maps) have another shape than the detector's
+# face maps, so they are stacked under their own key, "<detector>.picture", at track -1.
+PICTURE_SUFFIX = ".picture"
+PICTURE_TRACK = -1
 
 
 class MapsBlobError(ValueError):
@@ -36,8 +41,9 @@ class MapsBlobError(ValueError):
 
 
 def has_maps(result: MediaResult) -> bool:
-    """Whether any face of ``result`` carries an explanation map."""
-    return any(face.maps for frame in result.frames for face in frame.faces)
+    """Whether any face or whole picture of ``result`` carries an explanation map."""
+    return any(face.maps for frame in result.frames for face in frame.faces) or any(
+        frame.picture_maps for frame in result.frames)
 
 
 def pack_maps(result: MediaResult) -> bytes | None:
@@ -47,9 +53,12 @@ def pack_maps(result: MediaResult) -> bytes | None:
     for frame in result.frames:
         for face in frame.faces:
             for detector, heat in face.maps.items():
-                maps.setdefault(detector, []).append(
-                    np.round(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8))
+                maps.setdefault(detector, []).append(_quantised(heat))
                 where.setdefault(detector, []).append((frame.frame_idx, face.track_id))
+        for detector, heat in frame.picture_maps.items():
+            key = f"{detector}{PICTURE_SUFFIX}"
+            maps.setdefault(key, []).append(_quantised(heat))
+            where.setdefault(key, []).append((frame.frame_idx, PICTURE_TRACK))
     if not maps:
         return None
     arrays: dict[str, np.ndarray] = {}
@@ -59,6 +68,10 @@ def pack_maps(result: MediaResult) -> bytes | None:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     return buffer.getvalue()
+
+
+def _quantised(heat: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def maps_sha256(blob: bytes | None) -> str | None:
@@ -94,6 +107,8 @@ def with_maps(result: MediaResult, blob: bytes | None) -> MediaResult:
         return result
     per_face: dict[tuple[int, int], dict[str, np.ndarray]] = {}
     for (frame_idx, track_id, detector), heat in unpack_maps(blob).items():
+        if detector.endswith(PICTURE_SUFFIX):
+            detector, track_id = detector.removesuffix(PICTURE_SUFFIX), PICTURE_TRACK
         per_face.setdefault((frame_idx, track_id), {})[detector] = heat
     frames = tuple(_frame_with_maps(frame, per_face) for frame in result.frames)
     return dataclasses.replace(result, frames=frames)
@@ -106,4 +121,5 @@ def _frame_with_maps(
         dataclasses.replace(face, maps=per_face.get((frame.frame_idx, face.track_id), {}))
         for face in frame.faces
     )
-    return dataclasses.replace(frame, faces=faces)
+    pictures = per_face.get((frame.frame_idx, PICTURE_TRACK), {})
+    return dataclasses.replace(frame, faces=faces, picture_maps=pictures)

@@ -136,14 +136,17 @@ def _detector_rows(
 ) -> list[Any]:
     header = ["Detector", "Calibrated p_fake", "Threshold", "Applicable", "Raw output"]
     rows: list[Any] = [[Paragraph(h, st.cell_bold) for h in header]]
-    for score in item.scores:
-        if score.scope != "media":
-            continue
+    # NOTE: a whole-picture detector also lists its score of the pictures alone (with or
+    # without faces); its main row is the max of faces and picture, frame by frame.
+    pictures = item.analysis.result.picture_scores if item.analysis is not None else ()
+    labelled = [(s, names.get(s.detector, s.detector)) for s in item.scores if s.scope == "media"]
+    labelled += [(s, f"{names.get(s.detector, s.detector)}: whole picture") for s in pictures]
+    for score, label in labelled:
         applicable = "yes" if score.p_fake is not None else f"no: {score.reason or 'not stated'}"
         threshold = thresholds.get(score.detector)
         rows.append(
             [
-                Paragraph(esc(names.get(score.detector, score.detector)), st.cell),
+                Paragraph(esc(label), st.cell),
                 Paragraph(fmt_p(score.p_fake), st.cell),
                 Paragraph("-" if threshold is None else f"{threshold:.3f}", st.cell),
                 Paragraph(esc(applicable), st.cell),
@@ -216,7 +219,8 @@ def timeline_block(
     series = timeline_series(item.scores, frame_findings, thresholds)
     n_points = max((sum(len(run) for run in s.runs) for s in series), default=0)
     title = Paragraph(
-        "Timeline (per-frame scores: max over faces; the frame's finding in black)", st.h2)
+        "Timeline (per-frame scores: max over faces, and over the whole picture for a "
+        "generated-image detector; the frame's finding in black)", st.h2)
     if n_points < 2:
         reason = (
             "Still image or a single analysed frame: no timeline."

@@ -61,7 +61,13 @@ def test_lines_go_to_stdout_without_jsonl(
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [r["status"] for r in lines] == ["no_face", "error"]
     assert len(lines[0]["frames"]) == 3
-    assert lines[0]["finding"]["grade"] == "NOT_APPLICABLE"
+    # NOTE: no face, yet the whole-picture detector scores every frame: the face kinds are
+    # not applicable, the generated-image kind is graded (issue 16).
+    kinds = {k["kind"]: k for k in lines[0]["finding"]["kinds"]}
+    assert kinds["face_swap"]["grade"] == "NOT_APPLICABLE"
+    assert kinds["generated"]["grade"] != "NOT_APPLICABLE"
+    assert set(lines[0]["picture_p_fake"]) == set(kinds["generated"]["applicable_detectors"])
+    assert all(len(f["picture_p_fake"]) == 1 for f in lines[0]["frames"])
     assert lines[0]["provenance"]["sampling"] == "video frames: 3 evenly spaced"
     assert "not found" in lines[1]["error"].lower()
 

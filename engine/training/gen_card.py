@@ -1,0 +1,53 @@
+"""The words of the generated-image detector's model card (the numbers come from the release
+and from ``engine.training.gen_eval``)."""
+
+from __future__ import annotations
+
+__all__ = ["GEN_TERMS", "card_text"]
+
+GEN_TERMS = (
+    "Real pictures: UTKFace `crop_part1` (non-commercial research only; copyright stays with "
+    "the photo owners), CelebA crops (non-commercial research only) and frames of the real "
+    "clips in `videos_real` (research demo use: MIT/Apache code repositories, clips from the "
+    "internet, Pexels licence). Fakes: their reconstructions by four autoencoders we trained "
+    "on those pictures (`engine.synthesis.trace_ae`) and by TAEF2 (madebyollin/taesd commit "
+    "5cccb12, MIT licence; encoder SHA-256 10a4e102..., decoder 0a44a31e...). No generated "
+    "image made by anyone else was trained on: `faces_gan` and `dev_bench` are validation "
+    "only. No image is shipped; the weights are for research use only."
+)
+
+
+def card_text() -> dict[str, str]:
+    """Display name, scope, terms, summary, limitations and metrics note of ``gen_nprnet``."""
+    return {
+        "display_name": "Generated image (native-resolution traces)",
+        "scope": "image",
+        "data_terms": GEN_TERMS,
+        "summary": (
+            "Looks for the pixel traces image generators leave (upsampling, latent decoders) "
+            "in native-resolution 128 px tiles of the whole picture and of each face region, "
+            "never resized: RGB plus the neighbouring-pixel residual x - up(down(x)) (NPR), a "
+            "network without early downsampling (Corvi et al.), trained from scratch on pairs "
+            "of real pictures and their reconstructions by generators we made (AutoGAN-style "
+            "autoencoders with four upsamplers, TAEF2). A picture's score pools the top 25% "
+            "of its tile logits; the map is the probability of each tile."),
+        "limitations": (
+            "Trained on reconstructions of about five thousand real pictures (mostly face "
+            "crops of 100-200 px and frames of twenty short clips) by five small generators, "
+            "for about an hour on a shared CPU: it has seen no image of any real GAN or "
+            "diffusion model, and what it learnt is what our generators have in common with "
+            "them. Resampling, strong JPEG, filters and screenshots weaken the traces; "
+            "partial manipulations (inpainting, face swaps) leave generator traces in some "
+            "tiles only. The threshold holds the false-alarm rate on held-out real pictures "
+            "near 3%; on other people's real media it is measured per source in the card "
+            "(held_out_generators). Read the per-generator table before relying on a score."),
+        "metrics_note": (
+            "val_pairs = held-out real pictures (other files, other videos) vs their "
+            "reconstructions by our generators, each 192 px picture scored as the app scores "
+            "it (tiles pooled), on the pairs not used for calibration; "
+            "auc_by_generator_all_val per generator on all pairs. val_real_pictures = "
+            "held-out real stills and video frames at the shipped threshold (set there at a "
+            "3% false-alarm rate). held_out_generators = other people's generators and real "
+            "media (faces_gan, dev_bench), per generator and view (python -m "
+            "engine.training.gen_eval); docs/MODELS_GEN.md has the tables."),
+    }
