@@ -12,7 +12,7 @@ and face finding does not depend on the weights, so ``extract`` runs the app's f
 (the same frame sampling, ``FaceMeshDetector(max_faces=4)``, tracking and crop policy as
 ``engine.api.Analyzer`` with default options) and stores each item's crops; ``score`` runs a
 network on them and aggregates as the app does (frame = max over usable faces, file = mean over
-frames), then prints :mod:`engine.training.bench_report`. A checkpoint is exported to ONNX and
+frames), then prints :mod:`engine.training.transfer_report`. A checkpoint is exported to ONNX and
 scored raw (no calibration: a ranking, and false alarms at 0.5 of the raw score); a models
 folder is scored with its cards' calibration, as the app would. For a release decision, score
 the released weights through the app itself (``bench_scores``).
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.evaluation.bench_index import read_index
-    from engine.training.bench_report import format_report, transfer_report
+    from engine.training.transfer_report import format_report, transfer_report
 
     items, errors = read_index(args.index)
     for err in errors:

@@ -1,4 +1,5 @@
-"""Checkpoint selection on a labelled benchmark: the transfer report (engine.training.bench_report)
+"""Checkpoint selection on a labelled benchmark: the transfer report
+(engine.training.transfer_report)
 and the stored crops (engine.training.bench_crops), which must score as the app does."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.training.bench_crops import BenchCrops, aggregate, extract, load_crops, main
-from engine.training.bench_report import format_report, paired_wins, transfer_report
+from engine.training.transfer_report import format_report, paired_wins, transfer_report
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def test_report_pairs_each_fake_kind_and_source_with_the_reals_of_its_modality()
     assert (kinds["faceswap_video"].n_fake, kinds["faceswap_video"].n_real) == (3, 3)
     assert kinds["faceswap_image"].auc["d"] == 1.0  # 0.6 vs 0.5; the faceless photo is left out
     sources = {r.group: r.auc["d"] for r in report.sources}
-    assert sources["video:s0md3v/roop"] == 1.0
-    assert sources["video:iperov/DeepFaceLive"] == pytest.approx(5 / 6)
+    assert sources["faceswap_video / s0md3v/roop"] == 1.0
+    assert sources["faceswap_video / iperov/DeepFaceLive"] == pytest.approx(5 / 6)
     assert report.false_alarms["video"]["d"] == pytest.approx(1 / 3)  # 0.7 >= 0.5
     assert report.false_alarms["image"]["d"] == 1.0  # the one scored photo: 0.5 >= 0.5
     assert paired_wins(items, scores, "d") == (2, 2)  # A: 0.9 > 0.7; B: 0.4 > 0.3

@@ -11,9 +11,12 @@ Used to select checkpoints and recipes, never to train: the dev bench is a devel
 - the paired win rate: for matched pairs (same stream, only the face differs), how often the
   fake scores above its own real twin.
 
-Pure numpy + stdlib; the scores come from ``engine.evaluation.bench_scores`` (the app's
-Analyzer) or from ``engine.training.bench_crops`` (the same crops, scored by a candidate
-network before it is released).
+The AUCs and false-alarm shares are computed by ``engine.evaluation.bench_metrics``, the code
+behind the dev-bench report (a missing score ranks lowest, as there), so a candidate network and
+the released product are measured the same way; this module adds the paired win rate and a
+plain-text layout. The scores come from ``engine.evaluation.bench_scores`` (the app's Analyzer)
+or from ``engine.training.bench_crops`` (the same crops, scored by a candidate network before
+it is released).
 """
 
 from __future__ import annotations
@@ -22,10 +25,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-
-from engine.training.metrics import roc_auc
 
 __all__ = [
     "KindRow",
@@ -71,30 +70,23 @@ def item_scores_from_result(result: Mapping[str, Any]) -> dict[str, float]:
             if s.get("p_fake") is not None}
 
 
-def _auc_or_none(fake: list[float], real: list[float]) -> float | None:
-    if not fake or not real:
-        return None
-    scores = np.array(fake + real, dtype=np.float64)
-    labels = np.r_[np.ones(len(fake)), np.zeros(len(real))]
-    return roc_auc(scores, labels)
+def _records(items: Sequence[Any], scores: Sequence[Mapping[str, float]]) -> list[Any]:
+    """The items and their file scores as the dev-bench metrics read them."""
+    from engine.evaluation.bench_records import BenchRecord
+
+    return [BenchRecord(item=it, status="ok", error=None, media_kind=it.modality,
+                        file_scores=dict(sc), frame_scores=(), kinds_of={}, detector_sha256={},
+                        finding=None)
+            for it, sc in zip(items, scores, strict=True)]
 
 
-def _group_rows(items: Sequence[Any], scores: Sequence[Mapping[str, float]],
-                detectors: Sequence[str], key: str) -> list[KindRow]:
-    groups: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        if it.label == 1:
-            name = it.kind if key == "kind" else f"{it.modality}:{it.source or '?'}"
-            groups.setdefault(name, []).append(i)
-    rows = []
-    for name, members in sorted(groups.items()):
-        modality = items[members[0]].modality
-        reals = [i for i, it in enumerate(items) if it.label == 0 and it.modality == modality]
-        auc = {d: _auc_or_none([scores[i][d] for i in members if d in scores[i]],
-                               [scores[i][d] for i in reals if d in scores[i]])
-               for d in detectors}
-        rows.append(KindRow(name, len(members), len(reals), auc))
-    return rows
+def _group_rows(records: Sequence[Any], detectors: Sequence[str], by: str) -> list[KindRow]:
+    from engine.evaluation.bench_metrics import auc_table
+
+    fns = {d: (lambda r, d=d: r.file_scores.get(d)) for d in detectors}
+    return [KindRow(row["group"], row["n_fake"], row["n_real"],
+                    {d: None if row[d] is None else row[d]["auc"] for d in detectors})
+            for row in auc_table(records, fns, by=by)]
 
 
 def paired_wins(items: Sequence[Any], scores: Sequence[Mapping[str, float]],
@@ -121,21 +113,23 @@ def transfer_report(items: Sequence[Any], scores: Sequence[Mapping[str, float]],
                     detectors: Sequence[str], *, threshold: float = 0.5) -> TransferReport:
     """The figures of the module docstring for ``items`` (``BenchItem``-like: ``label``,
     ``kind``, ``modality``, ``source``, ``path``) and their per-detector ``scores``."""
+    from engine.evaluation.bench_metrics import real_above_threshold
+
     if len(items) != len(scores):
         raise ValueError(f"{len(items)} items but {len(scores)} score rows")
-    false_alarms: dict[str, dict[str, float]] = {}
-    n_reals: dict[str, int] = {}
-    for modality in ("image", "video"):
-        reals = [i for i, it in enumerate(items) if it.label == 0 and it.modality == modality]
-        n_reals[modality] = len(reals)
-        false_alarms[modality] = {
-            d: float(np.mean([scores[i][d] >= threshold for i in reals if d in scores[i]]))
-            for d in detectors if any(d in scores[i] for i in reals)
-        }
+    records = _records(items, scores)
+    n_reals = {m: sum(it.label == 0 and it.modality == m for it in items)
+               for m in ("image", "video")}
+    false_alarms: dict[str, dict[str, float]] = {"image": {}, "video": {}}
+    for row in real_above_threshold(records, {d: threshold for d in detectors}):
+        for modality in ("image", "video"):
+            counted = row[modality]
+            if counted["n"]:
+                false_alarms[modality][row["detector"]] = counted["above"] / counted["n"]
     return TransferReport(
         detectors=tuple(detectors),
-        kinds=tuple(_group_rows(items, scores, detectors, "kind")),
-        sources=tuple(_group_rows(items, scores, detectors, "source")),
+        kinds=tuple(_group_rows(records, detectors, "kind")),
+        sources=tuple(_group_rows(records, detectors, "source")),
         false_alarms=false_alarms,
         n_reals=n_reals,
         pairs={d: paired_wins(items, scores, d) for d in detectors},
