@@ -117,6 +117,46 @@ class FaceCache:
         """(2, 3) float64 affine from crop ``index``'s pixels to its source frame's pixels."""
         return self._arrays(index).crop_to_frame[self._row_in_part[index]]
 
+    def frame_sizes(self, data_root: Path | None = None) -> np.ndarray:
+        """(N, 2) int64 ``(width, height)`` of every crop's source image or frame.
+
+        Read from the media headers (``engine.media.probe``, sizes after rotation correction)
+        under ``data_root`` (default: the one ``cache.json`` records) once, then kept in
+        ``frame_sizes.npy`` next to the manifest (a derived file: delete it to read again).
+
+        Raises:
+            FileNotFoundError: the cache records no data root and no sizes were stored.
+        """
+        path = self.root / "frame_sizes.npy"
+        if path.is_file():
+            sizes = np.load(path)
+            if sizes.shape == (len(self.rows), 2):
+                return sizes
+        root = data_root if data_root is not None else self.info.get("data_root")
+        if root is None:
+            raise FileNotFoundError(f"{self.root}: cache.json records no data_root to read "
+                                    "the source images' sizes from")
+        sizes = _probe_sizes(Path(str(root)), [r.file for r in self.rows])
+        tmp = self.root / "frame_sizes.tmp.npy"
+        np.save(tmp, sizes)
+        tmp.replace(path)
+        return sizes
+
+    def valid_xyxy(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(N, 4) float32: the part of each crop inside its source image, in crop pixel
+        coordinates ``(x0, y0, x1, y1)`` of pixel centres; outside it the crop policy padded.
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        sizes = self.frame_sizes()[idx].astype(np.float64)
+        affines = self._gather(idx, "crop_to_frame").astype(np.float64)  # crop -> frame
+        sx, tx = affines[:, 0, 0], affines[:, 0, 2]
+        sy, ty = affines[:, 1, 1], affines[:, 1, 2]
+        # NOTE: the policy's affines are axis-aligned (scale + translation); frame pixel
+        # centres span [0, W - 1], pixel edges [-0.5, W - 0.5].
+        out = np.stack([(-0.5 - tx) / sx, (-0.5 - ty) / sy,
+                        (sizes[:, 0] - 0.5 - tx) / sx, (sizes[:, 1] - 0.5 - ty) / sy], axis=1)
+        return out.astype(np.float32)
+
     def crops(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 copy of the crops at ``indices``."""
         return self._gather(indices, "crops")
@@ -145,3 +185,14 @@ class FaceCache:
                 crop_to_frame=np.load(folder / "crop_to_frame.npy", mmap_mode="r"),
             )
         return self._parts[key]
+
+
+def _probe_sizes(data_root: Path, files: list[str]) -> np.ndarray:
+    from engine.media import probe
+
+    known: dict[str, tuple[int, int]] = {}
+    for rel in files:
+        if rel not in known:
+            info = probe(data_root / rel)
+            known[rel] = (info.width, info.height)
+    return np.array([known[rel] for rel in files], dtype=np.int64).reshape(-1, 2)

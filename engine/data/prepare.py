@@ -88,7 +88,10 @@ def prepare(
         for source in sources:
             _prepare_source(data_root, out, source, config, extractor)
     summary = build_manifest(out, SOURCES, split or SplitPlan())
-    summary.update(format_version=CACHE_FORMAT_VERSION, config=asdict(config))
+    # NOTE: the data root lets readers go back to the source files (their frame sizes:
+    # ``FaceCache.frame_sizes``); it is not part of the config, so a moved data root is fine.
+    summary.update(format_version=CACHE_FORMAT_VERSION, config=asdict(config),
+                   data_root=str(Path(data_root).resolve()))
     (out / "cache.json").write_text(json.dumps(summary, indent=1))
     return summary
 

@@ -10,11 +10,17 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["Method", "TrainConfig", "load_config"]
+if TYPE_CHECKING:
+    from engine.training.datasets import PairRecipe
+
+__all__ = ["RELEASE_ONLY", "Method", "TrainConfig", "load_config"]
 
 Method = Literal["sbi", "xray", "mat"]
+
+# NOTE: fields that change nothing in training, only the release's validation/calibration set.
+RELEASE_ONLY = ("val_capture_prob",)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,18 @@ class TrainConfig:
         trunk_runtime: ``"onnx"`` runs the frozen stem + stride groups in ONNX Runtime (same
             numbers, several times faster on a CPU), ``"torch"`` in PyTorch.
         p_bi: probability that a fake is a donor blend (BI) instead of a self-blend (SBI).
+        capture_prob: probability that a pair goes through the capture chain (resampling,
+            noise, the face's own scale, blur, sharpening, H.264/JPEG round trips; one draw
+            for the real and its fake: ``engine.synthesis.capture``). 0: JPEG only, as the
+            configs before it.
+        xray_target: the Face X-ray target of a self-blend with ratio r < 1: ``"mask"``
+            (4 M (1 - M) of the blended M: face-wide) or ``"boundary"`` (of M scaled to peak 1:
+            a band where the blended region ends); ``engine.training.datasets.PairRecipe``.
+        val_capture_prob: share of the validation pairs put through the capture chain (one
+            seeded draw each, the same in every stage with this value): the release then fits
+            the calibration, and measures, on pairs that look like casework. 0: clean pairs.
+        video_share: share of the training draws that are frames of real clips (0: each face
+            as often as any other, about 14% clip frames in the face cache).
         sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
         max_reals: cap on real faces used from the cache (0 = all).
         val_reals: real faces from the cache's validation split (identity/clip-disjoint
@@ -54,6 +72,9 @@ class TrainConfig:
         val_every_steps: validation AUC is logged this often.
         log_every_steps: training loss is logged this often.
         checkpoint_every_s: a resumable checkpoint is written at least this often.
+        snapshot_every_steps: also keep the network of every this many steps as
+            ``step_<n>.pt`` next to the checkpoint (0: none), so checkpoints can be compared
+            afterwards (``engine.training.bench_crops score --checkpoint``).
         map_loss_weight: weight of the boundary-map BCE (Face X-ray: 100).
         ril_weight: weight of the regional independence loss (MAT).
         ril_alpha: centre update rate of the RIL (decayed by ``ril_alpha_decay`` per epoch).
@@ -89,12 +110,17 @@ class TrainConfig:
     data_workers: int = 0
     trunk_runtime: Literal["torch", "onnx"] = "torch"
     p_bi: float = 0.0
+    capture_prob: float = 0.0
+    xray_target: Literal["mask", "boundary"] = "mask"
+    video_share: float = 0.0
+    val_capture_prob: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
     val_reals: int = 400
     val_every_steps: int = 200
     log_every_steps: int = 10
     checkpoint_every_s: float = 180.0
+    snapshot_every_steps: int = 0
     map_loss_weight: float = 100.0
     ril_weight: float = 1.0
     ril_alpha: float = 0.05
@@ -112,13 +138,17 @@ class TrainConfig:
         for name in ("steps", "batch_reals", "threads", "val_reals"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("p_bi", "agda_prob"):
+        for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.trunk_runtime not in ("torch", "onnx"):
             raise ValueError(f"trunk_runtime must be torch or onnx; got {self.trunk_runtime!r}")
+        if self.xray_target not in ("mask", "boundary"):
+            raise ValueError(f"xray_target must be mask or boundary; got {self.xray_target!r}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda; got {self.device!r}")
+        if self.snapshot_every_steps < 0:
+            raise ValueError("snapshot_every_steps must be >= 0")
         if self.data_workers < 0:
             raise ValueError("data_workers must be >= 0")
         if self.trunk_runtime == "onnx" and self.device != "cpu":
@@ -131,6 +161,20 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and model cards)."""
         return dataclasses.asdict(self)
+
+    def same_training(self, other: TrainConfig) -> bool:
+        """Whether ``other`` trains exactly as this config does: equal in every field except
+        :data:`RELEASE_ONLY` (how the finished network is validated and calibrated), so a run
+        can be released with a casework calibration set it was not trained with."""
+        keep = {name: getattr(self, name) for name in RELEASE_ONLY}
+        return dataclasses.replace(other, **keep) == self
+
+    def recipe(self) -> PairRecipe:
+        """How this config's training pairs are made."""
+        from engine.training.datasets import PairRecipe
+
+        return PairRecipe(p_bi=self.p_bi, capture_prob=self.capture_prob,
+                          xray_target=self.xray_target, video_share=self.video_share)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

@@ -11,6 +11,7 @@ through :func:`engine.runtime.cfg.preprocess`, the function inference uses.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,16 @@ import numpy.typing as npt
 from engine.errors import SynthesisInputError
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.synthesis import blend_with_donor, nearest_donor, pair_postaug, self_blend
+from engine.synthesis.capture import apply_capture, capture_pair, sample_capture_params
+from engine.synthesis.result import xray_from_mask
 
 __all__ = [
     "Batch",
+    "PairRecipe",
     "PairSampler",
     "RealFaces",
     "ValSet",
+    "draw_weights",
     "faces_from_cache",
     "make_val_set",
     "synthesize_pair",
@@ -48,17 +53,23 @@ class RealFaces:
         crops: (K, S, S, 3) uint8 RGB policy crops.
         landmarks: (K, 478, 2) float32 landmarks in crop pixels.
         groups: (K,) identity / clip id of each crop (donors never come from the same group).
+        valid_xyxy: (K, 4) float32 part of each crop inside its source image
+            (``FaceCache.valid_xyxy``), or ``None`` when not known (the capture chain then
+            leaves the crop's margin as it is).
     """
 
     crops: Any
     landmarks: npt.NDArray[Any]
     groups: npt.NDArray[Any]
+    valid_xyxy: npt.NDArray[Any] | None = None
 
     def __post_init__(self) -> None:
         k = len(self.crops)
         if self.landmarks.shape[0] != k or len(self.groups) != k or k == 0:
             raise ValueError(f"RealFaces needs matching, non-empty arrays; got {k} crops, "
                              f"{self.landmarks.shape[0]} landmarks, {len(self.groups)} groups")
+        if self.valid_xyxy is not None and self.valid_xyxy.shape != (k, 4):
+            raise ValueError(f"valid_xyxy must be ({k}, 4); got {self.valid_xyxy.shape}")
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -66,8 +77,16 @@ class RealFaces:
     def subset(self, indices: npt.NDArray[Any]) -> RealFaces:
         """The faces at ``indices`` (loaded into memory)."""
         idx = np.asarray(indices)
+        valid = None if self.valid_xyxy is None else self.valid_xyxy[idx]
         return RealFaces(np.stack([np.asarray(self.crops[int(i)]) for i in idx]),
-                         self.landmarks[idx], self.groups[idx])
+                         self.landmarks[idx], self.groups[idx], valid)
+
+    def valid(self, idx: int) -> tuple[float, float, float, float] | None:
+        """The part of crop ``idx`` inside its source image, or ``None`` when not known."""
+        if self.valid_xyxy is None:
+            return None
+        x0, y0, x1, y1 = (float(v) for v in self.valid_xyxy[idx])
+        return (x0, y0, x1, y1)
 
 
 class _CacheCrops:
@@ -109,7 +128,17 @@ def faces_from_cache(
         rng = np.random.default_rng(seed)
         indices = np.sort(rng.choice(indices, size=max_faces, replace=False))
     groups = np.array([f"{cache.rows[i].source}:{cache.rows[i].identity}" for i in indices])
-    return RealFaces(_CacheCrops(cache, indices), cache.landmarks_batch(indices), groups)
+    return RealFaces(_CacheCrops(cache, indices), cache.landmarks_batch(indices), groups,
+                     _valid_or_none(cache, indices))
+
+
+def _valid_or_none(cache: Any, indices: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
+    """The crops' valid extents, or ``None`` (logged) for a cache that cannot tell them."""
+    try:
+        return np.asarray(cache.valid_xyxy(indices))
+    except FileNotFoundError as exc:
+        logger.warning("crop margins unknown, the capture chain keeps them as they are: %s", exc)
+        return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,10 +150,43 @@ class Batch:
     xray: npt.NDArray[Any]  # (2n, 64, 64) float32
 
 
+@dataclass(frozen=True)
+class PairRecipe:
+    """How a training pair is made (the ``TrainConfig`` fields of the same names).
+
+    Attributes:
+        p_bi: probability of a donor blend (BI) instead of a self-blend (SBI).
+        capture_prob: probability that a pair goes through the capture chain
+            (``engine.synthesis.capture``: resampling, noise, the face's own scale, blur,
+            sharpening, H.264/JPEG), one draw for both images.
+        xray_target: ``"mask"``: B = 4 M (1 - M) of the blending mask M as blended (a
+            self-blend with ratio r < 1 then has a face-wide target: its whole face is mixed);
+            ``"boundary"``: of M scaled to a peak of 1, i.e. where the blended region ends.
+        video_share: share of the draws that are frames of real video clips (0: every face
+            equally often, as they come).
+    """
+
+    p_bi: float = 0.0
+    capture_prob: float = 0.0
+    xray_target: str = "mask"
+    video_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("p_bi", "capture_prob", "video_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1]; got {getattr(self, name)}")
+        if self.xray_target not in ("mask", "boundary"):
+            raise ValueError(f"xray_target must be 'mask' or 'boundary'; got {self.xray_target!r}")
+
+
 def synthesize_pair(
-    faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool
+    faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool,
+    capture_prob: float = 0.0, xray_target: str = "mask",
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """``(real_rgb_u8, fake_rgb_u8, fake_xray_64)`` for face ``idx``.
+
+    Order: the blend, then (with ``capture_prob``) the capture chain, then (``postaug``) SBI's
+    post-augmentation, both drawn once for the pair (see :class:`PairRecipe`).
 
     Raises:
         SynthesisInputError: the face cannot be blended (e.g. degenerate landmarks).
@@ -139,9 +201,16 @@ def synthesize_pair(
     else:
         fake = self_blend(crop, lm, rng)
     real = fake.target_rgb_u8
+    # NOTE: no draw at all without the chain, so earlier configs replay their exact pairs.
+    if capture_prob > 0.0 and rng.random() < capture_prob:
+        real, fake = capture_pair(real, fake, rng, faces.valid(idx))
     if postaug:
         real, fake = pair_postaug(real, fake, rng)
-    xray = cv2.resize(fake.xray_f32, (XRAY_SIZE, XRAY_SIZE), interpolation=cv2.INTER_AREA)
+    target = fake.xray_f32
+    if xray_target == "boundary":
+        peak = float(fake.mask_f32.max())
+        target = xray_from_mask(fake.mask_f32 / peak) if peak > 0 else target
+    xray = cv2.resize(target, (XRAY_SIZE, XRAY_SIZE), interpolation=cv2.INTER_AREA)
     return real, fake.image_rgb_u8, np.clip(xray, 0.0, 1.0).astype(np.float32)
 
 
@@ -153,24 +222,35 @@ class PairSampler:
         cfg: the detector config (its preprocessing is applied).
         rng: every random draw (order, synthesis, augmentation).
         p_bi: probability of a donor blend instead of a self-blend.
+        recipe: the rest of how pairs are made (default: SBI's post-augmentation only, every
+            face equally often); its ``p_bi`` is replaced by ``p_bi``.
     """
 
     def __init__(
-        self, faces: RealFaces, cfg: DetectorCfg, rng: np.random.Generator, *, p_bi: float
+        self, faces: RealFaces, cfg: DetectorCfg, rng: np.random.Generator, *, p_bi: float,
+        recipe: PairRecipe | None = None,
     ) -> None:
         self.faces = faces
         self.cfg = cfg
         self.rng = rng
+        self.recipe = dataclasses.replace(recipe or PairRecipe(), p_bi=p_bi)
         self.p_bi = p_bi
         self.epoch = 0
-        self._order = rng.permutation(len(faces))
+        self._weights = draw_weights(faces.groups, self.recipe.video_share)
+        self._order = self._new_order()
         self._pos = 0
         self.skipped = 0
+
+    def _new_order(self) -> npt.NDArray[Any]:
+        if self._weights is None:
+            return self.rng.permutation(len(self.faces))
+        # NOTE: an "epoch" stays len(faces) draws, now with replacement at the weights.
+        return self.rng.choice(len(self.faces), size=len(self.faces), p=self._weights)
 
     def _next_index(self) -> int:
         if self._pos >= len(self._order):
             self.epoch += 1
-            self._order = self.rng.permutation(len(self.faces))
+            self._order = self._new_order()
             self._pos = 0
         self._pos += 1
         return int(self._order[self._pos - 1])
@@ -183,8 +263,9 @@ class PairSampler:
         while len(reals) < n_reals:
             idx = self._next_index()
             try:
-                real, fake, xray = synthesize_pair(self.faces, idx, self.rng, p_bi=self.p_bi,
-                                                   postaug=True)
+                real, fake, xray = synthesize_pair(
+                    self.faces, idx, self.rng, p_bi=self.p_bi, postaug=True,
+                    capture_prob=self.recipe.capture_prob, xray_target=self.recipe.xray_target)
             except SynthesisInputError as exc:
                 self.skipped += 1
                 logger.warning("face %d skipped (%s); %d skipped so far", idx, exc, self.skipped)
@@ -216,6 +297,25 @@ class PairSampler:
         self.skipped = int(state["skipped"])
 
 
+def draw_weights(groups: npt.NDArray[Any], video_share: float) -> npt.NDArray[Any] | None:
+    """Per-face draw probabilities giving clip frames (groups ``videos_real:...``) the share
+    ``video_share`` of the draws, or ``None`` for every face alike (``video_share`` 0).
+
+    Raises:
+        ValueError: a share is asked for but there are no clip frames, or only clip frames.
+    """
+    if video_share <= 0.0:
+        return None
+    is_video = np.char.startswith(np.asarray(groups).astype(str), "videos_real:")
+    n_video = int(is_video.sum())
+    if n_video == 0 or n_video == len(is_video):
+        raise ValueError(f"video_share {video_share} needs both clip frames and stills; got "
+                         f"{n_video} clip frames of {len(is_video)} faces")
+    weights = np.where(is_video, video_share / n_video,
+                       (1.0 - video_share) / (len(is_video) - n_video))
+    return weights / weights.sum()
+
+
 @dataclass(frozen=True, eq=False)
 class ValSet:
     """A fixed validation set: uint8 policy crops, labels (0 real, 1 fake) and, per crop, the
@@ -226,9 +326,16 @@ class ValSet:
     groups: npt.NDArray[Any]
 
 
-def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
-    """Every face, untouched, and one deterministic fake of it (no post-augmentation)."""
+def make_val_set(faces: RealFaces, *, p_bi: float, seed: int,
+                 capture_prob: float = 0.0) -> ValSet:
+    """Every face, untouched, and one deterministic fake of it (no post-augmentation).
+
+    With ``capture_prob`` > 0 that share of the pairs then goes through one draw of the
+    capture chain each (its own seeded stream, so the blends are those of the clean set): a
+    validation set that looks like casework, for a calibration that holds there.
+    """
     rng = np.random.default_rng(seed)
+    capture_rng = np.random.default_rng([seed, 1])
     reals: list[npt.NDArray[Any]] = []
     fakes: list[npt.NDArray[Any]] = []
     kept: list[int] = []
@@ -238,7 +345,11 @@ def make_val_set(faces: RealFaces, *, p_bi: float, seed: int) -> ValSet:
         except SynthesisInputError as exc:
             logger.warning("validation face %d skipped: %s", idx, exc)
             continue
-        reals.append(np.asarray(faces.crops[idx]))
+        real = np.asarray(faces.crops[idx])
+        if capture_prob > 0.0 and capture_rng.random() < capture_prob:
+            params = sample_capture_params(capture_rng)
+            real, fake = (apply_capture(img, params, faces.valid(idx)) for img in (real, fake))
+        reals.append(real)
         fakes.append(fake)
         kept.append(idx)
     labels = np.repeat(np.array([0, 1], dtype=np.int64), len(reals))

@@ -53,6 +53,7 @@ __all__ = [
     "read_checkpoint",
     "run_training",
     "save_checkpoint",
+    "save_snapshot",
     "setup",
     "train_step",
     "train_steps",
@@ -182,7 +183,7 @@ def setup(
             margin_fake=cfg.ril_margin_fake, margin_inter=cfg.ril_margin_inter,
         )
     rng = np.random.default_rng(cfg.seed + cfg.sample_seed)
-    sampler = PairSampler(train_faces, detector.cfg, rng, p_bi=cfg.p_bi)
+    sampler = PairSampler(train_faces, detector.cfg, rng, p_bi=cfg.p_bi, recipe=cfg.recipe())
     generator = torch.Generator().manual_seed(cfg.seed + cfg.sample_seed)
     trunk = None
     if cfg.trunk_runtime == "onnx":
@@ -287,6 +288,15 @@ def save_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
     logger.info("checkpoint at step %d written to %s", run.step, path)
 
 
+def save_snapshot(run: TrainRun, path: Path) -> None:
+    """The network (and MAT's centres) at this step, in checkpoint form: what ``init_from``,
+    ``seed_run``-style comparisons and ``bench_crops score --checkpoint`` read; not resumable."""
+    state = {"net": run.detector.net.state_dict(), "step": run.step,
+             "ril": None if run.ril is None else {**run.ril.state_dict(), "alpha": run.ril.alpha},
+             "seeded_from": f"snapshot at step {run.step}"}
+    write_checkpoint(state, path)
+
+
 def write_checkpoint(state: dict[str, Any], path: Path) -> None:
     """``torch.save`` to a temporary file, then rename: an interrupted write never leaves a
     truncated checkpoint where a resume or a release would read it."""
@@ -320,7 +330,7 @@ def load_checkpoint(run: TrainRun, cfg: TrainConfig, path: Path) -> None:
         raise ValueError(f"{path} was seeded from {state['seeded_from']} (network only) and "
                          "cannot be resumed; start the next stage from it with init_from")
     # NOTE: compared as configs, so a field added later with its default still matches.
-    if TrainConfig.from_dict(state["config"]) != cfg:
+    if not cfg.same_training(TrainConfig.from_dict(state["config"])):
         raise ValueError(f"{path} was written with another config; use a new --out directory")
     run.detector.net.load_state_dict(state["net"])
     if "optimizer" in state:
@@ -429,7 +439,8 @@ class _BatchSource:
         self._reals_at_start = run.step * cfg.batch_reals
         if cfg.data_workers > 0:
             self._workers = WorkerBatches(
-                run.sampler.faces, run.detector.cfg, p_bi=cfg.p_bi, batch_reals=cfg.batch_reals,
+                run.sampler.faces, run.detector.cfg, recipe=cfg.recipe(),
+                batch_reals=cfg.batch_reals,
                 base_seed=cfg.seed + cfg.sample_seed, start_step=run.step,
                 workers=cfg.data_workers, pin_memory=run.device.type == "cuda")
 
@@ -487,6 +498,8 @@ def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) 
                 next_val += cfg.val_every_steps
                 auc = roc_auc(evaluate(run, val), val.labels)
                 logger.info("step %d validation AUC %.4f", run.step, auc)
+            if cfg.snapshot_every_steps and run.step % cfg.snapshot_every_steps == 0:
+                save_snapshot(run, checkpoint.with_name(f"step_{run.step:05d}.pt"))
             if time.monotonic() - last_save >= cfg.checkpoint_every_s:
                 save_checkpoint(run, cfg, checkpoint)
                 last_save = time.monotonic()
@@ -498,7 +511,8 @@ def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) 
 
 def validation_set(cfg: TrainConfig, val_faces: RealFaces) -> ValSet:
     """The fixed validation set of ``cfg`` (its own seed: the same fakes in every stage)."""
-    return make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1)
+    return make_val_set(val_faces, p_bi=cfg.p_bi, seed=cfg.seed + 1,
+                        capture_prob=cfg.val_capture_prob)
 
 
 def run_training(

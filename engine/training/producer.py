@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engine.runtime.cfg import DetectorCfg
-from engine.training.datasets import Batch, PairSampler, RealFaces
+from engine.training.datasets import Batch, PairRecipe, PairSampler, RealFaces
 
 __all__ = ["WorkerBatches", "worker_seed"]
 
@@ -35,11 +35,11 @@ def worker_seed(base_seed: int, start_step: int, worker: int) -> list[int]:
 class _PairStream(IterableDataset):  # type: ignore[type-arg]
     """An endless stream of batches from one seeded :class:`PairSampler` per worker."""
 
-    def __init__(self, faces: RealFaces, cfg: DetectorCfg, *, p_bi: float, batch_reals: int,
-                 base_seed: int, start_step: int) -> None:
+    def __init__(self, faces: RealFaces, cfg: DetectorCfg, *, recipe: PairRecipe,
+                 batch_reals: int, base_seed: int, start_step: int) -> None:
         self.faces = faces
         self.cfg = cfg
-        self.p_bi = p_bi
+        self.recipe = recipe
         self.batch_reals = batch_reals
         self.base_seed = base_seed
         self.start_step = start_step
@@ -52,7 +52,8 @@ class _PairStream(IterableDataset):  # type: ignore[type-arg]
         # of a process that used OpenCV's thread pool hangs with OpenCV 5 (seen with 5.0.0).
         torch.set_num_threads(1)
         rng = np.random.default_rng(worker_seed(self.base_seed, self.start_step, worker))
-        sampler = PairSampler(self.faces, self.cfg, rng, p_bi=self.p_bi)
+        sampler = PairSampler(self.faces, self.cfg, rng, p_bi=self.recipe.p_bi,
+                              recipe=self.recipe)
         while True:
             batch = sampler.sample(self.batch_reals)
             yield {"images": torch.from_numpy(batch.images),
@@ -66,7 +67,8 @@ class WorkerBatches:
     Args:
         faces: the training faces (shared with the workers by fork where the OS allows).
         cfg: the detector config (its preprocessing is applied in the workers).
-        p_bi: probability of a donor blend instead of a self-blend.
+        recipe: how pairs are made (donor-blend share, capture chain, X-ray target, clip
+            frame share).
         batch_reals: real faces per batch.
         base_seed: ``seed + sample_seed`` of the training config.
         start_step: the step this run starts or resumes at.
@@ -74,11 +76,12 @@ class WorkerBatches:
         pin_memory: pin batches for a faster, asynchronous copy to a GPU.
     """
 
-    def __init__(self, faces: RealFaces, cfg: DetectorCfg, *, p_bi: float, batch_reals: int,
-                 base_seed: int, start_step: int, workers: int, pin_memory: bool) -> None:
+    def __init__(self, faces: RealFaces, cfg: DetectorCfg, *, recipe: PairRecipe,
+                 batch_reals: int, base_seed: int, start_step: int, workers: int,
+                 pin_memory: bool) -> None:
         if workers < 1:
             raise ValueError("WorkerBatches needs at least one worker")
-        stream = _PairStream(faces, cfg, p_bi=p_bi, batch_reals=batch_reals,
+        stream = _PairStream(faces, cfg, recipe=recipe, batch_reals=batch_reals,
                              base_seed=base_seed, start_step=start_step)
         self._loader = DataLoader(stream, batch_size=None, num_workers=workers,
                                   pin_memory=pin_memory, prefetch_factor=4,

@@ -136,3 +136,22 @@ def test_cli_reports_bad_source_names(tmp_path: Path, data_root: Path) -> None:
 def test_missing_cache_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"engine\.data\.prepare"):
         FaceCache(tmp_path)
+
+
+def test_valid_extent_marks_what_the_crop_policy_padded(cache_dir: Path, data_root: Path) -> None:
+    """UTKFace's tight 200 px crops need padding on every side; a crop pixel counts as inside
+    exactly when the affine maps it into the source image."""
+    cache = FaceCache(cache_dir)
+    assert cache.info["data_root"] == str(data_root.resolve())
+    sizes = cache.frame_sizes()
+    utk = cache.indices(source="utkface")
+    assert {tuple(s) for s in sizes[utk]} == {(200, 200)}
+    assert (cache.root / "frame_sizes.npy").is_file()
+    valid = cache.valid_xyxy(utk)
+    assert valid.shape == (len(utk), 4)
+    for i, (x0, y0, x1, y1) in zip(utk, valid, strict=True):
+        corners = apply_affine(cache.crop_to_frame(int(i)), np.array([[x0, y0], [x1, y1]]))
+        np.testing.assert_allclose(corners, [[-0.5, -0.5], [199.5, 199.5]], atol=1e-4)
+    assert (valid[:, 0] > 0).all()  # the 0.25 margin reaches past a UTKFace chip's edges
+    video = cache.indices(source="videos_real")
+    assert {tuple(s) for s in sizes[video]} == {(640, 360), (572, 562)}

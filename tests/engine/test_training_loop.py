@@ -94,6 +94,27 @@ def test_a_checkpoint_from_another_config_is_refused(
         run_training(_cfg(lr=1e-2), train, val, tmp_path, factory=small)
 
 
+def test_snapshots_keep_the_network_of_every_nth_step_and_cannot_be_resumed(
+    faces: tuple[RealFaces, RealFaces], tmp_path: Path
+) -> None:
+    from engine.training.loop import read_checkpoint
+
+    train, val = faces
+    cfg = _cfg(steps=2, snapshot_every_steps=1, capture_prob=1.0, video_share=0.0)
+    run, _ = run_training(cfg, train, val, tmp_path / "run", factory=small)
+    snaps = sorted(p.name for p in (tmp_path / "run").glob("step_*.pt"))
+    assert snaps == ["step_00001.pt", "step_00002.pt"]
+    last = read_checkpoint(tmp_path / "run" / "step_00002.pt")
+    assert last["step"] == 2
+    for key, value in run.detector.net.state_dict().items():
+        torch.testing.assert_close(last["net"][key], value, msg=key)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "checkpoint.pt").write_bytes(
+        (tmp_path / "run" / "step_00001.pt").read_bytes())
+    with pytest.raises(ValueError, match="cannot be resumed"):
+        run_training(cfg, train, val, tmp_path / "again", factory=small)
+
+
 def test_a_second_stage_starts_from_the_first_runs_network(
     faces: tuple[RealFaces, RealFaces], tmp_path: Path
 ) -> None:

@@ -1,0 +1,111 @@
+"""How training pairs are made beyond the blend: the capture chain, the X-ray target, the share
+of clip frames (engine.training.datasets.PairRecipe)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.synthesis.result import xray_from_mask
+from engine.training.config import TrainConfig
+from engine.training.datasets import PairRecipe, RealFaces, draw_weights, synthesize_pair
+from tests.engine.test_synthesis_masks import real_faces
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data: Path) -> RealFaces:
+    found = real_faces(shared_data)
+    return RealFaces(np.stack([f.rgb_u8 for f in found]), np.stack([f.landmarks_xy for f in found]),
+                     np.array([f"utkface:{i}" for i in range(len(found))]),
+                     np.tile(np.array([[20.0, 0.0, 255.0, 230.0]], np.float32), (len(found), 1)))
+
+
+def test_without_the_chain_pairs_are_drawn_exactly_as_before(faces: RealFaces) -> None:
+    """capture_prob 0 draws nothing extra, so configs from before the chain replay."""
+    a = synthesize_pair(faces, 1, np.random.default_rng(3), p_bi=0.0, postaug=True)
+    b = synthesize_pair(faces, 1, np.random.default_rng(3), p_bi=0.0, postaug=True,
+                        capture_prob=0.0)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_the_chain_repads_the_margin_outside_the_source_image(faces: RealFaces) -> None:
+    for seed in range(4):
+        real, fake, _ = synthesize_pair(faces, 0, np.random.default_rng(seed), p_bi=0.0,
+                                        postaug=False, capture_prob=1.0)
+        for img in (real, fake):
+            assert np.array_equal(img[:, :20], np.repeat(img[:, 20:21], 20, axis=1))
+            assert np.array_equal(img[231:], np.repeat(img[230:231], 25, axis=0))
+
+
+def test_the_boundary_target_is_a_band_even_for_a_partial_blend(faces: RealFaces) -> None:
+    """A self-blend with ratio r < 1 mixes its whole face; "mask" marks the face, "boundary"
+    only where the blended region ends."""
+    found = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        _, _, mask_target = synthesize_pair(faces, 2, rng, p_bi=0.0, postaug=False)
+        rng = np.random.default_rng(seed)
+        _, _, band = synthesize_pair(faces, 2, rng, p_bi=0.0, postaug=False,
+                                     xray_target="boundary")
+        if np.allclose(band, mask_target, atol=1e-6):
+            continue  # r = 1: the two targets are the same
+        found += 1  # r in (0.25, 0.5, 0.75): every pixel of the face is a mix
+        assert mask_target[32, 32] > 0.5
+        assert band[32, 32] < 0.2  # the middle of the face is not a boundary
+        assert band.max() > 0.9
+    assert found > 0
+    m = np.linspace(0, 0.5, 11, dtype=np.float32)[None]
+    np.testing.assert_allclose(xray_from_mask(m / m.max()).max(), 1.0)
+
+
+def test_draw_weights_give_clip_frames_their_share() -> None:
+    groups = np.array(["utkface:a"] * 90 + ["videos_real:clip.mp4/t0"] * 10)
+    assert draw_weights(groups, 0.0) is None
+    w = draw_weights(groups, 0.4)
+    assert w is not None
+    assert w.sum() == pytest.approx(1.0)
+    assert w[90:].sum() == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="clip frames"):
+        draw_weights(groups[:90], 0.4)
+
+
+def test_config_validates_and_carries_the_recipe() -> None:
+    base = {"detector": "sbi_effl0", "method": "sbi"}
+    cfg = TrainConfig.from_dict({**base, "capture_prob": 0.8, "video_share": 0.35,
+                                 "xray_target": "boundary", "p_bi": 0.5})
+    assert cfg.recipe() == PairRecipe(p_bi=0.5, capture_prob=0.8, xray_target="boundary",
+                                      video_share=0.35)
+    for bad in ({"capture_prob": 1.5}, {"video_share": -0.1}, {"xray_target": "blob"},
+                {"snapshot_every_steps": -1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TrainConfig.from_dict({**base, **bad})
+
+
+def test_a_captured_validation_set_keeps_the_clean_sets_blends(faces: RealFaces) -> None:
+    """The capture chain draws from its own stream: the same fakes, then degraded alike."""
+    from engine.training.datasets import make_val_set
+
+    clean = make_val_set(faces, p_bi=0.0, seed=1)
+    captured = make_val_set(faces, p_bi=0.0, seed=1, capture_prob=1.0)
+    assert captured.crops.shape == clean.crops.shape
+    np.testing.assert_array_equal(captured.labels, clean.labels)
+    n = len(clean.labels) // 2
+    for i in range(n):
+        assert not np.array_equal(captured.crops[i], clean.crops[i])
+        blend_clean = np.abs(clean.crops[n + i].astype(int) - clean.crops[i]).sum(axis=2) > 0
+        assert blend_clean.any()
+    again = make_val_set(faces, p_bi=0.0, seed=1, capture_prob=1.0)
+    np.testing.assert_array_equal(again.crops, captured.crops)
+
+
+def test_the_release_calibration_set_may_change_after_training() -> None:
+    """val_capture_prob only chooses the validation/calibration pairs: a finished run can be
+    released on casework-like pairs; any field that changes training still refuses."""
+    base = TrainConfig.from_dict({"detector": "sbi_effl0", "method": "sbi"})
+    assert base.same_training(dataclasses.replace(base, val_capture_prob=0.5))
+    assert not base.same_training(dataclasses.replace(base, capture_prob=0.5))
+    assert not base.same_training(dataclasses.replace(base, lr=1e-3))
