@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from engine.training.config_gen import (
     config_to_dict,
     load_toml_config,
 )
+from engine.training.driver import apply_update, drive, seeded
 from engine.training.gen_data import GenSampler, normalise_tiles, val_crops
 from engine.training.gen_pack import GenPack
 from engine.training.loop import hardware_description, read_checkpoint, write_checkpoint
@@ -105,20 +106,10 @@ def train_step(run: GenRun, cfg: GenTrainConfig) -> dict[str, float]:
     # NOTE: both classes weigh the same whatever their counts (soft reals make two reals a pair)
     n_fake = float(y.sum())
     weight = torch.where(y > 0, 0.5 / n_fake, 0.5 / (len(y) - n_fake)) * len(y)
-    # NOTE: dropout draws from torch's global generator; seeding it per step from the run's
-    # own generator makes every step (and a resumed run) reproducible.
-    step_seed = int(torch.randint(0, 2**62, (1,), generator=run.generator))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(step_seed)
-        loss = F.binary_cross_entropy_with_logits(net(x)[:, 0], y, weight=weight)
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"non-finite loss at step {run.step}")
+    loss = seeded(run.generator, lambda: F.binary_cross_entropy_with_logits(
+        net(x)[:, 0], y, weight=weight))
     lr = learning_rate(run, cfg)
-    for group in run.optimizer.param_groups:
-        group["lr"] = lr
-    run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()  # type: ignore[no-untyped-call]
-    run.optimizer.step()
+    apply_update(run.optimizer, loss, step=run.step, lr=lr)
     return {"bce": float(loss.detach()), "lr": lr}
 
 
@@ -175,27 +166,21 @@ def load_run(run: GenRun, cfg: GenTrainConfig, path: Path) -> None:
 
 def train(run: GenRun, cfg: GenTrainConfig, checkpoint: Path, val: Any) -> None:
     """Train until ``cfg.steps`` or ``cfg.max_train_s``, logging, validating, checkpointing."""
-    last_save = time.monotonic()
-    window: list[float] = []
-    while run.step < cfg.steps and run.elapsed_s < cfg.max_train_s:
-        t0 = time.perf_counter()
-        parts = train_step(run, cfg)
-        run.step += 1
-        dt = time.perf_counter() - t0
-        run.elapsed_s += dt
-        window.append(dt)
-        if run.step % cfg.log_every_steps == 0:
-            logger.info("step %d/%d bce %.4f lr %.2e %.2f s/step elapsed %.0f s epoch %d",
-                        run.step, cfg.steps, parts["bce"], parts["lr"], float(np.mean(window)),
-                        run.elapsed_s, run.sampler.epoch)
-            window.clear()
+    def on_log(parts: Mapping[str, float], s_per_step: float) -> None:
+        logger.info("step %d/%d bce %.4f lr %.2e %.2f s/step elapsed %.0f s epoch %d",
+                    run.step, cfg.steps, parts["bce"], parts["lr"], s_per_step, run.elapsed_s,
+                    run.sampler.epoch)
+
+    def after_step() -> None:
         if run.step % cfg.val_every_steps == 0:
             aucs = validate(run.detector, val)
             logger.info("step %d validation AUC %s", run.step,
                         " ".join(f"{k} {v:.4f}" for k, v in aucs.items()))
-        if time.monotonic() - last_save >= cfg.checkpoint_every_s:
-            save_run(run, cfg, checkpoint)
-            last_save = time.monotonic()
+
+    drive(run, done=lambda: run.step >= cfg.steps or run.elapsed_s >= cfg.max_train_s,
+          step=lambda: train_step(run, cfg), log_every=cfg.log_every_steps, on_log=on_log,
+          checkpoint_every_s=cfg.checkpoint_every_s, save=lambda: save_run(run, cfg, checkpoint),
+          after_step=after_step)
     if run.step < cfg.steps:
         logger.warning("time budget %.0f s reached at step %d of %d", cfg.max_train_s, run.step,
                        cfg.steps)

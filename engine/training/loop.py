@@ -19,8 +19,7 @@ import dataclasses
 import logging
 import os
 import platform
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from engine.runtime.loaded import postprocess
 from engine.training.augment import agda
 from engine.training.config import TrainConfig
 from engine.training.datasets import Batch, PairSampler, RealFaces, ValSet, make_val_set
+from engine.training.driver import apply_update, drive, seeded
 from engine.training.losses import RegionalIndependenceLoss, classification_loss, xray_loss
 from engine.training.metrics import roc_auc
 from engine.training.producer import WorkerBatches
@@ -240,18 +240,9 @@ def train_step(run: TrainRun, cfg: TrainConfig, batch: Batch) -> dict[str, float
     y = torch.from_numpy(batch.labels).to(run.device, non_blocking=True)
     # NOTE: dropout draws from torch's global generator; seeding it per step from the run's
     # own generator makes every step (and a resumed run) reproducible.
-    step_seed = int(torch.randint(0, 2**62, (1,), generator=run.generator))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(step_seed)
-        loss, parts = _STEPS[cfg.method](run, cfg, x, y, batch)
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"non-finite loss at step {run.step}: {parts}")
+    loss, parts = seeded(run.generator, lambda: _STEPS[cfg.method](run, cfg, x, y, batch))
     lr = learning_rate(run, cfg)
-    for group in run.optimizer.param_groups:
-        group["lr"] = lr
-    run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()  # type: ignore[no-untyped-call]
-    run.optimizer.step()
+    apply_update(run.optimizer, loss, step=run.step, lr=lr, parts=parts)
     return {"loss": float(loss.detach()), **parts, "lr": lr}
 
 
@@ -473,36 +464,34 @@ def train_steps(run: TrainRun, cfg: TrainConfig, checkpoint: Path, val: ValSet) 
     if not run.hardware:
         run.hardware = hardware_description(cfg)
     batches = _BatchSource(run, cfg)
-    last_save = time.monotonic()
-    window: list[float] = []
     next_val = (run.step // cfg.val_every_steps + 1) * cfg.val_every_steps
+
+    def step() -> dict[str, float]:
+        epoch = batches.epoch
+        parts = train_step(run, cfg, batches.next(cfg.batch_reals))
+        if run.ril is not None and batches.epoch != epoch:
+            run.ril.decay_alpha(cfg.ril_alpha_decay)
+        return parts
+
+    def on_log(parts: Mapping[str, float], s_per_step: float) -> None:
+        logger.info("step %d (%.1f%%) %s %.3g s/step, %.0f s trained", run.step,
+                    100 * progress(run, cfg), " ".join(f"{k} {v:.4g}" for k, v in parts.items()),
+                    s_per_step, run.elapsed_s)
+
+    def after_step() -> None:
+        nonlocal next_val
+        if run.step >= next_val and progress(run, cfg) < 1.0:
+            next_val += cfg.val_every_steps
+            auc = roc_auc(evaluate(run, val), val.labels)
+            logger.info("step %d validation AUC %.4f", run.step, auc)
+        if cfg.snapshot_every_steps and run.step % cfg.snapshot_every_steps == 0:
+            save_snapshot(run, checkpoint.with_name(f"step_{run.step:05d}.pt"))
+
     try:
-        while progress(run, cfg) < 1.0:
-            t0 = time.perf_counter()
-            epoch = batches.epoch
-            parts = train_step(run, cfg, batches.next(cfg.batch_reals))
-            if run.ril is not None and batches.epoch != epoch:
-                run.ril.decay_alpha(cfg.ril_alpha_decay)
-            run.step += 1
-            dt = time.perf_counter() - t0
-            run.elapsed_s += dt
-            window.append(dt)
-            if run.step % cfg.log_every_steps == 0:
-                s_per_step = float(np.mean(window))
-                window.clear()
-                done = progress(run, cfg)
-                logger.info("step %d (%.1f%%) %s %.3g s/step, %.0f s trained", run.step,
-                            100 * done, " ".join(f"{k} {v:.4g}" for k, v in parts.items()),
-                            s_per_step, run.elapsed_s)
-            if run.step >= next_val and progress(run, cfg) < 1.0:
-                next_val += cfg.val_every_steps
-                auc = roc_auc(evaluate(run, val), val.labels)
-                logger.info("step %d validation AUC %.4f", run.step, auc)
-            if cfg.snapshot_every_steps and run.step % cfg.snapshot_every_steps == 0:
-                save_snapshot(run, checkpoint.with_name(f"step_{run.step:05d}.pt"))
-            if time.monotonic() - last_save >= cfg.checkpoint_every_s:
-                save_checkpoint(run, cfg, checkpoint)
-                last_save = time.monotonic()
+        drive(run, done=lambda: progress(run, cfg) >= 1.0, step=step,
+              log_every=cfg.log_every_steps, on_log=on_log,
+              checkpoint_every_s=cfg.checkpoint_every_s,
+              save=lambda: save_checkpoint(run, cfg, checkpoint), after_step=after_step)
     finally:
         batches.close()
     run.to(torch.device("cpu"))

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from engine.training.datasets_video import (
     tracks_from_cache,
     val_clip_specs,
 )
+from engine.training.driver import apply_update, drive
 from engine.training.loop import write_checkpoint
 from engine.training.losses_mrl import mrl_loss
 
@@ -151,11 +151,7 @@ def train_step(run: VgRun, cfg: VideoGanConfig) -> dict[str, float]:
     else:
         out = net.forward_train(x, run.generator)
         loss, parts = mrl_loss(out, y, od_weight=cfg.od_weight, tc_weight=cfg.tc_weight)
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"non-finite loss at step {run.step}: {parts}")
-    run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    run.optimizer.step()
+    apply_update(run.optimizer, loss, step=run.step, parts=parts)
     run.scheduler.step()
     return {"loss": float(loss.detach()), **parts}
 
@@ -191,24 +187,15 @@ def load_run(run: VgRun, cfg: VideoGanConfig, path: Path) -> None:
 
 def train(run: VgRun, cfg: VideoGanConfig, checkpoint: Path) -> None:
     """Train until ``cfg.steps`` or ``cfg.max_train_s``, logging and checkpointing."""
-    last_save = time.monotonic()
-    window: list[float] = []
-    while run.step < cfg.steps and run.elapsed_s < cfg.max_train_s:
-        t0 = time.perf_counter()
-        parts = train_step(run, cfg)
-        run.step += 1
-        dt = time.perf_counter() - t0
-        run.elapsed_s += dt
-        window.append(dt)
-        if run.step % cfg.log_every_steps == 0 or run.step == cfg.steps:
-            s_per_step = float(np.mean(window))
-            window.clear()
-            logger.info("step %d/%d %s lr %.2e %.2f s/step elapsed %.0f s", run.step, cfg.steps,
-                        " ".join(f"{k} {v:.4f}" for k, v in parts.items()),
-                        run.scheduler.get_last_lr()[0], s_per_step, run.elapsed_s)
-        if time.monotonic() - last_save >= cfg.checkpoint_every_s:
-            save_run(run, cfg, checkpoint)
-            last_save = time.monotonic()
+    def on_log(parts: Mapping[str, float], s_per_step: float) -> None:
+        logger.info("step %d/%d %s lr %.2e %.2f s/step elapsed %.0f s", run.step, cfg.steps,
+                    " ".join(f"{k} {v:.4f}" for k, v in parts.items()),
+                    run.scheduler.get_last_lr()[0], s_per_step, run.elapsed_s)
+
+    drive(run, done=lambda: run.step >= cfg.steps or run.elapsed_s >= cfg.max_train_s,
+          step=lambda: train_step(run, cfg), log_every=cfg.log_every_steps, on_log=on_log,
+          checkpoint_every_s=cfg.checkpoint_every_s, save=lambda: save_run(run, cfg, checkpoint),
+          log_last=cfg.steps)
     if run.step < cfg.steps:
         logger.warning("time budget %.0f s reached at step %d of %d", cfg.max_train_s, run.step,
                        cfg.steps)
