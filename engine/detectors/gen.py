@@ -41,8 +41,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from engine.detectors.backbones import FeatureEncoder
-from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.base import Detector, make_detector
 from engine.detectors.cfg import DetectorCfg
+from engine.detectors.gan import GanNet
 from engine.detectors.registry import register_detector
 
 __all__ = ["GEN_LICENSE", "GEN_NPRNET", "GenNet", "NprEncoder", "gen_nprnet", "npr_residual"]
@@ -116,29 +117,14 @@ class NprEncoder(FeatureEncoder):
         return [self.stem, *self.stages[: min(n_stages, len(self.stages))]]
 
 
-class GenNet(DetectorNet):
-    """Encoder -> last map A (stride 16) -> global average pool -> dropout -> one logit."""
+class GenNet(GanNet):
+    """The GAN detector's head on the NPR encoder: last map A (stride 16) -> global average
+    pool -> dropout -> one logit; its map is the class activation map of the logit (its spatial
+    mean plus the bias is the logit). The same head as ``GanNet``, so the same state-dict keys
+    and the same map."""
 
     def __init__(self, encoder: NprEncoder, *, dropout: float = 0.2) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(encoder.channels[-1], 1)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last feature map A, (N, C, ceil(H/16), ceil(W/16))."""
-        return self.encoder(x)[-1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.forward_features(x).mean(dim=(2, 3))))
-
-    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logit (N, 1) and class activation map (N, h, w) of the logit (its spatial mean plus
-        the bias is the logit)."""
-        features = self.forward_features(x)
-        logits = self.fc(features.mean(dim=(2, 3)))
-        cam = (features * self.fc.weight[0].view(1, -1, 1, 1)).sum(dim=1)
-        return logits, cam
+        super().__init__(encoder, dropout=dropout)
 
 
 GEN_NPRNET = DetectorCfg(
