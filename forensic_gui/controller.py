@@ -262,10 +262,15 @@ class CaseController(QObject):
             return
         self.analysis_recorded.emit(request.evidence_id, outcome.analysis)
         if result.status == "no_face":
+            # NOTE: whole-picture detectors (generated images) still scored it: say so.
+            pictured = [s.detector for s in result.picture_scores if s.p_fake is not None]
+            rest = ("The whole-picture detector(s) " + ", ".join(pictured) + " still scored "
+                    "it (see the findings); the face detectors are 'not applicable'."
+                    if pictured else "The face detectors do not apply to it; the result is "
+                    "recorded as 'not applicable'.")
             show_warning(self._window, "No face found",
                          f"No usable face was found in {request.file_name}.",
-                         "The face detectors do not apply to it; the result is recorded as "
-                         "'not applicable'. Check that a face is visible and large enough.")
+                         f"{rest} Check that a face is visible and large enough.")
 
     # -- integrity, verdicts, export -----------------------------------------------------
 
