@@ -27,11 +27,15 @@ def load_tests_package() -> ModuleType:
     """Import the repository's ``tests`` package from its folder (once per process).
 
     Analysis worker processes started from here import the test doubles (a face finder that
-    crashes, ...) by name, so the repository root is put on their ``PYTHONPATH`` too.
+    crashes, ...) by name, so the repository root is put on this process's ``sys.path`` (a
+    worker starts with the caller's ``sys.path``: ``engine.analysis.pool.worker_command``) and
+    on ``PYTHONPATH`` (for subprocesses started otherwise).
     """
+    root = str(_TESTS_DIR.parent)
+    if root not in sys.path:
+        sys.path.append(root)
     if "tests" in sys.modules:
         return sys.modules["tests"]
-    root = str(_TESTS_DIR.parent)
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if root not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])

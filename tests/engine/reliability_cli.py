@@ -200,8 +200,12 @@ def _problems_valid(case: Case, path: Path, record: Mapping[str, Any]) -> list[s
             problems.append("per-frame lines do not match the sampled frames")
     if record["status"] == "ok":
         problems += _problems_ok(case, record)
-    elif record["status"] == "no_face" and any(p is not None for p in record["p_fake"].values()):
-        problems.append("a no_face result carries scores")
+    elif record["status"] == "no_face":
+        # NOTE: whole-picture detectors score a picture without a face (their scores are in
+        # picture_p_fake); a face detector must not.
+        pictured = set(record.get("picture_p_fake") or {})
+        if any(p is not None for d, p in record["p_fake"].items() if d not in pictured):
+            problems.append("a no_face result carries face-detector scores")
     return problems
 
 
