@@ -49,13 +49,14 @@ class _NoFaces:
         """Nothing to release."""
 
 
-def _tile_detector() -> LoadedDetector:
+def _tile_detector(policy: TilePolicy | None = None) -> LoadedDetector:
     return LoadedDetector(_CFG, _BrightnessRuntime(), runtime_name="onnx", device="cpu",
-                          tile_policy=TilePolicy(max_tiles_image=6, max_tiles_frame=2))
+                          tile_policy=policy or TilePolicy(max_tiles_image=6, max_tiles_frame=2))
 
 
-def _analyzer(face: object, **opts: object) -> tuple[Analyzer, LoadedDetector]:
-    tiles, crops = _tile_detector(), FakeDetector("crops")
+def _analyzer(face: object, policy: TilePolicy | None = None,
+              **opts: object) -> tuple[Analyzer, LoadedDetector]:
+    tiles, crops = _tile_detector(policy), FakeDetector("crops")
     by_name = {"tiles_fake": tiles, "crops": crops}
     analyzer = Analyzer(AnalysisOptions(detectors=("crops", "tiles_fake"), **opts),  # type: ignore[arg-type]
                         detector_factory=lambda n, r, d: by_name[n],  # type: ignore[arg-type,return-value]
@@ -130,3 +131,21 @@ def test_picture_maps_survive_the_case_store_blob(tmp_path: Path) -> None:
     restored = with_maps(stored, pack_maps(result))
     np.testing.assert_allclose(restored.frames[0].picture_maps["tiles_fake"],
                                result.frames[0].picture_maps["tiles_fake"], atol=1 / 255)
+
+
+def test_a_whole_picture_only_detector_leaves_faces_alone(tmp_path: Path) -> None:
+    # NOTE: gan_effl0's shipped policy: fixed-size tiles, faces not scored apart; the frame
+    # score is then the picture's, and a tile smaller than the graph's size is upscaled to it.
+    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=12, size_wh=(320, 100))
+    policy = TilePolicy(max_tiles_image=6, max_tiles_frame=2, fixed_size=True, score_faces=False)
+    analyzer, tiles = _analyzer(FakeFaceFinder(n_faces=1, side_px=60.0), policy, n_frames=3)
+    with analyzer:
+        result = analyzer.analyze(video)
+    assert result.status == "ok"
+    for frame in result.frames:
+        (face,) = frame.faces
+        assert face.scores[1].p_fake is None
+        assert face.scores[1].reason == "scores the whole picture only"
+        assert frame.scores[1].p_fake == pytest.approx(frame.picture_scores[0].p_fake)
+    assert {s[2:] for s in tiles.runtime.shapes} == {(128, 128)}  # type: ignore[attr-defined]
+    assert "whole picture only" in result.provenance.aggregation_rule
