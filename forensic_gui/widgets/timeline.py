@@ -238,8 +238,11 @@ class TimelineWidget(QWidget):
         self._item.setTitle(f"Scores over time: {who}", color="#202124", size="10pt")
         span = float(self._t_sec[-1] - self._t_sec[0]) if len(self._t_sec) > 1 else 1.0
         self._item.setXRange(self._t_sec[0] - 0.02 * span, self._t_sec[-1] + 0.02 * span)
+        # NOTE: a frame is graded against real media's single frames, whose scores spread more
+        # than whole files' (docs/FINDINGS.md): a file can be graded while no frame is.
         self._summary.setText(f"{len(self._frames)} analysed frames; {len(self._regions)} "
-                              "span(s) where the frame's finding supports manipulation")
+                              "span(s) where the frame's finding supports manipulation (single "
+                              "frames face a stricter bar than the file's grade)")
 
     def _draw_curves(self, series: dict[str, np.ndarray], detector_order: list[str]) -> None:
         if list(series) == list(self._curves):
