@@ -13,12 +13,11 @@ are told apart by the ISO-BMFF brands in their ``ftyp`` box.
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 
 from engine.errors import NotMediaError, UnreadableMediaError, UnsupportedFormatError
 from engine.media.anim_timing import frame_durations_s
+from engine.media.fileguard import refuse_special
 from engine.types import MediaKind
 
 __all__ = ["HEADER_BYTES", "Sniffed", "read_header", "sniff", "sniff_bytes"]
@@ -57,18 +56,10 @@ def read_header(path: str) -> tuple[bytes, int]:
     """Open ``path`` read-only and return its first bytes and its size.
 
     Raises:
-        UnreadableMediaError: the path is missing, a folder, or cannot be opened or read.
+        UnreadableMediaError: the path is missing, not a regular file (a folder, FIFO, device
+            or socket: ``engine.media.fileguard.refuse_special``), or cannot be read.
     """
-    try:
-        st = os.stat(path)
-    except FileNotFoundError as exc:
-        raise UnreadableMediaError(path, "File not found") from exc
-    except OSError as exc:
-        raise UnreadableMediaError(path, f"Cannot access the file: {exc.strerror}") from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise UnreadableMediaError(path, "This is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise UnreadableMediaError(path, "This is not a regular file (device, pipe or socket)")
+    st = refuse_special(path)
     try:
         with open(path, "rb") as fh:
             header = fh.read(HEADER_BYTES)
