@@ -65,7 +65,9 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
         budget = policy.max_tiles_frame if media == "video" else policy.max_tiles_image
         whole = score_region(loaded, rgb, policy=policy, max_tiles=budget)
         face_scores, face_tiles = [], []
-        for lm in faces:
+        # NOTE: as in the app (engine.analysis.native_tiles): a whole-picture-only policy
+        # scores no face regions.
+        for lm in faces if policy.score_faces else []:
             region = face_region(crop_square_xyxy(lm, CropPolicy().margin), rgb.shape[:2],
                                  policy.tile_px)
             score = score_region(loaded, rgb, region, policy=policy,
