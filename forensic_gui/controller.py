@@ -53,6 +53,7 @@ from forensic_gui.workers import (
     HashJob,
     ImportJob,
     PreloadJob,
+    freeze_loaded_objects,
 )
 
 if TYPE_CHECKING:  # reportlab is imported only when a report is written
@@ -188,8 +189,13 @@ class CaseController(QObject):
     def preload_analyzer(self) -> None:
         """Load the detectors in a worker now (see ``PreloadJob``); a failure is shown at once."""
         job = PreloadJob(self._holder)
+        job.succeeded.connect(self._on_detectors_loaded)
         job.failed.connect(self._on_job_failed_message("Detectors not loaded"))
         self._tracker.start(job, cancellable=False)
+
+    @Slot(object)
+    def _on_detectors_loaded(self, _value: object) -> None:
+        freeze_loaded_objects()  # here, on the GUI thread: see its docstring
 
     def cancel_analysis(self) -> None:
         """Cancel the running analysis and drop the queued ones."""

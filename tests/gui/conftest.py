@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,10 @@ def window(qtbot, store: CaseStore, analyzer_factory: FakeAnalyzerFactory) -> It
     main_window.show()
     yield main_window
     main_window.close()
+    # NOTE: free the closed window's Python wrappers here, on the GUI thread; left to a later
+    # automatic collection, a worker thread of the next test may run it and delete Qt objects
+    # outside the GUI thread (a segmentation fault).
+    gc.collect()
 
 
 @pytest.fixture

@@ -151,3 +151,42 @@ def test_workers_run_below_the_gui_threads_priority(qtbot):
         job.start()
     assert blocker.args[0] >= max(gui_nice, 10)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_nice
+
+
+def test_preload_collects_garbage_on_the_gui_thread_only(qtbot, monkeypatch):
+    """A collection in a worker frees Qt objects outside the GUI thread: CI crashed on it."""
+    import gc
+
+    from forensic_gui.workers import PreloadJob, freeze_loaded_objects
+
+    collect_threads: list[threading.Thread] = []
+    real_collect = gc.collect
+
+    def recording_collect(*args):
+        collect_threads.append(threading.current_thread())
+        return real_collect(*args)
+
+    monkeypatch.setattr(gc, "collect", recording_collect)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # keep the test process's heap as it was
+    holder = AnalyzerHolder(FakeAnalyzerFactory(), api.AnalysisOptions())
+    job = PreloadJob(holder)
+    job.succeeded.connect(lambda _value: freeze_loaded_objects())  # as the controller wires it
+    with qtbot.waitSignal(job.succeeded, timeout=TIMEOUT_MS):
+        job.start()
+    qtbot.waitUntil(lambda: bool(collect_threads), timeout=TIMEOUT_MS)
+    assert collect_threads == [threading.main_thread()]
+
+    errors: list[BaseException] = []
+
+    def call_from_worker() -> None:
+        try:
+            freeze_loaded_objects()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=call_from_worker)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1
+    assert "GUI thread" in str(errors[0])
+    assert collect_threads == [threading.main_thread()]
