@@ -13,8 +13,10 @@ How we differ from the paper (docs/METHODS.md section 5, docs/MODELS_VIDEO_GAN.m
   CelebA, video frames) instead of 720k ProGAN LSUN images. Inputs are policy face crops
   (``engine.faces.crop``, 256 px) so ``input_size = 256`` means the crop reaches the network
   unresized; training uses random 224 px crops of them (the network is fully convolutional
-  with global pooling, so train and test sizes may differ, as in the paper). Whole images are
-  scored tile by tile without resizing (``engine.runtime.whole_image``).
+  with global pooling, so train and test sizes may differ, as in the paper). The application
+  scores whole pictures in native 256 px tiles (the card's ``tile_policy``,
+  ``engine.runtime.tiles``): its face crops ranked other people's generated faces no better
+  than chance on the dev bench (docs/MODELS_GEN.md).
 - ``ganres_r50`` (full): the paper's ResNet-50 (random init: no offline ImageNet weights here);
   no weights are shipped.
 

@@ -214,7 +214,7 @@ def score_region(
 
 def _to_tile_size(tiles_u8: np.ndarray, tile_px: int) -> np.ndarray:
     """(N, h, w, 3) tiles smaller than a tile, resized (bilinear) to (N, tile_px, tile_px, 3)
-    for a fixed-size graph; as ``engine.runtime.whole_image`` does for small images."""
+    for a fixed-size graph (``TilePolicy.fixed_size``)."""
     import cv2
 
     return np.stack([cv2.resize(t, (tile_px, tile_px), interpolation=cv2.INTER_LINEAR)

@@ -7,11 +7,12 @@ generators and other people's real pictures (``engine.training.gen_eval_data``).
 
 Every picture is scored as the application scores it, with the shipped weights in ONNX Runtime:
 
-- ``whole``: the whole picture (``gen_nprnet``: native tiles, top-25% pooling; ``gan_effl0``:
-  its 256 px tiles, at most 4 x 4, ``engine.runtime.whole_image``);
+- ``whole``: the whole picture in native tiles with the card's tile policy
+  (``engine.runtime.tiles``; ``gen_nprnet``: 128 px tiles, top-25% pooling; ``gan_effl0``:
+  256 px tiles, mean); a face-crop detector scores no whole picture, as in the application;
 - ``face``: the highest score over the picture's faces, each face scored at native resolution
-  in the region its policy crop shows (``gen_nprnet``) or as the 256 px policy crop
-  (``gan_effl0``); pictures without a usable face are left out of it;
+  in the region its policy crop shows (a native-tile policy with ``score_faces``) or as the
+  256 px policy crop (a face-crop detector); pictures without a usable face are left out of it;
 - ``frame``: the higher of the two, the frame score the application records.
 
 Per generator (``group``) and view (``native``, ``jpeg75``, ``down05``), the tables give the AUC
@@ -59,7 +60,6 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
     pooling rules can be compared on the cache without scoring again."""
     from engine.faces.crop import CropPolicy, crop_face, crop_square_xyxy
     from engine.runtime.tiles import face_region, score_region
-    from engine.runtime.whole_image import score_whole_image
 
     if loaded.cfg.input_mode == "native_tiles":
         budget = policy.max_tiles_frame if media == "video" else policy.max_tiles_image
@@ -79,12 +79,10 @@ def score_picture(name: str, loaded: Any, policy: Any, rgb: np.ndarray,
         return {"whole": None if whole is None else whole.p_fake, "faces": face_scores,
                 "whole_tiles": None if whole is None else np.round(whole.tile_logits, 4).tolist(),
                 "face_tiles": face_tiles}
-    # NOTE: 4 x 4 tiles at most (its own default is 8 x 8): gan_effl0 scores whole images only
-    # here, and 64 Lite0 tiles of a large photo cost seconds on the shared CPU.
-    whole_p = score_whole_image(loaded, rgb, max_tiles_per_axis=4).p_fake
+    # NOTE: a face-crop detector sees policy crops only, in the application as here.
     crops = [crop_face(rgb, lm, CropPolicy())[0] for lm in faces]
     face_p = loaded.predict(np.stack(crops)).p_fake.tolist() if crops else []
-    return {"whole": float(whole_p), "faces": [float(p) for p in face_p]}
+    return {"whole": None, "faces": [float(p) for p in face_p]}
 
 
 def _load(names: list[str], models_dir: Path | None, threads: int) -> dict[str, Any]:

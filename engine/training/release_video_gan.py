@@ -119,8 +119,8 @@ _GAN_CARD_TEXT = {
     "summary": (
         "Binary classifier of generated vs real faces (Wang et al. 2020 recipe: blur + "
         "JPEG augmentation, random crops, no resizing at test time) on EfficientNet-"
-        "Lite0. Scores face crops (256 px policy crop, unresized) and whole images "
-        "(256 px tiles, engine.runtime.whole_image)."),
+        "Lite0. Scores whole pictures in native 256 px tiles (engine.runtime.tiles; "
+        "the card's tile_policy)."),
     "limitations": (
         "Trained on ONE family of generated portraits (StyleGAN-style, frontal, grey "
         "studio background): other generators, diffusion models and face swaps are not "

@@ -1,9 +1,9 @@
-"""The GAN-image detector: builds, scores crops of any size, Grad-CAM map, ONNX, whole images."""
+"""The GAN-image detector: builds, scores crops of any size, Grad-CAM map, ONNX (whole pictures:
+test_gen_tiles.py and test_gen_shipped.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,9 +11,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.detectors import registry  # noqa: E402
-from engine.fusion.calibration import PlattCalibration  # noqa: E402
-from engine.runtime.loaded import postprocess  # noqa: E402
-from engine.runtime.whole_image import image_tiles, score_whole_image  # noqa: E402
 from engine.training.datasets_gan import normalise  # noqa: E402
 
 
@@ -90,52 +87,3 @@ def test_onnx_export_matches_torch(detector, tmp_path: Path) -> None:  # type: i
     np.testing.assert_allclose(ort_logits, logits.numpy(), atol=1e-4)
     assert ort_map is not None
     np.testing.assert_allclose(ort_map, cam.numpy(), atol=1e-4)
-
-
-def test_image_tiles_cover_a_large_image_without_resizing() -> None:
-    img = _crops(1, 700)[0][:, :600]  # 700 x 600
-    tiles, boxes, scale = image_tiles(img, 256)
-    assert scale == 1.0
-    assert tiles.shape == (9, 256, 256, 3)
-    covered = np.zeros(img.shape[:2], dtype=bool)
-    for tile, (x0, y0, x1, y1) in zip(tiles, boxes, strict=True):
-        assert np.array_equal(tile, img[y0:y1, x0:x1])
-        covered[y0:y1, x0:x1] = True
-    assert covered.all()
-
-
-def test_a_small_image_is_upscaled_to_one_tile() -> None:
-    tiles, boxes, scale = image_tiles(_crops(1, 100)[0], 256)
-    assert tiles.shape == (1, 256, 256, 3)
-    assert scale == pytest.approx(2.56)
-    assert boxes.tolist() == [[0, 0, 256, 256]]
-
-
-class _LinearTiles:
-    """A stand-in runtime: the logit of a tile is its mean grey level minus 128, over 10."""
-
-    def __init__(self) -> None:
-        self.cfg = registry.get_cfg("gan_effl0")
-        self.calibration = PlattCalibration(2.0, 0.5)
-
-    def predict(self, crops: np.ndarray, *, want_maps: bool = False):  # type: ignore[no-untyped-def]
-        logits = (crops.reshape(len(crops), -1).mean(axis=1) - 128.0)[:, None] / 10.0
-        maps = np.ones((len(crops), 8, 8), np.float32)
-        return postprocess(logits, maps, self.cfg, self.calibration, want_maps=want_maps)
-
-
-def test_whole_image_score_is_the_calibrated_mean_tile_logit() -> None:
-    img = np.full((256, 512, 3), 128, dtype=np.uint8)
-    img[:, 256:] = 148  # right tile: logit 2; left tile: logit 0
-    result = score_whole_image(_LinearTiles(), img, want_map=True)
-    assert result.tiles_xyxy.shape == (2, 4)
-    assert result.p_fake_raw == pytest.approx(1.0 / (1.0 + np.exp(-1.0)), rel=1e-6)
-    assert result.p_fake == pytest.approx(1.0 / (1.0 + np.exp(-(2.0 * 1.0 + 0.5))), rel=1e-6)
-    assert result.map is not None
-    assert result.map.shape == (256, 512)
-
-
-def test_whole_image_scoring_refuses_clip_detectors() -> None:
-    clip_model = SimpleNamespace(cfg=registry.get_cfg("relation_effl0"))
-    with pytest.raises(ValueError, match="scores clips"):
-        score_whole_image(clip_model, _crops(1, 256)[0])

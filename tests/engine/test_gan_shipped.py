@@ -1,4 +1,5 @@
-"""The shipped GAN-image detector: ONNX == torch on real faces, whole images score."""
+"""The shipped GAN-image detector: its card, ONNX == torch on real faces (whole pictures:
+test_gen_shipped.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 
 from engine.runtime import WeightsStore, default_models_dir, load_detector
-from engine.runtime.whole_image import score_whole_image
 from tests.engine.test_synthesis_masks import real_faces
 
 pytestmark = [
@@ -37,16 +37,3 @@ def test_shipped_torch_and_onnx_agree_on_real_faces(shared_data: Path) -> None:
     assert by_onnx.maps is not None
     assert by_torch.maps is not None
     np.testing.assert_allclose(by_onnx.maps, by_torch.maps, atol=1e-4)
-
-
-def test_a_whole_generated_portrait_is_scored_tile_by_tile(shared_data: Path) -> None:
-    import cv2
-
-    folder = shared_data / "faces_gan" / "generated_photos"
-    rgb = np.ascontiguousarray(cv2.imread(str(sorted(folder.iterdir())[0]))[..., ::-1])
-    result = score_whole_image(load_detector("gan_effl0", threads=2), rgb, want_map=True)
-    assert result.tiles_xyxy.shape == (4, 4)  # 512 x 512 -> 2 x 2 tiles, no resizing
-    assert result.scale == 1.0
-    assert 0.0 <= result.p_fake <= 1.0
-    assert result.map is not None
-    assert result.map.shape == rgb.shape[:2]
