@@ -42,9 +42,11 @@ class ScoredItem:
 def cache_key(provenance: Sequence[Any], options: Any) -> str:
     """SHA-256 over the detectors' provenance, how each scores a picture (input mode and tile
     policy from its card: the same weights scored another way give other numbers) and the
-    analysis options."""
+    analysis options. Not the detectors' thresholds: no score depends on them, and the
+    benchmark itself refits them (``engine.evaluation.fit_thresholds``)."""
     payload = {
-        "detectors": [asdict(p) for p in provenance],
+        "detectors": [{k: v for k, v in asdict(p).items() if k != "threshold"}
+                      for p in provenance],
         "scoring": _scoring_modes([p.name for p in provenance]),
         "options": {
             "n_frames": options.n_frames,

@@ -11,8 +11,12 @@
    item is graded by a rule it was not fitted on, and reports per kind and per source: AUC/AP of
    every detector, of every kind's finding and of the file's finding; the grade table; the error
    rates per grade; each detector's false alarms at its own threshold; a reliability diagram.
-4. ``--fit`` fits the rule on every item and installs it as ``<models>/fusion/fusion.json``
-   with the cross-validated error rates; ``--record-cards`` stores the figures in the cards.
+4. Fits each detector's own threshold on the real items (``engine.evaluation.fit_thresholds``:
+   at most 5% of real photos and of real videos reach it), with its leave-one-source-out
+   false alarms.
+5. ``--fit`` fits the rule on every item and installs it as ``<models>/fusion/fusion.json``
+   with the cross-validated error rates, and writes each detector's threshold into its card;
+   ``--record-cards`` stores the figures in the cards.
 
 Outputs in ``--out``: ``README.md`` (the report), ``results.json`` (every item's scores and
 findings), ``reliability.png``.
@@ -94,6 +98,7 @@ def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],
     from engine.evaluation.bench_records import records_from
     from engine.evaluation.bench_scores import score_items
     from engine.evaluation.fit_fusion import FitError, cross_validate, fit_rule, grade_record
+    from engine.evaluation.fit_thresholds import DETECTOR_MAX_REAL_RATE, fit_thresholds
     from engine.fusion.rules import uncalibrated_rule
 
     def progress(done: int, total: int, scored: Any) -> None:
@@ -123,7 +128,14 @@ def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],
         "cv_problem": cv_problem,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    detectors = sorted({n for r in records for n in r.file_scores})
+    threshold_fits = fit_thresholds(records, detectors, DETECTOR_MAX_REAL_RATE)
+    if args.fit and cv_problem is None:
+        # NOTE: before the report is built, so its table of real media above each threshold
+        # reads the thresholds now installed.
+        _install_thresholds(threshold_fits, context)
     report = bench_report.build(records, oof, oof_frames, context)
+    report["threshold_fits"] = [f.to_dict() for f in threshold_fits.values()]
     if args.fit and cv_problem is not None:
         raise SystemExit(f"devbench: --fit refused: {cv_problem}")
     if args.fit:
@@ -139,6 +151,20 @@ def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],
     if args.record_cards:
         bench_report.record_in_cards(report, command)
     return {"report": out}
+
+
+def _install_thresholds(fits: dict[str, Any], context: dict[str, Any]) -> None:
+    from engine.runtime.weights import WeightsStore
+    from engine.training.card import record_threshold
+
+    store = WeightsStore()
+    for name, fit in fits.items():
+        if name not in store.names():
+            continue
+        source = {**fit.to_dict(), **{k: context[k] for k in ("command", "index", "index_sha256",
+                                                               "date")}}
+        record_threshold(store.card_path(name), fit.threshold, source)
+        log.info("threshold of %s set to %.2f", name, fit.threshold)
 
 
 def _install_rule(rule: Any) -> None:

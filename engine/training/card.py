@@ -21,6 +21,7 @@ __all__ = [
     "apply_notes",
     "read_card",
     "record_metrics",
+    "record_threshold",
     "render_markdown",
     "total_training_s",
     "write_card",
@@ -108,6 +109,29 @@ def record_metrics(card_path: Path, key: str, metrics: dict[str, Any], command: 
     card = read_card(card_path)
     card.setdefault("metrics", {})[key] = {**metrics, "command": command}
     write_card(Path(card_path).parent, card)
+
+
+def record_threshold(card_path: Path, threshold: float, source: dict[str, Any]) -> None:
+    """Set the detector's threshold (``cfg.threshold``) and say where it came from
+    (``threshold_source``: the real-media fit, ``engine.evaluation.fit_thresholds``); re-render
+    the md. No score changes: the threshold is where "above its threshold" starts."""
+    card = read_card(card_path)
+    card["cfg"]["threshold"] = float(threshold)
+    card["threshold_source"] = dict(source)
+    write_card(Path(card_path).parent, card)
+
+
+def _threshold_line(cfg: dict[str, Any], source: dict[str, Any] | None) -> str:
+    line = f"- Threshold on calibrated `p_fake`: {cfg['threshold']}"
+    if not source:
+        return line + "."
+    held = source.get("cross_validated", {})
+    rates = "; ".join(f"{'photos' if m == 'image' else 'videos'} {c['above']} of {c['n']}"
+                      for m, c in held.items() if c.get("n"))
+    return (f"{line}, taken from real media: at most {source['max_rate']:.0%} of the real "
+            f"photos and of the real videos of `{source.get('index', '?')}` reach it (never "
+            f"below 0.5). Each real source held out in turn: {rates or 'none'}. Command: "
+            f"`{source.get('command', '')}`.")
 
 
 def _fmt(value: Any) -> str:
@@ -207,7 +231,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"`{cfg['map_kind']}`.",
         f"- Calibration (Platt, fitted on held-out synthetic validation faces): "
         f"p = sigmoid(a * logit(p_raw) + b) with (a, b) = {cfg['calibration']}.",
-        f"- Threshold on calibrated `p_fake`: {cfg['threshold']}.", "",
+        _threshold_line(cfg, card.get("threshold_source")), "",
         "## Data and terms", "", card.get("data_terms") or DATA_TERMS, "",
         f"Training faces: {training.get('n_train_faces', '?')}; validation faces: "
         f"{training.get('n_val_faces', '?')} (identity/clip-disjoint split of the face cache).",

@@ -18,6 +18,7 @@ from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from forensic_gui.cases.records import (
     AnalysisRecord,
     CaseRecord,
@@ -206,6 +207,7 @@ def findings_block(
         blocks.append(
             table(rows, [width * 0.3, width * 0.17, width * 0.13, width * 0.25, width * 0.15])
         )
+        blocks.append(Paragraph(esc(f"Threshold: {THRESHOLD_MEANING}"), st.small))
     else:
         blocks.append(Paragraph("No per-detector score was recorded.", st.body))
     return blocks

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
 from forensic_gui.error_rates import grade_rate_sentence, rate_rows, validation_note
 from forensic_gui.probability_text import fmt_p
@@ -90,6 +91,7 @@ class FindingsPanel(QWidget):
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         _fit_columns(self._table)
         self._table.horizontalHeaderItem(1).setToolTip("Calibrated probability of manipulation")
+        self._table.horizontalHeaderItem(2).setToolTip(THRESHOLD_MEANING)
         self._provenance = QTextBrowser(self)
         self._provenance.setObjectName("provenance")
         layout = QVBoxLayout(self)

@@ -24,13 +24,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from engine import api
 from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
 
-__all__ = ["FUSED_CURVE", "SUPPORT_THRESHOLD", "TimelineWidget"]
+__all__ = ["FUSED_CURVE", "TimelineWidget"]
 
 FUSED_CURVE = "fused"
-# NOTE: every shipped detector's decision threshold (DetectorCfg.threshold) is 0.50, and so is
-# the likelihood band of weak support; the shaded spans come from the frames' own graded
-# findings, so they stay right whatever the rule's real-media thresholds are.
-SUPPORT_THRESHOLD = 0.50
+# NOTE: each detector's threshold (DetectorCfg.threshold, recorded in the analysis's provenance)
+# is its own, taken from real media (engine.evaluation.fit_thresholds), so each gets its own
+# dashed line in its colour; the shaded spans come from the frames' own graded findings.
 _ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
 _POOL_SIZE = 7  # detector curves made up front (five shipped detectors, room for two more)
 _PALETTE = ("#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#12b5cb", "#795548")
@@ -55,14 +54,10 @@ class TimelineWidget(QWidget):
         self._plot.setObjectName("timeline_plot")
         self._item = self._plot.getPlotItem()
         self._setup_axes()
-        self._threshold = pg.InfiniteLine(
-            pos=SUPPORT_THRESHOLD, angle=0, movable=False,
-            pen=pg.mkPen("#5f6368", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
         self._cursor = pg.InfiniteLine(pos=0.0, angle=90, movable=True,
                                        pen=pg.mkPen("#202124", width=2),
                                        hoverPen=pg.mkPen("#1a73e8", width=3))
         self._cursor.setZValue(20)
-        self._item.addItem(self._threshold)
         self._item.addItem(self._cursor)
         self._cursor.sigDragged.connect(self._on_cursor_dragged)
         self._cursor.sigPositionChangeFinished.connect(self._on_cursor_position_change_finished)
@@ -89,6 +84,8 @@ class TimelineWidget(QWidget):
         self._pool = [self._new_curve_item() for _ in range(_POOL_SIZE)]
         self._fused_curve = self._new_curve_item()
         self._fused_curve.setZValue(10)
+        self._threshold_pool = [self._new_threshold_line() for _ in range(_POOL_SIZE)]
+        self._threshold_lines: dict[str, pg.InfiniteLine] = {}
         self._legend_entries: list[str] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._current_frame_idx: int | None = None
@@ -128,6 +125,10 @@ class TimelineWidget(QWidget):
     def curve_names(self) -> tuple[str, ...]:
         """Detector ids with a curve, then :data:`FUSED_CURVE`."""
         return tuple(self._curves)
+
+    def threshold_lines(self) -> dict[str, float]:
+        """Detector id -> the height of its dashed threshold line, for the curves shown."""
+        return {name: float(line.value()) for name, line in self._threshold_lines.items()}
 
     def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(t_sec, p_fake)`` of a curve; ``NaN`` where the detector did not apply."""
@@ -207,6 +208,9 @@ class TimelineWidget(QWidget):
         self._curves = {}
         self._legend_entries = []
         self._legend.setText("")
+        for line in self._threshold_pool:
+            line.setVisible(False)
+        self._threshold_lines = {}
 
     def _clear_regions(self) -> None:
         for item in self._regions:
@@ -250,6 +254,7 @@ class TimelineWidget(QWidget):
             # legend), which keeps the GUI thread under its 100 ms budget after an analysis.
             for name, p_fake in series.items():
                 self._curves[name].setData(self._t_sec, p_fake)
+            self._place_threshold_lines()
             return
         self._clear_curves()
         for i, name in enumerate(detector_order):  # colours follow the detector order
@@ -265,8 +270,9 @@ class TimelineWidget(QWidget):
                             pg.mkPen("#202124", width=3), symbol_size=7)
         # NOTE: the dashed line is named in the legend, not by a label in the plot: the fused
         # curve runs near 0.50 exactly when it matters, so an in-plot label hid it or was hidden.
+        self._place_threshold_lines()
         threshold = ('<span style="color:#5f6368">'
-                     f"{_unbreakable(f'- - - detector threshold {SUPPORT_THRESHOLD:.2f}')}"
+                     f"{_unbreakable('- - - each detector threshold, in its colour')}"
                      "&nbsp;&nbsp; "
                      f"{_unbreakable('shaded: frames graded weak or above')}"
                      "</span>")
@@ -289,6 +295,31 @@ class TimelineWidget(QWidget):
         self._legend_entries.append(f'<span style="color:{colour}; font-weight:{weight}">'
                                     f"&#9632;&nbsp;{_unbreakable(html.escape(label))}"
                                     "</span>")
+
+    def _place_threshold_lines(self) -> None:
+        """One dashed line per detector curve at that detector's threshold, in its colour.
+
+        The thresholds are the analysis's own (its provenance): an old analysis keeps the lines
+        it was graded against."""
+        thresholds = _thresholds(self._result)
+        self._threshold_lines = {}
+        names = [n for n in self._curves if n != FUSED_CURVE and n in thresholds]
+        while len(self._threshold_pool) < len(names):
+            self._threshold_pool.append(self._new_threshold_line())
+        for line in self._threshold_pool[len(names):]:
+            line.setVisible(False)
+        for line, name in zip(self._threshold_pool, names, strict=False):
+            colour = self._curves[name].opts["pen"].color()
+            line.setPen(pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            line.setValue(thresholds[name])
+            line.setVisible(True)
+            self._threshold_lines[name] = line
+
+    def _new_threshold_line(self) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(pos=0.5, angle=0, movable=False)
+        line.setVisible(False)
+        self._item.addItem(line)
+        return line
 
     def _pooled_curve(self, fused: bool, index: int) -> pg.PlotDataItem:
         """A curve item kept in the plot between results (see ``_new_pool``)."""
@@ -401,3 +432,10 @@ class TimelineWidget(QWidget):
                 not view_box.sceneBoundingRect().contains(scene_pos):
             return
         self.seek_to_time(float(view_box.mapSceneToView(scene_pos).x()))
+
+
+def _thresholds(result: MediaResult | None) -> dict[str, float]:
+    """Detector id -> the threshold the analysis recorded for it."""
+    if result is None or result.provenance is None:
+        return {}
+    return {d.name: float(d.threshold) for d in result.provenance.detectors}

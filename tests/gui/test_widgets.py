@@ -95,9 +95,29 @@ def test_timeline_spans_threshold_and_seek(qtbot, result):
         timeline.seek_to_time(0.76)
     assert blocker.args == [6]
     assert timeline.current_frame_idx == 6
+    assert timeline.threshold_lines() == {SBI: 0.5, XRAY: 0.5}
     timeline.clear("nothing")
     assert timeline.curve_names() == ()
     assert timeline.elevated_spans() == []
+    assert timeline.threshold_lines() == {}
+
+
+def test_timeline_draws_each_detectors_own_threshold_from_the_analysis(qtbot, result):
+    """Thresholds come from real media per detector; an analysis keeps those it recorded."""
+    import dataclasses
+
+    provenance = result.provenance
+    moved = tuple(dataclasses.replace(d, threshold=0.84) if d.name == XRAY else d
+                  for d in provenance.detectors)
+    timeline = TimelineWidget()
+    qtbot.addWidget(timeline)
+    timeline.set_result(result, {SBI: "SBI"})
+    assert timeline.threshold_lines() == {SBI: 0.5, XRAY: 0.5}
+    timeline.set_result(dataclasses.replace(
+        result, provenance=dataclasses.replace(provenance, detectors=moved)), {SBI: "SBI"})
+    assert timeline.threshold_lines() == pytest.approx({SBI: 0.5, XRAY: 0.84})
+    timeline.select_track(None)  # a redraw of the same curves keeps them
+    assert timeline.threshold_lines() == pytest.approx({SBI: 0.5, XRAY: 0.84})
 
 
 def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
