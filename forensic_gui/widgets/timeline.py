@@ -31,6 +31,7 @@ FUSED_CURVE = "fused"
 # is its own, taken from real media (engine.evaluation.fit_thresholds), so each gets its own
 # dashed line in its colour; the shaded spans come from the frames' own graded findings.
 _ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
+_THRESHOLD_LEGEND = "- - - each detector's threshold, in its colour"
 _POOL_SIZE = 7  # detector curves made up front (five shipped detectors, room for two more)
 _PALETTE = ("#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#12b5cb", "#795548")
 _SPAN_BRUSH = {Grade.WEAK: (251, 188, 4, 55), Grade.MODERATE: (217, 48, 37, 55),
@@ -272,7 +273,7 @@ class TimelineWidget(QWidget):
         # curve runs near 0.50 exactly when it matters, so an in-plot label hid it or was hidden.
         self._place_threshold_lines()
         threshold = ('<span style="color:#5f6368">'
-                     f"{_unbreakable('- - - each detector threshold, in its colour')}"
+                     f"{_unbreakable(_THRESHOLD_LEGEND)}"
                      "&nbsp;&nbsp; "
                      f"{_unbreakable('shaded: frames graded weak or above')}"
                      "</span>")
