@@ -22,6 +22,7 @@ from forensic_gui.cases.db import default_db_path
 from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import EngineServices
+from forensic_gui.gc_policy import GuiThreadCollector
 from forensic_gui.main_window import MainWindow
 from forensic_gui.resources import icon
 from forensic_gui.settings import (
@@ -109,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setWindowIcon(icon("app"))
+    collector = GuiThreadCollector(app)  # before any worker thread starts: see gc_policy
+    collector.start()
     if args.self_test is not None:
         from forensic_gui.selftest import run_self_test
 

@@ -33,6 +33,7 @@ from forensic_gui.demo import (
 )
 from forensic_gui.dialogs.messages import show_error, show_info, show_warning
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
+from forensic_gui.gc_policy import freeze_loaded_objects
 from forensic_gui.job_tracker import JobTracker
 from forensic_gui.settings import Settings, default_trust_list_path
 from forensic_gui.stall_monitor import StallMonitor
@@ -53,7 +54,6 @@ from forensic_gui.workers import (
     HashJob,
     ImportJob,
     PreloadJob,
-    freeze_loaded_objects,
 )
 
 if TYPE_CHECKING:  # reportlab is imported only when a report is written

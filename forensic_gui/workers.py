@@ -12,7 +12,6 @@ the case file (see :mod:`forensic_gui.tasks` for why they write at all).
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -52,7 +51,6 @@ __all__ = [
     "PreloadJob",
     "configure_pool",
     "describe_error",
-    "freeze_loaded_objects",
 ]
 
 logger = logging.getLogger(__name__)
@@ -232,26 +230,12 @@ class PreloadJob(Job):
         self._holder = holder
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
+        # NOTE: no garbage collection here: see forensic_gui.gc_policy (the controller freezes
+        # the loaded objects on the GUI thread when this job succeeds).
         progress(Progress("load", 0, 1, "Loading the detectors"))
         self._holder.get()
         progress(Progress("load", 1, 1, "Detectors ready"))
         return None
-
-
-def freeze_loaded_objects() -> None:
-    """Collect once, then move everything alive into the permanent generation. GUI thread only.
-
-    A full garbage collection holds the GIL, so the window freezes while one runs; with the models
-    loaded they took 90-140 ms. After this, later collections only walk new objects.
-
-    NOTE: never call this from a worker: a collection runs the finalizers of whatever it frees in
-    the calling thread, and a Qt object freed outside the GUI thread crashes the process
-    (a segmentation fault in CI when this ran at the end of ``PreloadJob``).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        raise RuntimeError("freeze_loaded_objects must run on the GUI thread")
-    gc.collect()
-    gc.freeze()
 
 
 class HashJob(Job):

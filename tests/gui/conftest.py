@@ -45,10 +45,19 @@ def window(qtbot, store: CaseStore, analyzer_factory: FakeAnalyzerFactory) -> It
     main_window.show()
     yield main_window
     main_window.close()
-    # NOTE: free the closed window's Python wrappers here, on the GUI thread; left to a later
-    # automatic collection, a worker thread of the next test may run it and delete Qt objects
-    # outside the GUI thread (a segmentation fault).
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """As in the app (``forensic_gui.gc_policy``): no automatic collection while a GUI test
+    runs worker threads, one collection on this thread after it. Left to Python, a worker
+    thread ran a collection that freed an earlier test's Qt objects: a segmentation fault."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
     gc.collect()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

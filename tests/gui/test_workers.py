@@ -157,7 +157,8 @@ def test_preload_collects_garbage_on_the_gui_thread_only(qtbot, monkeypatch):
     """A collection in a worker frees Qt objects outside the GUI thread: CI crashed on it."""
     import gc
 
-    from forensic_gui.workers import PreloadJob, freeze_loaded_objects
+    from forensic_gui.gc_policy import freeze_loaded_objects
+    from forensic_gui.workers import PreloadJob
 
     collect_threads: list[threading.Thread] = []
     real_collect = gc.collect
