@@ -18,11 +18,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from forensic_gui import gc_policy
 from forensic_gui.cases.db import default_db_path
 from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import EngineServices
-from forensic_gui.gc_policy import GuiThreadCollector
 from forensic_gui.main_window import MainWindow
 from forensic_gui.resources import icon
 from forensic_gui.settings import (
@@ -95,6 +95,9 @@ def open_window(args: argparse.Namespace, *, services: EngineServices | None = N
     except CaseStoreError as exc:
         raise StartupError(f"{exc}\n\nStart with --db PATH to use another file.") from exc
     configure_pool()
+    app = QApplication.instance()
+    if app is not None:  # before any worker thread starts: see forensic_gui.gc_policy
+        gc_policy.install(app)
     window = MainWindow(store, settings, services=services or EngineServices.default(),
                         first_start=first_start)
     window.show()
@@ -110,8 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setWindowIcon(icon("app"))
-    collector = GuiThreadCollector(app)  # before any worker thread starts: see gc_policy
-    collector.start()
     if args.self_test is not None:
         from forensic_gui.selftest import run_self_test
 

@@ -19,7 +19,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer
 
-__all__ = ["GuiThreadCollector", "freeze_loaded_objects"]
+__all__ = ["GuiThreadCollector", "freeze_loaded_objects", "install"]
 
 _INTERVAL_MS = 1000
 
@@ -59,6 +59,18 @@ class GuiThreadCollector(QObject):
                 break
             due = generation
         return gc.collect(due) if due >= 0 else 0
+
+
+def install(app: QObject) -> GuiThreadCollector:
+    """Start the application's collector, once per application (a second call returns it).
+
+    Called by ``forensic_gui.app.open_window``, so the app, its self-test and the scripts that
+    drive it all collect the same way. GUI thread only."""
+    collector = app.findChild(GuiThreadCollector)
+    if collector is None:
+        collector = GuiThreadCollector(app)
+        collector.start()
+    return collector
 
 
 def freeze_loaded_objects() -> None:

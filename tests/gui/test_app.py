@@ -29,6 +29,12 @@ def test_first_start_creates_the_database_and_offers_the_demo(qtbot, tmp_path):
     started = start(qtbot, argv)
     assert db.is_file()
     assert started.window.welcome.isVisible()
+    from PySide6.QtWidgets import QApplication
+
+    from forensic_gui.gc_policy import GuiThreadCollector
+
+    # the app collects garbage on the GUI thread only (forensic_gui.gc_policy)
+    assert QApplication.instance().findChild(GuiThreadCollector) is not None
     started.window.close()
     started.store.close()
     again = start(qtbot, argv)

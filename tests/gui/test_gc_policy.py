@@ -66,3 +66,12 @@ def test_it_refuses_to_start_outside_the_gui_thread() -> None:
     assert len(errors) == 1
     with pytest.raises(RuntimeError, match="GUI thread"):
         raise errors[0]
+
+
+def test_opening_the_window_installs_one_collector_for_the_application(qapp) -> None:
+    from forensic_gui import gc_policy
+
+    first = gc_policy.install(qapp)
+    assert gc_policy.install(qapp) is first
+    assert len(qapp.findChildren(GuiThreadCollector)) == 1
+    assert not gc.isenabled()
