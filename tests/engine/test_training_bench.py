@@ -60,10 +60,12 @@ def test_report_pairs_each_fake_kind_and_source_with_the_reals_of_its_modality()
     assert sources["faceswap_video / iperov/DeepFaceLive"] == pytest.approx(5 / 6)
     assert report.false_alarms["video"]["d"] == pytest.approx(1 / 3)  # 0.7 >= 0.5
     assert report.false_alarms["image"]["d"] == 1.0  # the one scored photo: 0.5 >= 0.5
+    assert report.threshold == 0.5
     assert paired_wins(items, scores, "d") == (2, 2)  # A: 0.9 > 0.7; B: 0.4 > 0.3
     text = format_report(report)
     assert "faceswap_video" in text
     assert "DeepFaceLive pairs, fake above its real twin: d 2/2" in text
+    assert "reals at or above 0.50 (the same bar for every column)" in text
 
 
 def test_report_refuses_misaligned_scores() -> None:
