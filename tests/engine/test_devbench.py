@@ -157,6 +157,12 @@ def test_the_command_runs_the_app_analyzer_and_reports_bad_rows(tmp_path: Path) 
     assert [i["path"] for i in results["items"]] == ["demo_real.mp4", "demo_fake.mp4"]
     assert {e["row"] for e in results["context"]["row_errors"]} == {4, 5}
     assert results["context"]["cv_problem"]  # two items cannot fit a rule: said, not hidden
+    fits = {f["detector"]: f for f in results["threshold_fits"]}
+    assert set(fits) == set(results["detectors"])
+    real_scores = results["items"][0]["scores"]
+    for name, fit in fits.items():  # one real video: no real item may reach the threshold
+        assert fit["threshold"] >= 0.5
+        assert real_scores[name] is None or real_scores[name] < fit["threshold"]
     text = (out / "README.md").read_text(encoding="utf-8")
     assert "gone.mp4" in text
     assert "Not cross-validated" in text
