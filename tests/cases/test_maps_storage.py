@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alembic import command
-from sqlalchemy import text
 
 from engine.types import MediaResult
-from forensic_gui.cases import db as case_db
 from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.maps_blob import has_maps, pack_maps, unpack_maps, with_maps
 from forensic_gui.cases.records import EvidenceRecord
 from forensic_gui.cases.repository import CaseStore
 from tests.cases.fabricate import hash_file, make_result
+from tests.cases.raw_db import database_at_revision, run_sql
 
 
 def _with_random_maps(result: MediaResult, seed: int = 0) -> MediaResult:
@@ -76,26 +74,17 @@ def _stored(store: CaseStore, added: EvidenceRecord, evidence_file: Path) -> Pat
     return path
 
 
-def _sql(path: Path, statement: str) -> None:
-    engine = case_db.create_db_engine(path)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 def test_edited_or_removed_maps_are_reported(store: CaseStore, added: EvidenceRecord,
                                              evidence_file: Path) -> None:
     path = _stored(store, added, evidence_file)
     other = pack_maps(_with_random_maps(make_result(evidence_file, added.sha256), seed=1))
     assert other is not None
-    _sql(path, f"UPDATE analyses SET maps_npz = x'{other.hex()}'")
+    run_sql(path, f"UPDATE analyses SET maps_npz = x'{other.hex()}'")
     with CaseStore.open(path) as tampered:
         report = tampered.verify_audit_chain()
         assert not report.ok
         assert any("stored heatmaps" in p for p in report.problems)
-    _sql(path, "UPDATE analyses SET maps_npz = NULL, maps_sha256 = NULL")
+    run_sql(path, "UPDATE analyses SET maps_npz = NULL, maps_sha256 = NULL")
     with CaseStore.open(path) as emptied:
         assert any("stored heatmaps" in p for p in emptied.verify_audit_chain().problems)
 
@@ -103,7 +92,7 @@ def test_edited_or_removed_maps_are_reported(store: CaseStore, added: EvidenceRe
 def test_a_damaged_blob_is_a_clear_error_not_a_crash(store: CaseStore, added: EvidenceRecord,
                                                      evidence_file: Path) -> None:
     path = _stored(store, added, evidence_file)
-    _sql(path, "UPDATE analyses SET maps_npz = x'504b0304deadbeef'")
+    run_sql(path, "UPDATE analyses SET maps_npz = x'504b0304deadbeef'")
     with CaseStore.open(path) as damaged, pytest.raises(CaseStoreError, match="heatmaps"):
         damaged.latest_analysis(added.id)
 
@@ -112,13 +101,7 @@ def test_a_revision_0001_database_upgrades_and_keeps_its_analyses(
     tmp_path: Path, evidence_file: Path
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    engine = case_db.create_db_engine(path)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(case_db.alembic_config(connection), "0001")
-        assert case_db.current_revision(engine) == "0001"
-    finally:
-        engine.dispose()
+    database_at_revision(path, "0001")
     with CaseStore.open(path) as store:  # upgrades to head
         case = store.create_case(number="C-1", title="old", analyst="A. Analyst",
                                  actor="A. Analyst")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from engine.api import inspect_provenance
@@ -17,6 +16,7 @@ from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.records import EvidenceRecord
 from forensic_gui.cases.repository import CaseStore
 from tests.cases.fabricate import hash_file, make_result
+from tests.cases.raw_db import database_at_revision, run_sql
 from tests.provenance_media import jpeg_bytes, make_pki, sign_jpeg, textured_rgb, write
 
 
@@ -29,15 +29,6 @@ def signed_record(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 
 def _result(evidence_file: Path, sha256: str, record: object) -> MediaResult:
     return dataclasses.replace(make_result(evidence_file, sha256), file_provenance=record)
-
-
-def _sql(path: Path, statement: str) -> None:
-    engine = case_db.create_db_engine(path)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def test_provenance_is_stored_apart_and_comes_back(store: CaseStore, added: EvidenceRecord,
@@ -73,13 +64,13 @@ def test_edited_provenance_is_reported(store: CaseStore, added: EvidenceRecord,
                           actor="A. Analyst")
     path = store.db_path
     store.close()
-    _sql(path, "UPDATE analyses SET file_provenance_json = "
+    run_sql(path, "UPDATE analyses SET file_provenance_json = "
                "replace(file_provenance_json, '\"valid\"', '\"trusted\"')")
     with CaseStore.open(path) as tampered:
         report = tampered.verify_audit_chain()
         assert not report.ok
         assert any("stored media provenance" in p for p in report.problems)
-    _sql(path, "UPDATE analyses SET file_provenance_json = NULL, file_provenance_sha256 = NULL")
+    run_sql(path, "UPDATE analyses SET file_provenance_json = NULL, file_provenance_sha256 = NULL")
     with CaseStore.open(path) as emptied:
         assert any("stored media provenance" in p for p in emptied.verify_audit_chain().problems)
 
@@ -90,7 +81,7 @@ def test_a_damaged_record_is_a_clear_error(store: CaseStore, added: EvidenceReco
                           actor="A. Analyst")
     path = store.db_path
     store.close()
-    _sql(path, "UPDATE analyses SET file_provenance_json = '{\"schema\": 1}'")
+    run_sql(path, "UPDATE analyses SET file_provenance_json = '{\"schema\": 1}'")
     with CaseStore.open(path) as damaged, pytest.raises(CaseStoreError,
                                                         match="media provenance"):
         damaged.latest_analysis(added.id)
@@ -100,12 +91,7 @@ def test_a_revision_0002_database_upgrades_and_keeps_its_analyses(
     tmp_path: Path, evidence_file: Path
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    engine = case_db.create_db_engine(path)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(case_db.alembic_config(connection), "0002")
-    finally:
-        engine.dispose()
+    database_at_revision(path, "0002")
     with CaseStore.open(path) as store:  # upgrades to head
         case = store.create_case(number="C-1", title="old", analyst="A", actor="A")
         item = store.hash_and_add_evidence(case.id, evidence_file, actor="A",
