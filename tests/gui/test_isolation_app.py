@@ -20,16 +20,13 @@ import pytest
 from PIL import Image
 
 from engine import api
-from forensic_gui.cases.repository import CaseStore
-from forensic_gui.controller import EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
-from forensic_gui.settings import Settings
 from tests.engine.analysis_fakes import named_fake_detector
 from tests.engine.pool_fakes import MisbehavingFaceFinder, write_trigger_image
-from tests.gui.fakes import FAKE_DETECTORS
 from tests.gui.readonly_db import start_app_with_db
 from tests.gui.test_workflow import import_files, messages
+from tests.gui.windows import window_with_analyzer
 
 TIMEOUT_MS = 60000
 
@@ -43,17 +40,9 @@ def _analyzer(options: api.AnalysisOptions) -> api.Analyzer:
 
 @pytest.fixture
 def pooled_window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
-    services = EngineServices(analyzer_factory=_analyzer,
-                              list_detectors=lambda: list(FAKE_DETECTORS))
-    settings = Settings(analyst="Tester", key_frames=1, n_frames=4, runtime="onnx",
-                        detectors=tuple(d.name for d in FAKE_DETECTORS))
-    with CaseStore.open(tmp_path / "cases.sqlite3") as store:
-        window = MainWindow(store, settings, services=services)
-        qtbot.addWidget(window)
-        window.show()
-        assert window.controller.create_case(NewCaseFields("I-1", "Isolation", "Tester", ""))
+    with window_with_analyzer(qtbot, tmp_path / "cases.sqlite3", _analyzer, n_frames=4,
+                              case=NewCaseFields("I-1", "Isolation", "Tester", "")) as window:
         yield window
-        window.close()
 
 
 def _analyse(qtbot, window: MainWindow, evidence_id: int) -> None:

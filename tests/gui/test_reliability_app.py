@@ -18,15 +18,11 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from engine import api
-from forensic_gui.cases.repository import CaseStore
-from forensic_gui.controller import EngineServices
 from forensic_gui.dialogs.new_case_dialog import NewCaseFields
 from forensic_gui.main_window import MainWindow
-from forensic_gui.settings import Settings
 from tests.engine.analysis_fakes import named_fake_detector
 from tests.engine.face_media import make_face_photo
 from tests.engine.hostile_media import CORPUS, make_corpus
-from tests.gui.fakes import FAKE_DETECTORS
 from tests.gui.readonly_db import (
     ReadOnlyUnavailableError,
     cli_in_readonly_dir,
@@ -34,6 +30,7 @@ from tests.gui.readonly_db import (
     start_app_with_db_in,
 )
 from tests.gui.reliability_app import NOT_ADDED_TITLE, judge_app_run, run_corpus
+from tests.gui.windows import window_with_analyzer
 
 ITEM_TIMEOUT_S = 30.0
 
@@ -46,17 +43,9 @@ def _analyzer(options: api.AnalysisOptions) -> api.Analyzer:
 
 @pytest.fixture
 def corpus_window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
-    services = EngineServices(analyzer_factory=_analyzer,
-                              list_detectors=lambda: list(FAKE_DETECTORS))
-    settings = Settings(analyst="Tester", key_frames=1, n_frames=8, runtime="onnx",
-                        detectors=tuple(d.name for d in FAKE_DETECTORS))
-    with CaseStore.open(tmp_path / "cases.sqlite3") as store:
-        window = MainWindow(store, settings, services=services)
-        qtbot.addWidget(window)
-        window.show()
-        assert window.controller.create_case(NewCaseFields("R-1", "Corpus", "Tester", ""))
+    with window_with_analyzer(qtbot, tmp_path / "cases.sqlite3", _analyzer, n_frames=8,
+                              case=NewCaseFields("R-1", "Corpus", "Tester", "")) as window:
         yield window
-        window.close()
 
 
 @pytest.mark.slow
