@@ -116,13 +116,14 @@ def _env(root: Path) -> dict[str, str]:
             "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")}
 
 
-def _run(command: Sequence[str], ro_dir: Path, root: Path, timeout_s: float,
+def _run(command: Sequence[str], ro_dir: Path | None, root: Path, timeout_s: float,
          cwd: Path | None = None) -> RunOutcome:
+    """Run ``command`` (with ``ro_dir`` read-only, when given) and collect its dialogs."""
     start = time.perf_counter()
+    argv = list(command) if ro_dir is None else _readonly_command(command, ro_dir)
     try:
-        done = subprocess.run(_readonly_command(command, ro_dir), capture_output=True,
-                              text=True, timeout=timeout_s, env=_env(root), cwd=cwd,
-                              check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s,
+                              env=_env(root), cwd=cwd, check=False)
     except subprocess.TimeoutExpired as exc:
         return RunOutcome(None, (), str(exc.stdout or ""), str(exc.stderr or ""),
                           time.perf_counter() - start)
@@ -146,16 +147,7 @@ def start_app_with_db(db_path: Path, root: Path, *, timeout_s: float = 60.0) -> 
     """Start ``forensic-gui --db DB_PATH`` (no read-only mount) and click its boxes away."""
     command = [sys.executable, "-c", _DRIVER, "--db", str(db_path),
                "--settings", str(root / "home" / "settings.toml")]
-    start = time.perf_counter()
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                              env=_env(root), check=False)
-    except subprocess.TimeoutExpired as exc:
-        return RunOutcome(None, (), str(exc.stdout or ""), str(exc.stderr or ""),
-                          time.perf_counter() - start)
-    dialogs = tuple((d["title"], d["text"]) for d in map(json.loads, _json_lines(done.stdout)))
-    return RunOutcome(done.returncode, dialogs, done.stdout, done.stderr,
-                      time.perf_counter() - start)
+    return _run(command, None, root, timeout_s)
 
 
 def cli_in_readonly_dir(ro_dir: Path, root: Path, media: Path, *, jsonl: Path,
