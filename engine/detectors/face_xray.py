@@ -29,12 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.detectors.backbones import (
-    EfficientNetLite0,
-    FeatureEncoder,
-    HRNetStyle,
-    load_imagenet_lite0,
-)
+from engine.detectors.backbones import FeatureEncoder, HRNetStyle
 from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
@@ -44,6 +39,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
+from engine.detectors.lite_family import larger_candidates, register_lite
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAP_SIZE", "XRAY_EFFL0", "XRAY_HRNET18", "XrayNet", "xray_effl0", "xray_hrnet18"]
@@ -150,21 +146,11 @@ XRAY_HRNET18 = DetectorCfg(
 )
 
 
-@register_detector(XRAY_EFFL0)
-def xray_effl0(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """Face X-ray on EfficientNet-Lite0 at 192 px (the shipped CPU configuration).
-
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
-    """
-    encoder = EfficientNetLite0(head=False)
-    if pretrained_backbone:
-        load_imagenet_lite0(encoder)
-    return make_detector(XRAY_EFFL0, _build(encoder), weights=weights, device=device)
+# Face X-ray on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's
+# larger candidates (engine.detectors.lite_family).
+xray_effl0 = register_lite(XRAY_EFFL0, _build)
+for _cfg, _variant in larger_candidates(XRAY_EFFL0):
+    register_lite(_cfg, _build, variant=_variant)
 
 
 @register_detector(XRAY_HRNET18)

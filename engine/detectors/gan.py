@@ -34,9 +34,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.detectors.backbones import EfficientNetLite0, FeatureEncoder, load_imagenet_lite0
+from engine.detectors.backbones import FeatureEncoder
 from engine.detectors.base import Detector, DetectorNet, make_detector
 from engine.detectors.cfg import IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD, DetectorCfg
+from engine.detectors.lite_family import register_lite
 from engine.detectors.registry import register_detector
 
 __all__ = [
@@ -155,21 +156,8 @@ GANRES_R50 = DetectorCfg(
 )
 
 
-@register_detector(GAN_EFFL0)
-def gan_effl0(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """GAN-image detector on EfficientNet-Lite0 at 256 px (the shipped CPU configuration).
-
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
-    """
-    encoder = EfficientNetLite0(head=True)
-    if pretrained_backbone:
-        load_imagenet_lite0(encoder)
-    return make_detector(GAN_EFFL0, _build(encoder), weights=weights, device=device)
+# GAN-image detector on EfficientNet-Lite0 at 256 px (the shipped CPU configuration).
+gan_effl0 = register_lite(GAN_EFFL0, _build, head=True)
 
 
 @register_detector(GANRES_R50)

@@ -31,12 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.detectors.backbones import (
-    EfficientNetB4,
-    EfficientNetLite0,
-    FeatureEncoder,
-    load_imagenet_lite0,
-)
+from engine.detectors.backbones import EfficientNetB4, FeatureEncoder
 from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
@@ -46,6 +41,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
+from engine.detectors.lite_family import larger_candidates, register_lite
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAT_EFFB4", "MAT_EFFL0", "MatNet", "bilinear_attention_pool", "mat_effb4", "mat_effl0"]
@@ -163,22 +159,15 @@ def _build(encoder: FeatureEncoder, n_maps: int, growth: int) -> MatNet:
     return MatNet(encoder, n_maps=n_maps, growth=growth)
 
 
-@register_detector(MAT_EFFL0)
-def mat_effl0(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """MAT on EfficientNet-Lite0 at 192 px with M = 4 (the shipped CPU configuration).
+def _build_lite(encoder: FeatureEncoder) -> MatNet:
+    return _build(encoder, n_maps=4, growth=16)
 
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
-    """
-    encoder = EfficientNetLite0(head=False)
-    if pretrained_backbone:
-        load_imagenet_lite0(encoder)
-    net = _build(encoder, n_maps=4, growth=16)
-    return make_detector(MAT_EFFL0, net, weights=weights, device=device)
+
+# MAT on EfficientNet-Lite0 at 192 px with M = 4 (the shipped CPU configuration), and issue 19's
+# larger candidates (engine.detectors.lite_family).
+mat_effl0 = register_lite(MAT_EFFL0, _build_lite)
+for _cfg, _variant in larger_candidates(MAT_EFFL0):
+    register_lite(_cfg, _build_lite, variant=_variant)
 
 
 @register_detector(MAT_EFFB4)

