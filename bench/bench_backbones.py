@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from timing import median_ms_per_item
 
 from engine.detectors.backbones import EfficientNetLite, load_imagenet_lite
 from engine.detectors.face_xray import XRAY_EFFL0, XrayNet
@@ -75,14 +74,7 @@ def _merged_graph(variant: int, size: int, workdir: Path) -> bytes:
 
 def _ms_per_face(runtime: OnnxRuntime, size: int, batch: int, repeats: int) -> float:
     x = np.random.default_rng(0).standard_normal((batch, 3, size, size)).astype(np.float32)
-    for _ in range(3):
-        runtime.run_all(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        runtime.run_all(x)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) / batch * 1000.0
+    return median_ms_per_item(lambda: runtime.run_all(x), batch, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,25 +13,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_ms_per_item
 
 from engine.runtime import WeightsStore, load_detector
 
 
 def _time_per_face(detector: object, batch: int, repeats: int) -> float:
     crops = np.random.default_rng(0).integers(0, 256, (batch, 256, 256, 3), dtype=np.uint8)
-    for _ in range(3):  # warm-up: allocator, thread pool, kernel selection
-        detector.predict(crops, want_maps=True)  # type: ignore[attr-defined]
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        detector.predict(crops, want_maps=True)  # type: ignore[attr-defined]
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) / batch * 1000.0
+    return median_ms_per_item(
+        lambda: detector.predict(crops, want_maps=True),  # type: ignore[attr-defined]
+        batch, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:
