@@ -132,10 +132,9 @@ _LITE0_STAGES = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
-# (width multiplier, depth multiplier, ImageNet resolution) of Lite0-Lite2 (Tan & Le 2019; the
-# Lite family keeps the stem (32) and the head (1280) fixed and scales neither the first nor the
-# last stage's repeats).
-_LITE_SCALING = {0: (1.0, 1.0, 224), 1: (1.0, 1.1, 240), 2: (1.1, 1.2, 260)}
+# (width multiplier, depth multiplier) of Lite0-Lite2 (Tan & Le 2019; the Lite family keeps the
+# stem (32) and the head (1280) fixed and scales neither the first nor the last stage's repeats).
+_LITE_SCALING = {0: (1.0, 1.0), 1: (1.0, 1.1), 2: (1.1, 1.2)}
 
 
 def _round_filters(channels: int, width: float, divisor: int = 8) -> int:
@@ -149,7 +148,7 @@ def lite_stages(variant: int) -> tuple[tuple[int, int, int, int, int, int], ...]
     """The (repeats, kernel, stride, expand, c_in, c_out) table of EfficientNet-Lite``variant``."""
     if variant not in _LITE_SCALING:
         raise ValueError(f"EfficientNet-Lite{variant} is not supported (0, 1 or 2)")
-    width, depth, _ = _LITE_SCALING[variant]
+    width, depth = _LITE_SCALING[variant]
     last = len(_LITE0_STAGES) - 1
     stages = []
     for i, (repeats, k, stride, expand, c_in, c_out) in enumerate(_LITE0_STAGES):
@@ -160,14 +159,14 @@ def lite_stages(variant: int) -> tuple[tuple[int, int, int, int, int, int], ...]
     return tuple(stages)
 
 
-def _lite_taps(stages: tuple[tuple[int, ...], ...]) -> tuple[int, int, int, int]:
-    """Index of the last block at strides 4, 8, 16 and 32 (the end of each stride group)."""
-    stride, idx, taps = 2, -1, {}
-    for repeats, _k, s, *_ in stages:
+def _stride_ends(stages: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, int], ...]:
+    """(index of the last block, its output channels) at strides 4, 8, 16 and 32."""
+    stride, idx, ends = 2, -1, {}
+    for repeats, _k, s, _expand, _c_in, c_out in stages:
         idx += repeats
         stride *= s
-        taps[stride] = idx
-    return (taps[4], taps[8], taps[16], taps[32])
+        ends[stride] = (idx, c_out)
+    return (ends[4], ends[8], ends[16], ends[32])
 
 
 class EfficientNetLite(FeatureEncoder):
@@ -181,7 +180,8 @@ class EfficientNetLite(FeatureEncoder):
         super().__init__()
         self.variant = variant
         stages = lite_stages(variant)
-        self.taps = _lite_taps(stages)
+        ends = _stride_ends(stages)
+        self.taps = tuple(idx for idx, _c in ends)
         self.stem = _ConvBn(3, 32, 3, 2)
         blocks: list[nn.Module] = []
         for repeats, k, stride, expand, c_in, c_out in stages:
@@ -189,11 +189,10 @@ class EfficientNetLite(FeatureEncoder):
                 blocks.append(_MBConv(c_in if i == 0 else c_out, c_out, k, stride if i == 0 else 1,
                                       expand))
         self.blocks = nn.ModuleList(blocks)
-        c_last = stages[-1][-1]
+        c_last = ends[-1][1]
         self.head = _ConvBn(c_last, 1280, 1) if head else None
         self.act = nn.ReLU6()
-        self.channels = (_block_out(stages, self.taps[0]), _block_out(stages, self.taps[1]),
-                         _block_out(stages, self.taps[2]), 1280 if head else c_last)
+        self.channels = (ends[0][1], ends[1][1], ends[2][1], 1280 if head else c_last)
 
     def forward(self, x: torch.Tensor | TrunkFeatures) -> list[torch.Tensor]:
         if isinstance(x, TrunkFeatures):  # continue after a precomputed frozen trunk
@@ -222,16 +221,6 @@ class EfficientNetLite(FeatureEncoder):
             return []
         last = self.taps[min(n_stages, 4) - 1]
         return [self.stem, *self.blocks[: last + 1]]
-
-
-def _block_out(stages: tuple[tuple[int, ...], ...], block_idx: int) -> int:
-    """Output channels of block ``block_idx`` of a stage table."""
-    idx = -1
-    for repeats, *_rest, c_out in stages:
-        idx += repeats
-        if block_idx <= idx:
-            return c_out
-    raise IndexError(block_idx)
 
 
 class EfficientNetLite0(EfficientNetLite):

@@ -39,7 +39,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
-from engine.detectors.lite_family import larger_candidates, register_lite
+from engine.detectors.lite_family import register_with_candidates
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAP_SIZE", "XRAY_EFFL0", "XRAY_HRNET18", "XrayNet", "xray_effl0", "xray_hrnet18"]
@@ -148,9 +148,7 @@ XRAY_HRNET18 = DetectorCfg(
 
 # Face X-ray on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's
 # larger candidates (engine.detectors.lite_family).
-xray_effl0 = register_lite(XRAY_EFFL0, _build)
-for _cfg, _variant in larger_candidates(XRAY_EFFL0):
-    register_lite(_cfg, _build, variant=_variant)
+xray_effl0 = register_with_candidates(XRAY_EFFL0, _build)
 
 
 @register_detector(XRAY_HRNET18)

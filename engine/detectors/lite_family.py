@@ -6,9 +6,9 @@ that entrypoint once (:func:`register_lite`), so the detector modules only say h
 their network on an encoder.
 
 Issue 19 asks to try a larger input and a larger backbone within the app's speed budget.
-:func:`larger_candidates` derives, from a shipped face-swap configuration, the candidates that
-fit it (``bench/bench_backbones.py`` measures what each costs the merged SBI + X-ray + MAT
-graph; docs/MODELS.md, "Larger backbones and inputs"):
+:func:`register_with_candidates` registers a shipped face-swap configuration and, derived from
+it, the larger candidates (``bench/bench_backbones.py`` measures what each costs the merged
+SBI + X-ray + MAT graph; docs/MODELS.md, "Larger backbones and inputs"):
 
 - ``<method>_effl0_256``: the same Lite0 at 256 px, the side of the app's policy face crop and
   of the training face cache, so nothing is upsampled (1.7x the shipped graph's time);
@@ -20,7 +20,7 @@ until one beats the shipped networks on the dev bench.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.detectors.backbones import EfficientNetLite, load_imagenet_lite
@@ -28,7 +28,7 @@ from engine.detectors.base import Detector, DetectorNet, make_detector
 from engine.detectors.registry import register_detector
 from engine.runtime.cfg import DetectorCfg
 
-__all__ = ["LARGER_CANDIDATES", "larger_candidates", "register_lite"]
+__all__ = ["LARGER_CANDIDATES", "register_lite", "register_with_candidates"]
 
 BuildNet = Callable[[EfficientNetLite], DetectorNet]
 
@@ -72,10 +72,16 @@ def register_lite(
     return register_detector(cfg)(entrypoint)
 
 
-def larger_candidates(shipped: DetectorCfg) -> Iterator[tuple[DetectorCfg, int]]:
-    """Issue 19's larger configurations of a shipped Lite0 face detector: (cfg, variant)."""
+def register_with_candidates(
+    shipped: DetectorCfg, build: BuildNet, *, head: bool = False
+) -> Callable[..., Detector]:
+    """Register a shipped Lite0 face detector and its larger candidates; returns the shipped
+    entrypoint. Each candidate is ``shipped`` renamed ``<method>_<suffix>``, at its own input
+    size and variant, without weights."""
     method = shipped.name.removesuffix("_effl0")
     for suffix, variant, size in LARGER_CANDIDATES:
-        yield shipped.replace(name=f"{method}_{suffix}", version="0", input_size=size,
-                              weights_file=None, onnx_file=None,
-                              license="No weights shipped: a candidate of issue 19."), variant
+        candidate = shipped.replace(name=f"{method}_{suffix}", version="0", input_size=size,
+                                    weights_file=None, onnx_file=None,
+                                    license="No weights shipped: a candidate of issue 19.")
+        register_lite(candidate, build, variant=variant, head=head)
+    return register_lite(shipped, build, head=head)

@@ -41,7 +41,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
-from engine.detectors.lite_family import larger_candidates, register_lite
+from engine.detectors.lite_family import register_with_candidates
 from engine.detectors.registry import register_detector
 
 __all__ = ["MAT_EFFB4", "MAT_EFFL0", "MatNet", "bilinear_attention_pool", "mat_effb4", "mat_effl0"]
@@ -165,9 +165,7 @@ def _build_lite(encoder: FeatureEncoder) -> MatNet:
 
 # MAT on EfficientNet-Lite0 at 192 px with M = 4 (the shipped CPU configuration), and issue 19's
 # larger candidates (engine.detectors.lite_family).
-mat_effl0 = register_lite(MAT_EFFL0, _build_lite)
-for _cfg, _variant in larger_candidates(MAT_EFFL0):
-    register_lite(_cfg, _build_lite, variant=_variant)
+mat_effl0 = register_with_candidates(MAT_EFFL0, _build_lite)
 
 
 @register_detector(MAT_EFFB4)

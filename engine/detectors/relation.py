@@ -67,8 +67,6 @@ __all__ = [
 
 PAPER = "Yang et al., Masked Relation Learning for DeepFake Detection, IEEE TIFS 2023"
 _EPS = 1e-6
-# NOTE: indices of the last EfficientNet-Lite0 block at strides 4, 8 and 16 (as in backbones).
-_LITE0_STRIDE_ENDS = (2, 4, 10)
 
 
 class Lite0Stride16(FeatureEncoder):
@@ -81,24 +79,27 @@ class Lite0Stride16(FeatureEncoder):
         super().__init__()
         self.stem = full.stem
         self.act = full.act
-        self.blocks = nn.ModuleList(full.blocks[: _LITE0_STRIDE_ENDS[-1] + 1])
-        self.channels = (24, 40, 112, 112)
+        self.variant = full.variant
+        self.ends = full.taps[:3]  # the last block at strides 4, 8 and 16
+        self.blocks = nn.ModuleList(full.blocks[: self.ends[-1] + 1])
+        self.channels = (*full.channels[:3], full.channels[2])
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         if not torch.jit.is_tracing() and (x.shape[-1] % 32 or x.shape[-2] % 32):
-            raise ValueError(f"EfficientNet-Lite0 input must be a multiple of 32; got {x.shape}")
+            raise ValueError(f"EfficientNet-Lite{self.variant} input must be a multiple of 32; "
+                             f"got {x.shape}")
         x = self.act(self.stem(x))
         feats = []
         for idx, block in enumerate(self.blocks):
             x = block(x)
-            if idx in _LITE0_STRIDE_ENDS:
+            if idx in self.ends:
                 feats.append(x)
         return [*feats, feats[-1]]
 
     def frozen_modules(self, n_stages: int) -> list[nn.Module]:
         if n_stages <= 0:
             return []
-        last = _LITE0_STRIDE_ENDS[min(n_stages, 3) - 1]
+        last = self.ends[min(n_stages, 3) - 1]
         return [self.stem, *self.blocks[: last + 1]]
 
 

@@ -36,7 +36,7 @@ from engine.detectors.cfg import (
     LITE_STD,
     DetectorCfg,
 )
-from engine.detectors.lite_family import larger_candidates, register_lite
+from engine.detectors.lite_family import register_with_candidates
 from engine.detectors.registry import register_detector
 
 __all__ = ["SBI_EFFB4", "SBI_EFFL0", "SbiNet", "sbi_effb4", "sbi_effl0"]
@@ -117,9 +117,7 @@ SBI_EFFB4 = DetectorCfg(
 
 # SBI on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's larger
 # candidates (engine.detectors.lite_family).
-sbi_effl0 = register_lite(SBI_EFFL0, _build, head=True)
-for _cfg, _variant in larger_candidates(SBI_EFFL0):
-    register_lite(_cfg, _build, variant=_variant, head=True)
+sbi_effl0 = register_with_candidates(SBI_EFFL0, _build, head=True)
 
 
 @register_detector(SBI_EFFB4)

@@ -50,10 +50,7 @@ def seed_run(model_pt: Path, out: Path) -> Path:
     if not model_pt.is_file() or not card_path.is_file():
         raise FileNotFoundError(f"need {model_pt} and its card {card_path}")
     card = read_card(card_path)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
-        raise FileExistsError(f"{checkpoint} exists; seed into an empty run folder")
+    checkpoint = _empty_run_folder(out)
     net_state = torch.load(model_pt, map_location="cpu", weights_only=True)
     training: dict[str, Any] = card.get("training", {})
     state = {
@@ -71,7 +68,20 @@ def seed_run(model_pt: Path, out: Path) -> Path:
     return checkpoint
 
 
-def seed_imagenet(name: str, out: Path, *, seed: int = 0, command: str = "") -> Path:
+def _empty_run_folder(out: Path) -> Path:
+    """``out/checkpoint.pt``, with ``out`` created; a real run is never overwritten.
+
+    Raises:
+        FileExistsError: ``out`` already holds a checkpoint.
+    """
+    checkpoint = Path(out) / "checkpoint.pt"
+    if checkpoint.exists():
+        raise FileExistsError(f"{checkpoint} exists; seed into an empty run folder")
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    return checkpoint
+
+
+def seed_imagenet(name: str, out: Path, *, seed: int = 0) -> Path:
     """Write ``out/checkpoint.pt`` holding detector ``name`` with its ImageNet encoder, and a
     card that records how it was made.
 
@@ -80,19 +90,16 @@ def seed_imagenet(name: str, out: Path, *, seed: int = 0, command: str = "") -> 
     """
     from engine.detectors import registry
 
-    checkpoint = Path(out) / "checkpoint.pt"
-    if checkpoint.exists():
-        raise FileExistsError(f"{checkpoint} exists; seed into an empty run folder")
+    checkpoint = _empty_run_folder(out)
     torch.manual_seed(seed)
     detector = registry.create_detector(name, pretrained_backbone=True)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
     write_checkpoint({"net": detector.net.state_dict(), "ril": None, "step": 0,
                       "seeded_from": f"ImageNet weights of {name}'s encoder, heads seed {seed}"},
                      checkpoint)
     write_card(checkpoint.parent, {
         "schema": CARD_SCHEMA, "cfg": detector.cfg.to_dict(),
-        "training": {"command": command or f"python -m engine.training.seed_run --imagenet "
-                                           f"{name} --seed {seed} --out {out}",
+        "training": {"command": f"python -m engine.training.seed_run --imagenet {name} "
+                                f"--seed {seed} --out {out}",
                      "steps": 0, "elapsed_s": 0.0, "hardware": "none (no training)"},
     })
     logger.info("seeded %s with %s's ImageNet encoder", out, name)
