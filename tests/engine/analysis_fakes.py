@@ -16,7 +16,16 @@ import numpy as np
 
 from engine.errors import UnknownDetectorError
 from engine.faces.mesh import MeshResult
+from engine.runtime.cfg import DetectorCfg
 from engine.types import FaceDetection
+
+
+def native_tiles_cfg(name: str, **changes: object) -> DetectorCfg:
+    """The config of a 128 px native-tile generated-image detector without weights."""
+    return DetectorCfg(name=name, version="0", variant="cpu", input_size=128,
+                       mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1,
+                       output="sigmoid1", map_kind="gradcam", looks_for="generated",
+                       input_mode="native_tiles", **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

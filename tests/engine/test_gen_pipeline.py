@@ -10,7 +10,6 @@ import pytest
 
 from engine.api import AnalysisOptions, Analyzer, overlay_maps
 from engine.faces.mesh import MeshResult
-from engine.runtime.cfg import DetectorCfg
 from engine.runtime.loaded import LoadedDetector
 from engine.runtime.tiles import TilePolicy
 from engine.serialize import result_from_dict, result_to_dict
@@ -18,14 +17,12 @@ from engine.types import Grade
 from tests.engine.analysis_fakes import (
     FakeDetector,
     FakeFaceFinder,
+    native_tiles_cfg,
     write_blank_image,
     write_test_video,
 )
 
-_CFG = DetectorCfg(name="tiles_fake", version="0", variant="cpu", input_size=128,
-                   mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1,
-                   output="sigmoid1", map_kind="gradcam", looks_for="generated",
-                   input_mode="native_tiles", weights_sha256="cd" * 32)
+_CFG = native_tiles_cfg("tiles_fake", weights_sha256="cd" * 32)
 
 
 class _BrightnessRuntime:

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from engine.runtime.cfg import DetectorCfg
 from engine.runtime.tiles import (
     TilePolicy,
     crop_square_of,
@@ -18,11 +17,9 @@ from engine.runtime.tiles import (
     score_region,
     tile_map,
 )
+from tests.engine.analysis_fakes import native_tiles_cfg
 
-_CFG = DetectorCfg(name="fake_tiles", version="0", variant="cpu", input_size=128,
-                   mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), face_margin=0.25, clip_len=1,
-                   output="sigmoid1", map_kind="gradcam", looks_for="generated",
-                   input_mode="native_tiles")
+_CFG = native_tiles_cfg("fake_tiles")
 
 
 class _MeanRuntime:
