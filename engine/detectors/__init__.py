@@ -5,6 +5,6 @@ scanning, no ``exec``, no dispatch on names. Use ``registry.list_detectors()``,
 ``registry.get_cfg(name)`` and ``registry.create_detector(name, **kw)``.
 """
 
-from engine.detectors import face_xray, gan, gen, mat, registry, relation, sbi
+from engine.detectors import face_xray, gan, gen, gen_probe, mat, registry, relation, sbi
 
-__all__ = ["face_xray", "gan", "gen", "mat", "registry", "relation", "sbi"]
+__all__ = ["face_xray", "gan", "gen", "gen_probe", "mat", "registry", "relation", "sbi"]

@@ -32,12 +32,19 @@ log = logging.getLogger(__name__)
 
 
 def input_key(loaded: Any) -> tuple[Any, ...] | None:
-    """What makes two detectors' network inputs identical; ``None`` if it cannot be shared."""
+    """What makes two detectors' network inputs identical; ``None`` if it cannot be shared.
+
+    Native-tile detectors (``gan_effl0``, ``gen_probe_effl0``) are never shared: each scores
+    its own tiles of a picture through ``engine.runtime.tiles``, one detector at a time, so a
+    merged graph would compute every member's outputs for each of them.
+    """
     from engine.runtime.onnx_rt import OnnxRuntime
 
     cfg = getattr(loaded, "cfg", None)
     runtime = getattr(loaded, "runtime", None)
     if cfg is None or not isinstance(runtime, OnnxRuntime) or int(cfg.clip_len) != 1:
+        return None
+    if cfg.input_mode == "native_tiles":
         return None
     return (cfg.input_size, tuple(cfg.mean), tuple(cfg.std), cfg.face_margin,
             runtime.device, runtime.threads)

@@ -212,6 +212,19 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _input_line(cfg: dict[str, Any], tile_policy: dict[str, Any] | None) -> str:
+    norm = f"normalised with mean {cfg['mean']} and std {cfg['std']} (on the [0, 1] scale)"
+    if cfg.get("input_mode") == "native_tiles" and tile_policy:
+        small = ("upscaled to one tile" if tile_policy.get("fixed_size")
+                 else "scored as one smaller tile")
+        return (f"- Input: native-resolution {tile_policy['tile_px']} px tiles of the whole "
+                f"picture, never resized (a picture smaller than a tile is {small}; at most "
+                f"{tile_policy['max_tiles_image']} tiles a still, "
+                f"{tile_policy['max_tiles_frame']} a video frame), {norm}.")
+    return (f"- Input: face crop from `engine.faces.crop.CropPolicy()` (margin 0.25, 256 px), "
+            f"resized to {cfg['input_size']} px, {norm}.")
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """The human-readable model card."""
     cfg, training = card["cfg"], card.get("training", {})
@@ -225,9 +238,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"| `{cfg['onnx_file']}` (ONNX opset {cfg['onnx_opset']}, dynamic batch) | "
         f"`{cfg['onnx_sha256']}` |", "",
         "## Inputs and outputs", "",
-        f"- Input: face crop from `engine.faces.crop.CropPolicy()` (margin 0.25, 256 px), "
-        f"resized to {cfg['input_size']} px, normalised with mean {cfg['mean']} and std "
-        f"{cfg['std']} (on the [0, 1] scale).",
+        _input_line(cfg, card.get("tile_policy")),
         f"- Output: `{cfg['output']}` logits -> `p_fake_raw`; explanation map: "
         f"`{cfg['map_kind']}`.",
         f"- Calibration (Platt, fitted on held-out synthetic validation faces): "

@@ -175,6 +175,15 @@ class GenTrainConfig:
         soft_reals: each pair also brings a softened copy of its real (resampled down and up,
             upscaled, or blurred), labelled real (``engine.training.gen_data``); the loss
             weighs both classes equally.
+        generators: train, validate and calibrate on these generators' pairs only (of both
+            packs); empty: every generator. ``gen_probe_effl0`` takes TAEF2's alone
+            (docs/MODELS_GEN.md, "The linear probe").
+        tile_policy: how the released detector covers a picture, the fields of
+            ``engine.runtime.tiles.TilePolicy`` (written into the card; calibration and the
+            threshold are measured with it); empty: ``TilePolicy()``'s defaults (128 px tiles,
+            top-25% pooling: ``gen_nprnet``).
+        pretrained_backbone: start the encoder from its ImageNet weights (the linear probe on
+            frozen features); ``False``: the registry's random init (``gen_nprnet``).
         device: ``cpu`` (the card records the hardware).
     """
 
@@ -207,6 +216,9 @@ class GenTrainConfig:
     p_colour: float = 0.3
     generator_weights: dict[str, float] = dataclasses.field(default_factory=dict)
     soft_reals: bool = False
+    generators: tuple[str, ...] = ()
+    tile_policy: dict[str, Any] = dataclasses.field(default_factory=dict)
+    pretrained_backbone: bool = False
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -222,6 +234,12 @@ class GenTrainConfig:
         if self.crop_px % 16:
             raise ValueError("crop_px must be a multiple of 16 (four stride-2 stages)")
         _positive(self, "steps", "batch_pairs", "threads", "val_every_steps")
+        from engine.runtime.tiles import TilePolicy
+
+        try:
+            TilePolicy(**self.tile_policy)
+        except TypeError as exc:
+            raise ValueError(f"tile_policy: {exc}") from exc
 
 
 def _positive(cfg: Any, *names: str) -> None:

@@ -199,11 +199,12 @@ class GenSampler:
 
 
 def val_crops(pack: GenPack, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The centre ``side`` px of every pair of a validation pack, unaugmented:
-    ``(crops (2N, side, side, 3) [real_0, fake_0, ...], labels (2N,), generator (2N,))``."""
+    """The centre ``side`` px (at most the pair's side) of every pair of a validation pack,
+    unaugmented: ``(crops (2N, s, s, 3) [real_0, fake_0, ...], labels (2N,), generator (2N,))``."""
     crops, gens = [], []
     for i in range(len(pack)):
         real, fake = pack.pair(i)
+        side = min(side, real.shape[0])
         off = (real.shape[0] - side) // 2
         window = (slice(off, off + side), slice(off, off + side))
         crops += [real[window], fake[window]]

@@ -85,10 +85,12 @@ def setup(cfg: GenTrainConfig, data_root: Path) -> GenRun:
     torch.set_num_threads(cfg.threads)
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)
-        detector = registry.create_detector(cfg.detector, pretrained_backbone=False)
-    optimizer = torch.optim.Adam(detector.net.parameters(), lr=cfg.lr,
+        detector = registry.create_detector(cfg.detector,
+                                            pretrained_backbone=cfg.pretrained_backbone)
+    trainable = [p for p in detector.net.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=cfg.lr,
                                  weight_decay=cfg.weight_decay)
-    pack = GenPack(data_root / cfg.train_pack)
+    pack = GenPack(data_root / cfg.train_pack, cfg.generators)
     sampler = GenSampler(pack, cfg, detector.cfg, np.random.default_rng(cfg.seed))
     logger.info("training pairs: %d (%s)", len(pack),
                 dict(zip(*np.unique(pack.generators, return_counts=True), strict=True)))
@@ -202,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = args.out / "checkpoint.pt"
     if checkpoint.exists():
         load_run(run, cfg, checkpoint)
-    val = val_crops(GenPack(args.data_root / cfg.val_pack), run.detector.cfg.input_size)
+    val = val_crops(GenPack(args.data_root / cfg.val_pack, cfg.generators),
+                    run.detector.cfg.input_size)
     train(run, cfg, checkpoint, val)
     if args.no_release:
         logger.info("trained to step %d; --no-release: %s is ready to release", run.step,

@@ -122,11 +122,17 @@ def write_chunk(
 class GenPack:
     """A finished pack, memory-mapped: ``real[i]``, ``fake[i]`` and ``records[i]``.
 
+    Args:
+        root: the pack's folder.
+        generators: keep only these generators' pairs (a view: indices are renumbered);
+            empty: every pair.
+
     Raises:
         FileNotFoundError: the pack is missing or unfinished (no ``DONE``).
+        ValueError: ``generators`` names a generator the pack does not hold.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, generators: tuple[str, ...] = ()) -> None:
         self.root = Path(root)
         if not (self.root / "DONE").is_file():
             raise FileNotFoundError(f"{self.root} is not a finished pack (python -m "
@@ -134,21 +140,30 @@ class GenPack:
         chunks = sorted(p for p in self.root.glob("chunk_*") if p.is_dir())
         self._real = [np.load(c / "real.npy", mmap_mode="r") for c in chunks]
         self._fake = [np.load(c / "fake.npy", mmap_mode="r") for c in chunks]
-        self.records: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
         for chunk in chunks:
-            self.records += json.loads((chunk / "pairs.json").read_text(encoding="utf-8"))
+            records += json.loads((chunk / "pairs.json").read_text(encoding="utf-8"))
         sizes = np.array([len(a) for a in self._real])
         self._starts = np.r_[0, np.cumsum(sizes)]
-        self.generators = np.array([r["generator"] for r in self.records])
+        every = np.array([r["generator"] for r in records])
+        unknown = sorted(set(generators) - set(every.tolist()))
+        if unknown:
+            raise ValueError(f"{self.root} holds no pairs of {unknown}; it has "
+                             f"{sorted(set(every.tolist()))}")
+        self._index = (np.flatnonzero(np.isin(every, list(generators))) if generators
+                       else np.arange(len(records)))
+        self.records = [records[int(i)] for i in self._index]
+        self.generators = every[self._index]
         self.sources = np.array([r["source"] for r in self.records])
         self.plan = json.loads((self.root / "plan.json").read_text(encoding="utf-8"))
 
     def __len__(self) -> int:
-        return int(self._starts[-1])
+        return len(self._index)
 
     def _locate(self, i: int) -> tuple[int, int]:
-        chunk = int(np.searchsorted(self._starts, i, side="right") - 1)
-        return chunk, i - int(self._starts[chunk])
+        j = int(self._index[i])
+        chunk = int(np.searchsorted(self._starts, j, side="right") - 1)
+        return chunk, j - int(self._starts[chunk])
 
     def pair(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(real, fake) of pair ``i`` as (P, P, 3) uint8."""

@@ -159,7 +159,8 @@ def test_validation_crops_are_the_centres_in_pair_order() -> None:
                                        ("gen_pack_val", GenPackConfig),
                                        ("gen_nprnet", GenTrainConfig),
                                        ("gen_nprnet_run1", GenTrainConfig),
-                                       ("gen_nprnet_long", GenTrainConfig)])
+                                       ("gen_nprnet_long", GenTrainConfig),
+                                       ("gen_probe_effl0", GenTrainConfig)])
 def test_committed_configs_load(name: str, kind: type) -> None:
     cfg = load_toml_config(kind, REPO / "configs" / "training" / f"{name}.toml")
     assert isinstance(cfg, kind)

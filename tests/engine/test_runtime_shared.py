@@ -15,6 +15,7 @@ import pytest
 from engine.analysis.many import analyze_in_order
 from engine.analysis.scoring import detector_units
 from engine.runtime import WeightsStore, default_models_dir, load_detector
+from engine.runtime.cfg import DetectorCfg
 
 STORE = WeightsStore(default_models_dir())
 SHARED = [n for n in ("sbi_effl0", "xray_effl0", "mat_effl0") if n in STORE.names()]
@@ -62,6 +63,28 @@ def test_graphs_with_different_inputs_are_refused_and_never_grouped() -> None:
     assert group_detectors(loaded) == []
     with pytest.raises(ValueError, match="at least two"):
         merge_graphs({SHARED[0]: STORE.read_verified(SHARED[0], "onnx")})
+
+
+def test_native_tile_detectors_are_never_grouped_even_with_equal_inputs() -> None:
+    # NOTE: gan_effl0 and gen_probe_effl0 read the same 256 px Lite input; each scores its own
+    # tiles, so a merged graph would run both networks for each of them.
+    from engine.runtime.onnx_rt import OnnxRuntime
+    from engine.runtime.shared import group_detectors, input_key
+
+    class _Loaded:
+        def __init__(self, name: str, mode: str) -> None:
+            self.cfg = DetectorCfg(
+                name=name, version="1", variant="cpu", input_size=256, mean=(0.5,) * 3,
+                std=(0.5,) * 3, face_margin=0.25, clip_len=1, output="sigmoid1",
+                map_kind="gradcam", looks_for="generated", input_mode=mode)  # type: ignore[arg-type]
+            self.runtime = OnnxRuntime.__new__(OnnxRuntime)
+            self.runtime.device, self.runtime.threads = "cpu", 2
+
+    tiles = [_Loaded("a", "native_tiles"), _Loaded("b", "native_tiles")]
+    assert [input_key(d) for d in tiles] == [None, None]
+    assert group_detectors(tiles) == []
+    crops = [_Loaded("c", "face_crop"), _Loaded("d", "face_crop")]
+    assert input_key(crops[0]) == input_key(crops[1]) is not None
 
 
 @pytest.mark.weights
