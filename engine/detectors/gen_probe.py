@@ -42,7 +42,7 @@ from torch import nn
 
 from engine.detectors.backbones import EfficientNetLite
 from engine.detectors.base import DetectorNet
-from engine.detectors.cfg import LITE_MEAN, LITE_STD, DetectorCfg
+from engine.detectors.gan import GAN_EFFL0
 from engine.detectors.gen import GEN_LICENSE
 from engine.detectors.lite_family import register_lite
 
@@ -100,19 +100,11 @@ class ProbeNet(DetectorNet):
         return logits, (last * weights.view(1, -1, 1, 1)).sum(dim=1)
 
 
-GEN_PROBE_EFFL0 = DetectorCfg(
+# NOTE: gan_effl0's input (256 px Lite tiles, the same normalisation), so both generated-image
+# detectors see the same tiles of a picture.
+GEN_PROBE_EFFL0 = GAN_EFFL0.replace(
     name="gen_probe_effl0",
     version="1",
-    variant="cpu",
-    # NOTE: 256 px tiles, as gan_effl0: both generated-image detectors see the same tiles.
-    input_size=256,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="sigmoid1",
-    map_kind="gradcam",
-    looks_for="generated",
     input_mode="native_tiles",
     weights_file="gen_probe_effl0.pt",
     onnx_file="gen_probe_effl0.onnx",
