@@ -121,8 +121,7 @@ def stage_floors(clip: Path, names: list[str], args: argparse.Namespace) -> dict
     tiled = [d for d in dets if d.cfg.input_mode == "native_tiles"]
     for det in tiled:
         floors[f"tiles:{det.cfg.name}"], _ = best_of(
-            args.repeat, lambda d=det: [score_frame_tiles(d, f.rgb_u8, k)
-                                        for k, f in enumerate(frames)])
+            args.repeat, lambda d=det: score_frame_tiles(d, frames))
     inputs = {d.cfg.name: detector_inputs(crops, d.cfg.clip_len) for d in dets}
     for unit in detector_units([d for d in dets if d not in tiled]):
         label = "+".join(unit.names) if hasattr(unit, "names") else unit.cfg.name
@@ -132,13 +131,15 @@ def stage_floors(clip: Path, names: list[str], args: argparse.Namespace) -> dict
     return {"floors": floors, "n_frames": len(frames), "n_crops": len(crops), "inputs": loaded}
 
 
-def score_frame_tiles(det: Any, rgb_u8: np.ndarray, frame_idx: int) -> None:
-    """One video frame's whole-picture tiles, as ``engine.analysis.native_tiles`` scores them."""
-    from engine.runtime.tiles import score_region
+def score_frame_tiles(det: Any, frames: list[Any]) -> None:
+    """The sampled frames' whole-picture tiles, through the analysis's own stage (its default
+    options: no maps)."""
+    from engine.analysis.detectors import running_detector
+    from engine.analysis.native_tiles import NativeTileStage
 
-    policy = det.tile_policy
-    score_region(det, rgb_u8, None, policy=policy, max_tiles=policy.max_tiles_frame,
-                 phase=frame_idx)
+    stage = NativeTileStage([running_detector(det)], want_maps=False, media_kind="video")
+    for frame_idx, frame in enumerate(frames):
+        stage.tap(frame.rgb_u8, frame_idx, [])
 
 
 def detector_units(dets: list[Any]) -> list[Any]:
