@@ -46,17 +46,29 @@ from engine.detectors.cfg import DetectorCfg
 from engine.detectors.gan import GanNet
 from engine.detectors.registry import register_detector
 
-__all__ = ["GEN_LICENSE", "GEN_NPRNET", "GenNet", "NprEncoder", "gen_nprnet", "npr_residual"]
+__all__ = [
+    "GEN_LICENSE",
+    "GEN_NPRNET",
+    "GenNet",
+    "NprEncoder",
+    "gen_license",
+    "gen_nprnet",
+    "npr_residual",
+]
 
 PAPER = ("Wang et al., CVPR 2020 (CNN-generated images); Tan et al., CVPR 2024 (NPR); Corvi "
          "et al., ICASSP 2023 (no early downsampling); training fakes after AutoGAN (WIFS "
          "2019) and aligned latent-decoder reconstructions (Rajan et al., ICLR 2025)")
 
-GEN_LICENSE = (
-    "Weights trained on real pictures (UTKFace and CelebA: non-commercial research only, "
-    "copyright stays with the photo owners; frames of videos_real: research demo use) and "
-    "their reconstructions by our own autoencoders and by TAEF2 (MIT): research use only."
-)
+def gen_license(generators: str) -> str:
+    """The licence line of a detector trained on our real pictures against their
+    reconstructions by ``generators``."""
+    return ("Weights trained on real pictures (UTKFace and CelebA: non-commercial research only, "
+            "copyright stays with the photo owners; frames of videos_real: research demo use) "
+            f"and their reconstructions by {generators}: research use only.")
+
+
+GEN_LICENSE = gen_license("our own autoencoders and by TAEF2 (MIT)")
 
 # NOTE: residuals of natural images are a few grey levels; x8 brings them (in [-1, 1] units)
 # to the scale of the RGB channels, so the first layer's init treats both alike.

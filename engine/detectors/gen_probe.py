@@ -43,7 +43,7 @@ from torch import nn
 from engine.detectors.backbones import EfficientNetLite
 from engine.detectors.base import DetectorNet
 from engine.detectors.gan import GAN_EFFL0
-from engine.detectors.gen import GEN_LICENSE
+from engine.detectors.gen import gen_license
 from engine.detectors.lite_family import register_lite
 
 __all__ = ["GEN_PROBE_EFFL0", "ProbeNet", "gen_probe_effl0", "pooled_stats"]
@@ -109,7 +109,7 @@ GEN_PROBE_EFFL0 = GAN_EFFL0.replace(
     weights_file="gen_probe_effl0.pt",
     onnx_file="gen_probe_effl0.onnx",
     paper=PAPER,
-    license=GEN_LICENSE,
+    license=gen_license("TAEF2 (MIT)"),
 )
 
 

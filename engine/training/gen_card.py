@@ -3,18 +3,27 @@ and from ``engine.training.gen_eval``)."""
 
 from __future__ import annotations
 
-__all__ = ["GEN_TERMS", "card_text"]
+__all__ = ["GEN_TERMS", "card_text", "gen_terms"]
 
-GEN_TERMS = (
-    "Real pictures: UTKFace `crop_part1` (non-commercial research only; copyright stays with "
-    "the photo owners), CelebA crops (non-commercial research only) and frames of the real "
-    "clips in `videos_real` (research demo use: MIT/Apache code repositories, clips from the "
-    "internet, Pexels licence). Fakes: their reconstructions by four autoencoders we trained "
-    "on those pictures (`engine.synthesis.trace_ae`) and by TAEF2 (madebyollin/taesd commit "
-    "5cccb12, MIT licence; encoder SHA-256 10a4e102..., decoder 0a44a31e...). No generated "
-    "image made by anyone else was trained on: `faces_gan` and `dev_bench` are validation "
-    "only. No image is shipped; the weights are for research use only."
-)
+_TAEF2 = ("TAEF2 (madebyollin/taesd commit 5cccb12, MIT licence; encoder SHA-256 "
+          "10a4e102..., decoder 0a44a31e...)")
+
+
+def gen_terms(generators: str) -> str:
+    """The data terms of a detector trained on our real pictures against their
+    reconstructions by ``generators`` (words naming the generators and their terms)."""
+    return (
+        "Real pictures: UTKFace `crop_part1` (non-commercial research only; copyright stays "
+        "with the photo owners), CelebA crops (non-commercial research only) and frames of the "
+        "real clips in `videos_real` (research demo use: MIT/Apache code repositories, clips "
+        f"from the internet, Pexels licence). Fakes: their reconstructions by {generators}. "
+        "No generated image made by anyone else was trained on: `faces_gan` and `dev_bench` "
+        "are validation only. No image is shipped; the weights are for research use only."
+    )
+
+
+GEN_TERMS = gen_terms("four autoencoders we trained on those pictures "
+                      f"(`engine.synthesis.trace_ae`) and by {_TAEF2}")
 
 
 def card_text(detector: str) -> dict[str, str]:
@@ -65,9 +74,7 @@ def _probe() -> dict[str, str]:
     return {
         "display_name": "Generated image (linear probe on ImageNet features)",
         "scope": "image",
-        "data_terms": GEN_TERMS.replace(
-            "by four autoencoders we trained on those pictures (`engine.synthesis.trace_ae`) "
-            "and by TAEF2", "by TAEF2"),
+        "data_terms": gen_terms(_TAEF2),
         "summary": (
             "Looks for what latent-decoder generators leave in the texture statistics of a "
             "picture: native-resolution 256 px tiles of the whole picture (never resized, "
