@@ -23,24 +23,17 @@ Explanation map: the predicted boundary map itself (a per-pixel probability).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from engine.detectors.backbones import FeatureEncoder, HRNetStyle
-from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
+from engine.detectors.base import DetectorNet, NetInput
 from engine.detectors.cfg import (
     DATA_LICENSE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    LITE_MEAN,
-    LITE_STD,
-    DetectorCfg,
 )
-from engine.detectors.lite_family import register_with_candidates
-from engine.detectors.registry import register_detector
+from engine.detectors.lite_family import register_with_candidates, shipped_lite_cfg
+from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
 __all__ = ["MAP_SIZE", "XRAY_EFFL0", "XRAY_HRNET18", "XrayNet", "xray_effl0", "xray_hrnet18"]
 
@@ -111,56 +104,19 @@ def _build(encoder: FeatureEncoder) -> XrayNet:
     return XrayNet(encoder)
 
 
-XRAY_EFFL0 = DetectorCfg(
-    name="xray_effl0",
-    version="1",
-    variant="cpu",
-    input_size=192,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="xray",
-    looks_for="face_swap",
-    weights_file="xray_effl0.pt",
-    onnx_file="xray_effl0.onnx",
-    paper=PAPER,
-    license=DATA_LICENSE,
+XRAY_EFFL0 = shipped_lite_cfg(
+    "xray_effl0", map_kind="xray", looks_for="face_swap", paper=PAPER, license=DATA_LICENSE,
 )
 
-XRAY_HRNET18 = DetectorCfg(
-    name="xray_hrnet18",
-    version="0",
-    variant="full",
-    input_size=256,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="xray",
-    looks_for="face_swap",
-    paper=PAPER,
-    license="No weights shipped; bring your own.",
-)
+XRAY_HRNET18 = paper_scale_cfg(XRAY_EFFL0, name="xray_hrnet18", input_size=256)
 
 
 # Face X-ray on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's
 # larger candidates (engine.detectors.lite_family).
 xray_effl0 = register_with_candidates(XRAY_EFFL0, _build)
 
-
-@register_detector(XRAY_HRNET18)
-def xray_hrnet18(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """Face X-ray on an HRNet-W18-style encoder at 256 px (random init; no shipped weights).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` (no offline HRNet ImageNet weights are available).
-    """
-    if pretrained_backbone:
-        raise ValueError("no offline ImageNet weights for HRNet; pass weights=")
-    return make_detector(XRAY_HRNET18, _build(HRNetStyle(width=18)), weights=weights,
-                         device=device)
+xray_hrnet18 = register_without_imagenet(
+    XRAY_HRNET18, lambda: _build(HRNetStyle(width=18)),
+    refusal="no offline ImageNet weights for HRNet; pass weights=",
+    summary="Face X-ray on an HRNet-W18-style encoder at 256 px (random init; no shipped "
+            "weights).")

@@ -29,16 +29,13 @@ that sum, so the ONNX graph gives the same map with no gradient.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 
 from engine.detectors.backbones import FeatureEncoder
-from engine.detectors.base import Detector, DetectorNet, make_detector
-from engine.detectors.cfg import IMAGENET_MEAN, IMAGENET_STD, LITE_MEAN, LITE_STD, DetectorCfg
-from engine.detectors.lite_family import register_lite
-from engine.detectors.registry import register_detector
+from engine.detectors.base import DetectorNet
+from engine.detectors.lite_family import register_lite, shipped_lite_cfg
+from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
 __all__ = [
     "GANRES_R50",
@@ -120,55 +117,19 @@ def _build(encoder: FeatureEncoder) -> GanNet:
     return GanNet(encoder)
 
 
-GAN_EFFL0 = DetectorCfg(
-    name="gan_effl0",
-    version="1",
-    variant="cpu",
-    # NOTE: 256 = CropPolicy().size with the full 0.25 margin: the policy crop is fed unresized.
-    input_size=256,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="sigmoid1",
-    map_kind="gradcam",
-    looks_for="generated",
-    weights_file="gan_effl0.pt",
-    onnx_file="gan_effl0.onnx",
-    paper=PAPER,
-    license=GAN_LICENSE,
+# NOTE: 256 = CropPolicy().size with the full 0.25 margin: the policy crop is fed unresized.
+GAN_EFFL0 = shipped_lite_cfg(
+    "gan_effl0", map_kind="gradcam", looks_for="generated", input_size=256, output="sigmoid1",
+    paper=PAPER, license=GAN_LICENSE,
 )
 
-GANRES_R50 = DetectorCfg(
-    name="ganres_r50",
-    version="0",
-    variant="full",
-    input_size=256,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="sigmoid1",
-    map_kind="gradcam",
-    looks_for="generated",
-    paper=PAPER,
-    license="No weights shipped; bring your own.",
-)
+GANRES_R50 = paper_scale_cfg(GAN_EFFL0, name="ganres_r50", input_size=256)
 
 
 # GAN-image detector on EfficientNet-Lite0 at 256 px (the shipped CPU configuration).
 gan_effl0 = register_lite(GAN_EFFL0, _build, head=True)
 
-
-@register_detector(GANRES_R50)
-def ganres_r50(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """The paper's ResNet-50 classifier (random init; no shipped weights).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` (no offline ResNet-50 ImageNet weights here).
-    """
-    if pretrained_backbone:
-        raise ValueError("no offline ImageNet weights for ResNet-50; pass weights=")
-    return make_detector(GANRES_R50, _build(ResNet50Encoder()), weights=weights, device=device)
+ganres_r50 = register_without_imagenet(
+    GANRES_R50, lambda: _build(ResNet50Encoder()),
+    refusal="no offline ImageNet weights for ResNet-50; pass weights=",
+    summary="The paper's ResNet-50 classifier (random init; no shipped weights).")

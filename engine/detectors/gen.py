@@ -34,17 +34,15 @@ Input: tiles of the picture at native resolution (``input_mode = "native_tiles"`
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from engine.detectors.backbones import FeatureEncoder
-from engine.detectors.base import Detector, make_detector
 from engine.detectors.cfg import DetectorCfg
 from engine.detectors.gan import GanNet
-from engine.detectors.registry import register_detector
+from engine.detectors.paper_scale import register_without_imagenet
 
 __all__ = [
     "GEN_LICENSE",
@@ -160,22 +158,9 @@ GEN_NPRNET = DetectorCfg(
     license=GEN_LICENSE,
 )
 
-
-@register_detector(GEN_NPRNET)
-def gen_nprnet(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """Generated-image detector on native-resolution tiles (the shipped CPU configuration).
-
-    Args:
-        weights: a state-dict file to load (shipped weights go through ``engine.runtime``).
-        device: where to run.
-        pretrained_backbone: must be False: the network is trained from scratch (no
-            ImageNet weights fit a network without early downsampling).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` is True.
-    """
-    if pretrained_backbone:
-        raise ValueError("gen_nprnet has no ImageNet weights; it is trained from scratch")
-    return make_detector(GEN_NPRNET, GenNet(NprEncoder()), weights=weights, device=device)
+# NOTE: trained from scratch on purpose: no ImageNet weights fit a network without early
+# downsampling.
+gen_nprnet = register_without_imagenet(
+    GEN_NPRNET, lambda: GenNet(NprEncoder()),
+    refusal="gen_nprnet has no ImageNet weights; it is trained from scratch",
+    summary="Generated-image detector on native-resolution tiles (NPR residual network).")

@@ -25,16 +25,39 @@ from pathlib import Path
 
 from engine.detectors.backbones import EfficientNetLite, load_imagenet_lite
 from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.cfg import LITE_MEAN, LITE_STD
 from engine.detectors.registry import register_detector
-from engine.runtime.cfg import DetectorCfg
+from engine.runtime.cfg import DetectorCfg, LooksFor, MapKind, OutputKind
 
-__all__ = ["LARGER_CANDIDATES", "register_lite", "register_with_candidates"]
+__all__ = ["LARGER_CANDIDATES", "register_lite", "register_with_candidates", "shipped_lite_cfg"]
 
 BuildNet = Callable[[EfficientNetLite], DetectorNet]
 
 # (name suffix, EfficientNet-Lite variant, input size) of the larger candidates.
 LARGER_CANDIDATES: tuple[tuple[str, int, int], ...] = (("effl0_256", 0, 256),
                                                        ("effl2_256", 2, 256))
+
+
+def shipped_lite_cfg(
+    name: str,
+    *,
+    map_kind: MapKind,
+    looks_for: LooksFor,
+    paper: str,
+    license: str,
+    input_size: int = 192,
+    output: OutputKind = "softmax2",
+    clip_len: int = 1,
+) -> DetectorCfg:
+    """The code config of a shipped CPU detector on EfficientNet-Lite: version 1, the Lite
+    checkpoints' normalisation, the 0.25 face margin, and weight files named after it
+    (``<name>.pt``, ``<name>.onnx``); its card may fill in trained values."""
+    return DetectorCfg(
+        name=name, version="1", variant="cpu", input_size=input_size, mean=LITE_MEAN,
+        std=LITE_STD, face_margin=0.25, clip_len=clip_len, output=output, map_kind=map_kind,
+        looks_for=looks_for, weights_file=f"{name}.pt", onnx_file=f"{name}.onnx", paper=paper,
+        license=license,
+    )
 
 
 def register_lite(

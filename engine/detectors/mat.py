@@ -25,24 +25,17 @@ all M).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from engine.detectors.backbones import EfficientNetB4, FeatureEncoder
-from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
+from engine.detectors.base import DetectorNet, NetInput
 from engine.detectors.cfg import (
     DATA_LICENSE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    LITE_MEAN,
-    LITE_STD,
-    DetectorCfg,
 )
-from engine.detectors.lite_family import register_with_candidates
-from engine.detectors.registry import register_detector
+from engine.detectors.lite_family import register_with_candidates, shipped_lite_cfg
+from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
 __all__ = ["MAT_EFFB4", "MAT_EFFL0", "MatNet", "bilinear_attention_pool", "mat_effb4", "mat_effl0"]
 
@@ -120,39 +113,11 @@ class MatNet(DetectorNet):
         return out["logits"], out["attention"]
 
 
-MAT_EFFL0 = DetectorCfg(
-    name="mat_effl0",
-    version="1",
-    variant="cpu",
-    input_size=192,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="attention",
-    looks_for="face_swap",
-    weights_file="mat_effl0.pt",
-    onnx_file="mat_effl0.onnx",
-    paper=PAPER,
-    license=DATA_LICENSE,
+MAT_EFFL0 = shipped_lite_cfg(
+    "mat_effl0", map_kind="attention", looks_for="face_swap", paper=PAPER, license=DATA_LICENSE,
 )
 
-MAT_EFFB4 = DetectorCfg(
-    name="mat_effb4",
-    version="0",
-    variant="full",
-    input_size=380,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="attention",
-    looks_for="face_swap",
-    paper=PAPER,
-    license="No weights shipped; bring your own.",
-)
+MAT_EFFB4 = paper_scale_cfg(MAT_EFFL0, name="mat_effb4", input_size=380)
 
 
 def _build(encoder: FeatureEncoder, n_maps: int, growth: int) -> MatNet:
@@ -167,17 +132,7 @@ def _build_lite(encoder: FeatureEncoder) -> MatNet:
 # larger candidates (engine.detectors.lite_family).
 mat_effl0 = register_with_candidates(MAT_EFFL0, _build_lite)
 
-
-@register_detector(MAT_EFFB4)
-def mat_effb4(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """MAT on EfficientNet-B4 at 380 px with M = 8 (random init; no shipped weights).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` (no offline B4 ImageNet weights are available).
-    """
-    if pretrained_backbone:
-        raise ValueError("no offline ImageNet weights for EfficientNet-B4; pass weights=")
-    net = _build(EfficientNetB4(), n_maps=8, growth=32)
-    return make_detector(MAT_EFFB4, net, weights=weights, device=device)
+mat_effb4 = register_without_imagenet(
+    MAT_EFFB4, lambda: _build(EfficientNetB4(), n_maps=8, growth=32),
+    refusal="no offline ImageNet weights for EfficientNet-B4; pass weights=",
+    summary="MAT on EfficientNet-B4 at 380 px with M = 8 (random init; no shipped weights).")

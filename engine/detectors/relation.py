@@ -31,24 +31,17 @@ frame's mean over heads and keeps the heads as part maps.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from engine.detectors.backbones import EfficientNetB4, EfficientNetLite, FeatureEncoder
-from engine.detectors.base import Detector, DetectorNet, make_detector
+from engine.detectors.base import DetectorNet
 from engine.detectors.cfg import (
     DATA_LICENSE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    LITE_MEAN,
-    LITE_STD,
-    DetectorCfg,
 )
-from engine.detectors.lite_family import register_lite
-from engine.detectors.registry import register_detector
+from engine.detectors.lite_family import register_lite, shipped_lite_cfg
+from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
 __all__ = [
     "RELATION_EFFB4",
@@ -249,39 +242,13 @@ def _build(encoder: FeatureEncoder, n_heads: int) -> RelationNet:
     return RelationNet(encoder, n_heads=n_heads)
 
 
-RELATION_EFFL0 = DetectorCfg(
-    name="relation_effl0",
-    version="1",
-    variant="cpu",
-    input_size=160,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=8,
-    output="softmax2",
-    map_kind="attention",
-    looks_for="temporal",
-    weights_file="relation_effl0.pt",
-    onnx_file="relation_effl0.onnx",
-    paper=PAPER,
-    license=DATA_LICENSE,
+RELATION_EFFL0 = shipped_lite_cfg(
+    "relation_effl0", map_kind="attention", looks_for="temporal", input_size=160, clip_len=8,
+    paper=PAPER, license=DATA_LICENSE,
 )
 
-RELATION_EFFB4 = DetectorCfg(
-    name="relation_effb4",
-    version="0",
-    variant="full",
-    input_size=320,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    face_margin=0.25,
-    clip_len=16,
-    output="softmax2",
-    map_kind="attention",
-    looks_for="temporal",
-    paper=PAPER,
-    license="No weights shipped; bring your own.",
-)
+RELATION_EFFB4 = paper_scale_cfg(RELATION_EFFL0, name="relation_effb4", input_size=320,
+                                 clip_len=16)
 
 
 def _build_lite(full: EfficientNetLite) -> DetectorNet:
@@ -291,17 +258,8 @@ def _build_lite(full: EfficientNetLite) -> DetectorNet:
 # MRL on EfficientNet-Lite0 (to stride 16) at 160 px, T = 8, N = 4 (shipped CPU config).
 relation_effl0 = register_lite(RELATION_EFFL0, _build_lite)
 
-
-@register_detector(RELATION_EFFB4)
-def relation_effb4(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """MRL on EfficientNet-B4 at 320 px, T = 16, N = 8 (random init; no shipped weights).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` (no offline B4 ImageNet weights are available).
-    """
-    if pretrained_backbone:
-        raise ValueError("no offline ImageNet weights for EfficientNet-B4; pass weights=")
-    net = _build(EfficientNetB4(), n_heads=8)
-    return make_detector(RELATION_EFFB4, net, weights=weights, device=device)
+relation_effb4 = register_without_imagenet(
+    RELATION_EFFB4, lambda: _build(EfficientNetB4(), n_heads=8),
+    refusal="no offline ImageNet weights for EfficientNet-B4; pass weights=",
+    summary="MRL on EfficientNet-B4 at 320 px, T = 16, N = 8 (random init; no shipped "
+            "weights).")

@@ -21,23 +21,16 @@ that sum inside the network, so the ONNX graph outputs the same map with no grad
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 
 from engine.detectors.backbones import EfficientNetB4, FeatureEncoder
-from engine.detectors.base import Detector, DetectorNet, NetInput, make_detector
+from engine.detectors.base import DetectorNet, NetInput
 from engine.detectors.cfg import (
     DATA_LICENSE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    LITE_MEAN,
-    LITE_STD,
-    DetectorCfg,
 )
-from engine.detectors.lite_family import register_with_candidates
-from engine.detectors.registry import register_detector
+from engine.detectors.lite_family import register_with_candidates, shipped_lite_cfg
+from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
 __all__ = ["SBI_EFFB4", "SBI_EFFL0", "SbiNet", "sbi_effb4", "sbi_effl0"]
 
@@ -80,55 +73,18 @@ def _build(encoder: FeatureEncoder) -> SbiNet:
     return SbiNet(encoder)
 
 
-SBI_EFFL0 = DetectorCfg(
-    name="sbi_effl0",
-    version="1",
-    variant="cpu",
-    input_size=192,
-    mean=LITE_MEAN,
-    std=LITE_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="gradcam",
-    looks_for="face_swap",
-    weights_file="sbi_effl0.pt",
-    onnx_file="sbi_effl0.onnx",
-    paper=PAPER,
-    license=DATA_LICENSE,
+SBI_EFFL0 = shipped_lite_cfg(
+    "sbi_effl0", map_kind="gradcam", looks_for="face_swap", paper=PAPER, license=DATA_LICENSE,
 )
 
-SBI_EFFB4 = DetectorCfg(
-    name="sbi_effb4",
-    version="0",
-    variant="full",
-    input_size=380,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    face_margin=0.25,
-    clip_len=1,
-    output="softmax2",
-    map_kind="gradcam",
-    looks_for="face_swap",
-    paper=PAPER,
-    license="No weights shipped; bring your own.",
-)
+SBI_EFFB4 = paper_scale_cfg(SBI_EFFL0, name="sbi_effb4", input_size=380)
 
 
 # SBI on EfficientNet-Lite0 at 192 px (the shipped CPU configuration), and issue 19's larger
 # candidates (engine.detectors.lite_family).
 sbi_effl0 = register_with_candidates(SBI_EFFL0, _build, head=True)
 
-
-@register_detector(SBI_EFFB4)
-def sbi_effb4(
-    *, weights: Path | None = None, device: str = "cpu", pretrained_backbone: bool = False
-) -> Detector:
-    """SBI on EfficientNet-B4 at 380 px, as published (random init; no shipped weights).
-
-    Raises:
-        ValueError: ``pretrained_backbone`` (no offline B4 ImageNet weights are available).
-    """
-    if pretrained_backbone:
-        raise ValueError("no offline ImageNet weights for EfficientNet-B4; pass weights=")
-    return make_detector(SBI_EFFB4, _build(EfficientNetB4()), weights=weights, device=device)
+sbi_effb4 = register_without_imagenet(
+    SBI_EFFB4, lambda: _build(EfficientNetB4()),
+    refusal="no offline ImageNet weights for EfficientNet-B4; pass weights=",
+    summary="SBI on EfficientNet-B4 at 380 px, as published (random init; no shipped weights).")
