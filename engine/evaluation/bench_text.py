@@ -139,11 +139,17 @@ def _threshold_rows(rows: Sequence[Mapping[str, Any]],
         held = fit["cross_validated"] if fit else {}
         cells = [_pct(held[m]["above"], held[m]["n"]) if m in held else "-"
                  for m in ("image", "video")]
-        out.append(f"| {row['detector']} | {row['threshold']:.2f} | "
+        fitted = "-" if not fit else _threshold(fit["threshold"]) + (
+            "" if fit.get("rate_met", True) else " (rate not reachable: real items at 0.999+)")
+        out.append(f"| {row['detector']} | {_threshold(row['threshold'])} | "
                    f"{_pct(img['above'], img['n'])} | {_pct(vid['above'], vid['n'])} | "
-                   f"{cells[0]} | {cells[1]} | "
-                   f"{'-' if not fit else format(fit['threshold'], '.2f')} |")
+                   f"{cells[0]} | {cells[1]} | {fitted} |")
     return out
+
+
+def _threshold(t: float) -> str:
+    """Two decimals, three past 0.99 (the fit's finer grid there)."""
+    return f"{t:.3f}" if round(t, 2) != round(t, 3) else f"{t:.2f}"
 
 
 def _rate(fits: Sequence[Mapping[str, Any]]) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from engine.evaluation.bench_records import BenchRecord
 
 __all__ = [
+    "CEILING",
     "DETECTOR_MAX_REAL_RATE",
     "MODALITIES",
     "THRESHOLD_MEANING",
@@ -48,7 +49,12 @@ THRESHOLD_MEANING = (
     "development benchmark reach. A score above it is what this detector alone would call "
     "manipulated; the finding weighs all detectors.")
 FLOOR = 0.5  # the calibrated probability's own bar: never lowered
-STEP = 0.01  # thresholds are shown with two decimals: round up, so the rate still holds
+STEP = 0.01  # the grid of thresholds: round up, so the rate still holds
+# NOTE: past 1 - STEP the grid is finer, up to CEILING: the generated-image probe scores a few
+# real photos 0.99 and above (docs/MODELS_GEN.md, section 0), and a grid that stopped at 0.99
+# left 4 of 61 real photos above its bar, past the 5% the fit promises, without saying so.
+FINE_STEP = 0.001
+CEILING = 1.0 - FINE_STEP
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,16 @@ class ThresholdFit:
     in_sample: Mapping[str, Mapping[str, int]]
     cross_validated: Mapping[str, Mapping[str, int]]
 
+    @property
+    def rate_met(self) -> bool:
+        """Whether the threshold holds ``max_rate`` on every modality here (False only when
+        real items score at or above ``CEILING``: the bar cannot rise further)."""
+        return all(c["above"] <= _allowed(self.max_rate, c["n"]) for c in self.in_sample.values())
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (report and model card)."""
         return {"detector": self.detector, "threshold": self.threshold,
-                "max_rate": self.max_rate,
+                "max_rate": self.max_rate, "rate_met": self.rate_met,
                 "in_sample": {k: dict(v) for k, v in self.in_sample.items()},
                 "cross_validated": {k: dict(v) for k, v in self.cross_validated.items()}}
 
@@ -81,8 +93,10 @@ class ThresholdFit:
 def real_media_threshold(
     real_scores: Mapping[str, Sequence[float]], max_rate: float, *, floor: float = FLOOR
 ) -> float:
-    """The lowest threshold on the ``STEP`` grid, at least ``floor``, that at most ``max_rate``
-    of each modality's real scores reach (``score >= threshold``).
+    """The lowest threshold on the grid (``STEP`` up to ``1 - STEP``, ``FINE_STEP`` past it, at
+    most ``CEILING``), at least ``floor``, that at most ``max_rate`` of each modality's real
+    scores reach (``score >= threshold``). Where real scores reach ``CEILING`` the rate cannot
+    hold; the fit then says so (:attr:`ThresholdFit.rate_met`).
 
     Raises:
         ValueError: ``max_rate`` outside [0, 1).
@@ -92,12 +106,22 @@ def real_media_threshold(
     threshold = floor
     for scores in real_scores.values():
         ordered = sorted((float(s) for s in scores), reverse=True)
-        allowed = math.floor(max_rate * len(ordered) + 1e-9)
+        allowed = _allowed(max_rate, len(ordered))
         if allowed < len(ordered):
-            # NOTE: strictly above the first score that must stay below, on the display grid
-            needed = math.floor(ordered[allowed] / STEP + 1e-9) * STEP + STEP
-            threshold = max(threshold, needed)
-    return round(min(threshold, 1.0 - STEP), 4)
+            # NOTE: strictly above the first score that must stay below
+            threshold = max(threshold, _next_on_grid(ordered[allowed]))
+    return round(min(threshold, CEILING), 4)
+
+
+def _allowed(max_rate: float, n: int) -> int:
+    return math.floor(max_rate * n + 1e-9)
+
+
+def _next_on_grid(score: float) -> float:
+    """The lowest grid point strictly above ``score``."""
+    if score < 1.0 - STEP - 1e-9:
+        return math.floor(score / STEP + 1e-9) * STEP + STEP
+    return math.floor(score / FINE_STEP + 1e-9) * FINE_STEP + FINE_STEP
 
 
 def _real_scores(records: Sequence[BenchRecord], detector: str) -> dict[str, list[float]]:

@@ -230,7 +230,7 @@ class FindingsPanel(QWidget):
                 note = "" if threshold is None else (
                     "above its threshold" if score.p_fake >= threshold else "below its threshold")
             cells = (labels.get(score.detector, score.detector), p_text,
-                     "—" if threshold is None else f"{threshold:.2f}", applies, note)
+                     "—" if threshold is None else fmt_p(threshold), applies, note)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(_detector_tip(cells[0], score.detector) if c == 0 else text)
@@ -330,5 +330,6 @@ def _rates_html(result: MediaResult) -> str:
 def _detector_li(d: DetectorProvenance) -> str:
     esc = html.escape
     kind = f", looks for {esc(EvidenceKind(d.looks_for).phrase)}" if d.looks_for else ""
-    return (f"<li>{esc(d.name)} v{esc(d.version)}{kind}, threshold {d.threshold:.2f}, calibration "
-            f"{esc(d.calibration)}, weights SHA-256 <tt>{esc(d.weights_sha256[:16])}…</tt></li>")
+    return (f"<li>{esc(d.name)} v{esc(d.version)}{kind}, threshold {fmt_p(d.threshold)}, "
+            f"calibration {esc(d.calibration)}, weights SHA-256 "
+            f"<tt>{esc(d.weights_sha256[:16])}…</tt></li>")

@@ -11,7 +11,13 @@ import pytest
 
 from engine.evaluation.bench_index import BenchItem
 from engine.evaluation.bench_records import BenchRecord
-from engine.evaluation.fit_thresholds import STEP, fit_thresholds, real_media_threshold
+from engine.evaluation.fit_thresholds import (
+    CEILING,
+    FINE_STEP,
+    STEP,
+    fit_thresholds,
+    real_media_threshold,
+)
 
 
 def _above(scores, t: float) -> int:
@@ -40,6 +46,29 @@ def test_a_quiet_detector_keeps_the_bar_of_its_calibration() -> None:
 def test_ties_at_the_bar_count_as_above() -> None:
     t = real_media_threshold({"image": [0.7] * 10 + [0.2] * 10}, 0.05)
     assert t == pytest.approx(0.71)
+
+
+def test_past_099_the_grid_is_finer_so_a_sure_detector_still_gets_a_bar_that_holds() -> None:
+    # 4 of 61 real photos at 0.99 and above (the probe on FFHQ crops): 0.99 would let 4 through
+    # where 5% allows 3.
+    photos = [0.9991, 0.9962, 0.9935, 0.9921] + [0.3] * 57
+    t = real_media_threshold({"image": photos}, 0.05)
+    assert t == pytest.approx(0.993)  # strictly above the 4th highest (0.9921), on the 0.001 grid
+    assert _above(photos, t) == 3
+    assert _above(photos, t - FINE_STEP) == 4
+    assert real_media_threshold({"image": [0.985] + [0.1] * 99}, 0.0) == pytest.approx(0.99)
+
+
+def test_a_rate_that_cannot_hold_below_the_ceiling_is_said_not_met() -> None:
+    records = [_rec(i, 0, "real_image", "A", 0.9995) for i in range(3)]
+    records += [_rec(10 + i, 0, "real_image", "A", 0.2) for i in range(17)]
+    (fit,) = fit_thresholds(records, ["d"], 0.05).values()
+    assert fit.threshold == pytest.approx(CEILING)
+    assert fit.in_sample["image"] == {"n": 20, "above": 3}
+    assert not fit.rate_met
+    assert fit.to_dict()["rate_met"] is False
+    records = [_rec(i, 0, "real_image", "A", 0.2 + 0.01 * i) for i in range(20)]
+    assert next(iter(fit_thresholds(records, ["d"], 0.05).values())).rate_met
 
 
 def _rec(i: int, label: int, kind: str, source: str, score: float | None) -> BenchRecord:
@@ -84,3 +113,20 @@ def test_the_card_records_the_threshold_and_where_it_came_from(tmp_path: Path) -
     text = card_path.with_suffix(".md").read_text(encoding="utf-8")
     assert "Threshold on calibrated `p_fake`: 0.77, taken from real media" in text
     assert "photos 4 of 61; videos 0 of 40" in text
+
+
+def test_the_dev_bench_table_prints_the_fine_grid_and_says_when_the_rate_cannot_hold() -> None:
+    from engine.evaluation.bench_text import _threshold_rows
+
+    counts = {"image": {"n": 20, "above": 3}, "video": {"n": 0, "above": 0}}
+    rows = [{"detector": "d", "threshold": 0.999, **counts},
+            {"detector": "e", "threshold": 0.5, **counts}]
+    fits = [{"detector": "d", "threshold": 0.999, "max_rate": 0.05, "rate_met": False,
+             "cross_validated": counts},
+            {"detector": "e", "threshold": 0.5, "max_rate": 0.05, "rate_met": True,
+             "cross_validated": counts}]
+    text = "\n".join(_threshold_rows(rows, fits))
+    assert "| d | 0.999 |" in text
+    assert "0.999 (rate not reachable" in text
+    assert "| e | 0.50 |" in text
+    assert text.count("not reachable") == 1

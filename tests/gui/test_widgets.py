@@ -125,7 +125,7 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     qtbot.addWidget(panel)
     panel.set_result(result, {SBI: "Self-Blended Images"})
     rows = panel.detector_rows()
-    assert rows[0][:4] == ("Self-Blended Images", "0.500", "0.50", "yes")
+    assert rows[0][:4] == ("Self-Blended Images", "0.500", "0.500", "yes")
     assert rows[0][4] == "above its threshold"
     assert "weak support for a face swap or blend" in panel.grade_text
     assert "a" * 16 in panel.provenance_text()  # weights hash prefix
