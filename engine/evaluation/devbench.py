@@ -164,7 +164,8 @@ def _install_thresholds(fits: dict[str, Any], context: dict[str, Any]) -> None:
         source = {**fit.to_dict(), **{k: context[k] for k in ("command", "index", "index_sha256",
                                                                "date")}}
         record_threshold(store.card_path(name), fit.threshold, source)
-        log.info("threshold of %s set to %.2f", name, fit.threshold)
+        log.info("threshold of %s set to %s%s", name, fit.threshold,
+                 "" if fit.rate_met else " (the rate cannot hold: real items at the ceiling)")
 
 
 def _install_rule(rule: Any) -> None:

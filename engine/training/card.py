@@ -272,7 +272,9 @@ def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:
              f"Command: `{bench.get('command', '')}`. Each fake kind against the real items of "
              "the same modality (docs/devbench/README.md has every detector and source).", "",
              "| fakes | n fake / real | AUC | AP |", "|---|---|---|---|"]
-    for kind, m in bench.get("by_kind", {}).items():
+    # NOTE: sorted, as the JSON card stores them, so the page reads the same whichever command
+    # wrote it last (the in-memory report keeps the index's order)
+    for kind, m in sorted(bench.get("by_kind", {}).items()):
         lines.append(f"| {kind} | {m['n_fake']} / {m['n_real']} | {m['auc']:.3f} | "
                      f"{m['ap']:.3f} |")
     above = bench.get("real_above_threshold")
@@ -287,7 +289,7 @@ def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:
                   f"{bench['error_rates'].get('method', '')}: items graded weak or above / "
                   "moderate or above / strong.", "",
                   "| items | weak+ | moderate+ | strong |", "|---|---|---|---|"]
-        for group, r in rates.items():
+        for group, r in sorted(rates.items()):
             lines.append(f"| {group} | {r['WEAK']}/{r['n']} | {r['MODERATE']}/{r['n']} | "
                          f"{r['STRONG']}/{r['n']} |")
     return [*lines, ""]
