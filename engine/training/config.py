@@ -7,10 +7,11 @@ loop; nothing is merged from dicts at run time.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from engine.training.config_io import config_from_dict, load_toml_config
 
 if TYPE_CHECKING:
     from engine.training.datasets import PairRecipe
@@ -179,14 +180,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from a dict; unknown keys raise ``ValueError`` naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown training config keys: {unknown}; valid: {sorted(known)}")
-        values = dict(data)
-        if "sources" in values:
-            values["sources"] = tuple(values["sources"])
-        return cls(**values)
+        return config_from_dict(cls, data)
 
 
 def load_config(path: Path) -> TrainConfig:
@@ -195,9 +189,4 @@ def load_config(path: Path) -> TrainConfig:
     Raises:
         ValueError: unknown keys or invalid values (the message names them and the file).
     """
-    with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
-    try:
-        return TrainConfig.from_dict(data)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    return load_toml_config(TrainConfig, path)

@@ -11,10 +11,10 @@ As everywhere in ``engine.training``: unknown keys are an error, every field has
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from engine.training.config_io import config_from_dict, config_to_dict, load_toml_config
 
 __all__ = [
     "GenPackConfig",
@@ -24,9 +24,6 @@ __all__ = [
     "config_to_dict",
     "load_toml_config",
 ]
-
-_C = TypeVar("_C")
-
 
 @dataclass(frozen=True)
 class TraceAeConfig:
@@ -246,32 +243,3 @@ def _positive(cfg: Any, *names: str) -> None:
     for name in names:
         if getattr(cfg, name) < 1:
             raise ValueError(f"{name} must be >= 1")
-
-
-def config_to_dict(cfg: Any) -> dict[str, Any]:
-    """Plain dict of a config (for checkpoints and cards)."""
-    return dataclasses.asdict(cfg)
-
-
-def config_from_dict(kind: type[_C], data: dict[str, Any]) -> _C:
-    """Build ``kind`` from a dict; unknown keys raise ``ValueError`` naming them."""
-    fields = {f.name: f for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ValueError(f"unknown config keys: {unknown}; valid: {sorted(fields)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return kind(**values)
-
-
-def load_toml_config(kind: type[_C], path: Path) -> _C:
-    """Read a TOML config of ``kind``.
-
-    Raises:
-        ValueError: unknown keys or invalid values (the message names them and the file).
-    """
-    with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
-    try:
-        return config_from_dict(kind, data)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc

@@ -8,15 +8,15 @@ portraits against unrelated real faces. Unknown keys are an error, as there.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.training.config_io import config_from_dict, load_toml_config
+
 __all__ = ["METHODS", "VideoGanConfig", "load_video_gan_config"]
 
 METHODS = ("mrl", "gan")
-_TUPLES = ("still_sources", "strides", "mode_probs", "real_sources", "fake_sources")
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,7 @@ class VideoGanConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VideoGanConfig:
         """Build from a dict; unknown keys raise ``ValueError`` naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown training config keys: {unknown}; valid: {sorted(known)}")
-        values = dict(data)
-        for key in _TUPLES:
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return config_from_dict(cls, data)
 
 
 def load_video_gan_config(path: Path) -> VideoGanConfig:
@@ -127,9 +119,4 @@ def load_video_gan_config(path: Path) -> VideoGanConfig:
     Raises:
         ValueError: unknown keys or invalid values (the message names them and the file).
     """
-    with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
-    try:
-        return VideoGanConfig.from_dict(data)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    return load_toml_config(VideoGanConfig, path)
