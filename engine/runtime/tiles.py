@@ -44,7 +44,11 @@ __all__ = [
     "tile_map",
 ]
 
-_BATCH = 16  # NOTE: tiles per runtime call: 16 x 3 x 128 x 128 float32 is 3 MB
+# NOTE: tiles per runtime call. ONNX Runtime's arena keeps the largest batch's activations:
+# two 256 px tile detectors held 755 MB after batches of 16 and 280 MB after batches of 4,
+# at the same speed a tile (8-11 ms); in the app a 12 MP photo's peak RSS rose by 262-270 MB
+# with 4 against 345-359 MB with 16 (2026-12-06; docs/PERFORMANCE.md).
+_BATCH = 4
 
 
 @dataclass(frozen=True)
