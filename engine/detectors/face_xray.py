@@ -29,9 +29,7 @@ from torch.nn import functional as F
 
 from engine.detectors.backbones import FeatureEncoder, HRNetStyle
 from engine.detectors.base import DetectorNet, NetInput
-from engine.detectors.cfg import (
-    DATA_LICENSE,
-)
+from engine.detectors.cfg import DATA_LICENSE
 from engine.detectors.lite_family import register_with_candidates, shipped_lite_cfg
 from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 

@@ -37,9 +37,7 @@ from torch.nn import functional as F
 
 from engine.detectors.backbones import EfficientNetB4, EfficientNetLite, FeatureEncoder
 from engine.detectors.base import DetectorNet
-from engine.detectors.cfg import (
-    DATA_LICENSE,
-)
+from engine.detectors.cfg import DATA_LICENSE
 from engine.detectors.lite_family import register_lite, shipped_lite_cfg
 from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 

@@ -26,9 +26,7 @@ from torch import nn
 
 from engine.detectors.backbones import EfficientNetB4, FeatureEncoder
 from engine.detectors.base import DetectorNet, NetInput
-from engine.detectors.cfg import (
-    DATA_LICENSE,
-)
+from engine.detectors.cfg import DATA_LICENSE
 from engine.detectors.lite_family import register_with_candidates, shipped_lite_cfg
 from engine.detectors.paper_scale import paper_scale_cfg, register_without_imagenet
 
