@@ -46,8 +46,8 @@ __all__ = [
 
 # NOTE: tiles per runtime call. ONNX Runtime's arena keeps the largest batch's activations:
 # two 256 px tile detectors held 755 MB after batches of 16 and 280 MB after batches of 4,
-# at the same speed a tile (8-11 ms); in the app a 12 MP photo's peak RSS rose by 262-270 MB
-# with 4 against 345-359 MB with 16 (2026-12-06; docs/PERFORMANCE.md).
+# at the same speed a tile (8-11 ms); in the app a 12 MP photo raises peak RSS by 218-226 MB
+# with 4 against 312-313 MB with 16 (bench/bench_tile_memory.py; docs/PERFORMANCE.md).
 _BATCH = 4
 
 

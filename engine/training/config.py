@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.training.config_io import config_from_dict, load_toml_config
+from engine.training.config_io import config_from_dict, config_to_dict, load_toml_config
 
 if TYPE_CHECKING:
     from engine.training.datasets import PairRecipe
@@ -161,7 +161,7 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and model cards)."""
-        return dataclasses.asdict(self)
+        return config_to_dict(self)
 
     def same_training(self, other: TrainConfig) -> bool:
         """Whether ``other`` trains exactly as this config does: equal in every field except

@@ -7,12 +7,11 @@ portraits against unrelated real faces. Unknown keys are an error, as there.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.training.config_io import config_from_dict, load_toml_config
+from engine.training.config_io import config_from_dict, config_to_dict, load_toml_config
 
 __all__ = ["METHODS", "VideoGanConfig", "load_video_gan_config"]
 
@@ -105,7 +104,7 @@ class VideoGanConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and model cards)."""
-        return dataclasses.asdict(self)
+        return config_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VideoGanConfig:
