@@ -45,6 +45,12 @@ __all__ = [
 def tile_rule(detector: RunningDetector) -> str:
     """The aggregation words of one native-tile detector, for provenance."""
     policy = detector.loaded.tile_policy
+    if not policy.score_picture:
+        return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of each face "
+                f"region only (at most {policy.max_tiles_face} in a still, "
+                f"{policy.max_tiles_face_frame} in a video frame), never resized except a "
+                f"region smaller than a tile; region = mean of its top {policy.top_fraction:.0%} "
+                "tile logits; frame = max over faces")
     if not policy.score_faces:
         return (f"{detector.name}: native-resolution {policy.tile_px} px tiles of the whole "
                 f"picture only (at most {policy.max_tiles_image} a still, "
@@ -62,6 +68,7 @@ FACE_MAP_CELLS = 16
 MAX_PICTURE_CELLS = 64
 TOO_SMALL = "picture too small"
 PICTURE_ONLY = "scores the whole picture only"
+FACES_ONLY = "scores face regions only"
 
 
 def is_native_tiles(detector: RunningDetector) -> bool:
@@ -147,6 +154,8 @@ class NativeTileStage:
         from engine.runtime.tiles import tile_map
 
         policy = det.loaded.tile_policy
+        if not policy.score_picture:
+            return RegionScore(DetectorScore(det.name, None, None, FACES_ONLY))
         budget = policy.max_tiles_frame if self._video else policy.max_tiles_image
         score = self._score(det, rgb, None, budget, frame_idx)
         if score is None:

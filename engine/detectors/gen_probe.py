@@ -46,7 +46,14 @@ from engine.detectors.gan import GAN_EFFL0
 from engine.detectors.gen import gen_license
 from engine.detectors.lite_family import register_lite
 
-__all__ = ["GEN_PROBE_EFFL0", "ProbeNet", "gen_probe_effl0", "pooled_stats"]
+__all__ = [
+    "GEN_PROBE_EFFL0",
+    "GEN_PROBE_FACE_EFFL0",
+    "ProbeNet",
+    "gen_probe_effl0",
+    "gen_probe_face_effl0",
+    "pooled_stats",
+]
 
 PAPER = ("Ojha et al., CVPR 2023 (UnivFD: linear probe on frozen pretrained features); Wang "
          "et al., CVPR 2020; Corvi et al., ICASSP 2023 (native resolution); training fakes "
@@ -115,3 +122,16 @@ GEN_PROBE_EFFL0 = GAN_EFFL0.replace(
 
 # Linear probe on frozen EfficientNet-Lite0 ImageNet features (with the 1280-channel head).
 gen_probe_effl0 = register_lite(GEN_PROBE_EFFL0, ProbeNet, variant=0, head=True)
+
+
+# NOTE: the same weights read on face regions only, as evidence of a FACE SWAP: a face made by a
+# neural decoder inside a picture that is not. Its own name, kind and tile policy (the card's:
+# face regions only), so the face-swap finding counts it and the generated one does not.
+# Measured, not shipped (docs/MODELS_GEN.md, run 12); its card is made from the probe's by
+# python -m engine.training.face_region_card.
+GEN_PROBE_FACE_EFFL0 = GEN_PROBE_EFFL0.replace(
+    name="gen_probe_face_effl0",
+    looks_for="face_swap",
+    paper=PAPER + "; read on face regions as face-swap evidence",
+)
+gen_probe_face_effl0 = register_lite(GEN_PROBE_FACE_EFFL0, ProbeNet, variant=0, head=True)

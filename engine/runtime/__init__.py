@@ -8,8 +8,10 @@ checks the SHA-256 of the weights before deserialising them, and returns a
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from engine.errors import WeightsIntegrityError
 from engine.runtime.cfg import DetectorCfg, preprocess
@@ -29,6 +31,16 @@ __all__ = [
     "postprocess",
     "preprocess",
 ]
+
+
+# NOTE: one ONNX Runtime session per graph, device and thread count in a process. Two detectors
+# that read the same network (gen_probe_effl0 on whole pictures, gen_probe_face_effl0 on face
+# regions) then hold one session, and the second costs no memory (docs/PERFORMANCE.md). A
+# session keeps no state between runs, and ONNX Runtime's run() may be called from several
+# threads. Weak values: the session goes when the last detector holding it does.
+_SESSIONS: weakref.WeakValueDictionary[tuple[str, str, int | None], Any] = (
+    weakref.WeakValueDictionary())
+_SESSIONS_LOCK = threading.Lock()
 
 
 def list_shipped(models_dir: Path | None = None) -> list[str]:
@@ -63,8 +75,13 @@ def load_detector(
         from engine.runtime.onnx_rt import OnnxRuntime
 
         cfg = store.cfg(name)
-        backend: Runtime = OnnxRuntime(store.read_verified(name, "onnx"), device=device,
-                                       threads=threads)
+        model_bytes = store.read_verified(name, "onnx")  # checked even when a session exists
+        key = (cfg.onnx_sha256 or "", device, threads)
+        with _SESSIONS_LOCK:
+            backend: Runtime | None = _SESSIONS.get(key)
+            if backend is None:
+                backend = OnnxRuntime(model_bytes, device=device, threads=threads)
+                _SESSIONS[key] = backend
     elif runtime == "torch":
         cfg, backend = _torch_backend(name, store, device, threads)
     else:

@@ -69,6 +69,9 @@ class TilePolicy:
         score_faces: also score each face's region. ``False``: the detector scores whole
             pictures only (``gan_effl0``: its face regions rank other people's generated faces
             no better than chance on the dev bench, its whole pictures do; docs/MODELS_GEN.md).
+        score_picture: score the whole picture. ``False``: face regions only
+            (``gen_probe_face_effl0``: a decoder-made face inside a picture that is not, the
+            trace of a face swap; docs/MODELS_GEN.md, run 12).
     """
 
     # NOTE: budgets from bench/bench_gen.py (docs/MODELS_GEN.md; 6-9 ms a tile on 2 threads):
@@ -83,8 +86,11 @@ class TilePolicy:
     min_side_px: int = 32
     fixed_size: bool = False
     score_faces: bool = True
+    score_picture: bool = True
 
     def __post_init__(self) -> None:
+        if not (self.score_faces or self.score_picture):
+            raise ValueError("a tile policy must score the picture, its faces or both")
         if not 0.0 < self.top_fraction <= 1.0:
             raise ValueError("top_fraction must lie in (0, 1]")
         budgets = (self.max_tiles_image, self.max_tiles_frame, self.max_tiles_face,

@@ -217,6 +217,11 @@ def _input_line(cfg: dict[str, Any], tile_policy: dict[str, Any] | None) -> str:
     if cfg.get("input_mode") == "native_tiles" and tile_policy:
         small = ("upscaled to one tile" if tile_policy.get("fixed_size")
                  else "scored as one smaller tile")
+        if not tile_policy.get("score_picture", True):
+            return (f"- Input: native-resolution {tile_policy['tile_px']} px tiles of each "
+                    f"face's region only, never resized (a region smaller than a tile is "
+                    f"{small}; at most {tile_policy['max_tiles_face']} tiles a face in a "
+                    f"still, {tile_policy['max_tiles_face_frame']} in a video frame), {norm}.")
         return (f"- Input: native-resolution {tile_policy['tile_px']} px tiles of the whole "
                 f"picture, never resized (a picture smaller than a tile is {small}; at most "
                 f"{tile_policy['max_tiles_image']} tiles a still, "

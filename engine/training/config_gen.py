@@ -172,6 +172,9 @@ class GenTrainConfig:
         soft_reals: each pair also brings a softened copy of its real (resampled down and up,
             upscaled, or blurred), labelled real (``engine.training.gen_data``); the loss
             weighs both classes equally.
+        soft_fakes: with ``soft_reals``, the fake is softened too, by the same draw as its
+            real's soft copy, and comes fourth labelled fake: softness then says nothing about
+            the class (docs/MODELS_GEN.md, run 10).
         generators: train, validate and calibrate on these generators' pairs only (of both
             packs); empty: every generator. ``gen_probe_effl0`` takes TAEF2's alone
             (docs/MODELS_GEN.md, "The linear probe").
@@ -213,6 +216,7 @@ class GenTrainConfig:
     p_colour: float = 0.3
     generator_weights: dict[str, float] = dataclasses.field(default_factory=dict)
     soft_reals: bool = False
+    soft_fakes: bool = False
     generators: tuple[str, ...] = ()
     tile_policy: dict[str, Any] = dataclasses.field(default_factory=dict)
     pretrained_backbone: bool = False
@@ -226,6 +230,8 @@ class GenTrainConfig:
         for name in ("p_jpeg", "p_blur", "p_resize", "p_noise", "p_palette", "p_colour"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
+        if self.soft_fakes and not self.soft_reals:
+            raise ValueError("soft_fakes needs soft_reals (the soft fake shares its real's draw)")
         if not 1 <= self.jpeg_min <= 100:
             raise ValueError("jpeg_min must lie in [1, 100]")
         if self.crop_px % 16:

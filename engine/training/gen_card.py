@@ -32,7 +32,8 @@ def card_text(detector: str) -> dict[str, str]:
     Raises:
         KeyError: a detector this module has no words for.
     """
-    return {"gen_nprnet": _nprnet, "gen_probe_effl0": _probe}[detector]()
+    return {"gen_nprnet": _nprnet, "gen_probe_effl0": _probe,
+            "gen_probe_face_effl0": _probe_face}[detector]()
 
 
 def _nprnet() -> dict[str, str]:
@@ -103,4 +104,32 @@ def _probe() -> dict[str, str]:
             "held_out_generators = other people's generators and real media (faces_gan, "
             "dev_bench), per generator and view (python -m engine.training.gen_eval); "
             "docs/MODELS_GEN.md has the tables."),
+    }
+
+
+def _probe_face() -> dict[str, str]:
+    probe = _probe()
+    return {
+        "display_name": "Decoder-made face (linear probe on face regions)",
+        "scope": "face",
+        "data_terms": probe["data_terms"],
+        "summary": (
+            "The weights of gen_probe_effl0 read on each face's region only (one native 256 px "
+            "tile around the face, never resized except a region smaller than a tile), as "
+            "evidence of a face swap: the swapped face is the output of a neural decoder "
+            "(DeepFaceLab/DeepFaceLive, roop and the like) pasted into a picture that is not. "
+            "Its evidence counts in the face-swap finding beside SBI, Face X-ray and MAT, never "
+            "in the generated-image finding, where gen_probe_effl0 reads the whole picture."),
+        "limitations": (
+            "Trained only to tell real pictures from their TAEF2 reconstructions, never on a "
+            "face swap: it sees a swapped face as far as the swapping tool's decoder leaves a "
+            "trace like TAEF2's. A fully generated face scores high here too (the finding then "
+            "also shows the generated-image evidence); swaps made without a neural decoder "
+            "(graphics-based FaceSwap, hand-made composites) leave no such trace. " +
+            probe["limitations"]),
+        "metrics_note": (
+            "The network and its calibration are gen_probe_effl0's (its val_pairs and "
+            "val_real_pictures, measured on whole pictures, are in that card; derived_from "
+            "names it). dev_bench = this detector on the dev bench's face regions (python -m "
+            "engine.evaluation.devbench --record-cards)."),
     }

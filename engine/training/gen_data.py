@@ -116,9 +116,14 @@ def _colour(images: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarr
 def augment_pair(pair: tuple[np.ndarray, np.ndarray], cfg: GenTrainConfig,
                  rng: np.random.Generator) -> list[np.ndarray]:
     """The two members of ``pair`` as ``crop_px`` crops, augmented with one set of draws; with
-    ``cfg.soft_reals`` a softened copy of the real comes third (same draws after softening)."""
+    ``cfg.soft_reals`` a softened copy of the real comes third (same draws after softening), and
+    with ``cfg.soft_fakes`` the fake softened by the same draw comes fourth."""
     images = _window(pair, cfg, rng)
-    if cfg.soft_reals:
+    if cfg.soft_fakes:
+        soft_seed = int(rng.integers(2**63))
+        images += [soften(np.ascontiguousarray(m), np.random.default_rng(soft_seed))
+                   for m in images[:2]]
+    elif cfg.soft_reals:
         images.append(soften(np.ascontiguousarray(images[0]), rng))
     images = _geometry(images, rng)
     if rng.random() < cfg.p_colour:
@@ -177,11 +182,12 @@ class GenSampler:
         return self.rng.choice(len(self.pack), size=len(self.pack), p=w / w.sum())
 
     def sample(self, n_pairs: int) -> GenBatch:
-        """``n_pairs`` pairs, each as [real, fake] (or [real, fake, softened real])."""
+        """``n_pairs`` pairs, each as [real, fake] (or [real, fake, softened real], or
+        [real, fake, softened real, softened fake])."""
         crops = []
         for _ in range(n_pairs):
             crops += augment_pair(self.pack.pair(self._next()), self.cfg, self.rng)
-        unit = [0, 1, 0] if self.cfg.soft_reals else [0, 1]
+        unit = [0, 1] + [0] * self.cfg.soft_reals + [1] * self.cfg.soft_fakes
         labels = np.tile(np.array(unit, dtype=np.int64), n_pairs)
         return GenBatch(normalise_tiles(np.stack(crops), self.det_cfg), labels)
 

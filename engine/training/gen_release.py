@@ -109,8 +109,12 @@ def real_threshold(detector: LoadedDetector, data_root: Path,
 
 
 def release(run: Any, cfg: GenTrainConfig, data_root: Path, out: Path, *, command: str,
-            config_toml: str) -> Path:
-    """Write ``out/<name>.{pt,onnx,json,md}``; returns the card JSON path."""
+            config_toml: str, merged: dict[str, Any] | None = None) -> Path:
+    """Write ``out/<name>.{pt,onnx,json,md}``; returns the card JSON path.
+
+    ``merged``: the record of ``engine.training.probe_merge`` when the network is two probes
+    folded into one (the card's ``training.merged``).
+    """
     from engine.training.gen_card import card_text
 
     detector = run.detector
@@ -147,6 +151,7 @@ def release(run: Any, cfg: GenTrainConfig, data_root: Path, out: Path, *, comman
             "stopped_by_time_budget": run.step < cfg.steps,
             "n_train_faces": len(train_pack), "n_val_faces": len(val_pack),
             "train_pack": train_pack.plan, "stages": _stages(data_root, train_pack),
+            **({"merged": merged} if merged else {}),
         },
         **card_text(name),
     }

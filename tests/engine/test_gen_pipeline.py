@@ -146,3 +146,33 @@ def test_a_whole_picture_only_detector_leaves_faces_alone(tmp_path: Path) -> Non
         assert frame.scores[1].p_fake == pytest.approx(frame.picture_scores[0].p_fake)
     assert {s[2:] for s in tiles.runtime.shapes} == {(128, 128)}  # type: ignore[attr-defined]
     assert "whole picture only" in result.provenance.aggregation_rule
+
+
+def test_a_face_region_only_detector_scores_faces_and_leaves_pictures_alone(
+        tmp_path: Path) -> None:
+    # NOTE: gen_probe_face_effl0's policy: the frame score is the max over its faces; a frame
+    # without a face gets no score from it, and the whole picture is never scored.
+    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=12, size_wh=(320, 100))
+    policy = TilePolicy(max_tiles_image=6, max_tiles_frame=2, score_picture=False)
+    analyzer, _ = _analyzer(FakeFaceFinder(n_faces=1, side_px=60.0), policy, n_frames=3)
+    with analyzer:
+        result = analyzer.analyze(video)
+    assert result.status == "ok"
+    for frame in result.frames:
+        (face,) = frame.faces
+        assert face.scores[1].p_fake is not None
+        assert frame.picture_scores[0].p_fake is None
+        assert frame.picture_scores[0].reason == "scores face regions only"
+        assert frame.scores[1].p_fake == pytest.approx(face.scores[1].p_fake)
+    assert "face region only" in result.provenance.aggregation_rule
+    analyzer, _ = _analyzer(_NoFaces(), policy)
+    image = write_blank_image(str(tmp_path / "scene.png"), size_wh=(300, 200))
+    with analyzer:
+        no_face = analyzer.analyze(image)
+    assert no_face.status == "no_face"  # nothing scored the whole picture
+    assert all(s.p_fake is None for s in no_face.scores)
+
+
+def test_a_tile_policy_must_score_something() -> None:
+    with pytest.raises(ValueError, match="picture, its faces or both"):
+        TilePolicy(score_faces=False, score_picture=False)

@@ -131,3 +131,74 @@ def test_the_tile_policy_of_a_config_is_checked() -> None:
         GenTrainConfig(detector="gen_probe_effl0", tile_policy={"tile_side": 256})
     with pytest.raises(ValueError, match="top_fraction"):
         GenTrainConfig(detector="gen_probe_effl0", tile_policy={"top_fraction": 0.0})
+
+
+def _net_like(base: ProbeNet, seed: int) -> ProbeNet:
+    """Another probe on ``base``'s encoder: its own BatchNorm statistics and linear layer."""
+    torch.manual_seed(seed)
+    other = registry.create_detector("gen_probe_effl0", pretrained_backbone=False).net
+    assert isinstance(other, ProbeNet)
+    other.encoder.load_state_dict(base.encoder.state_dict())
+    with torch.no_grad():
+        other.norm.running_mean.uniform_(-2.0, 2.0)  # type: ignore[operator]
+        other.norm.running_var.uniform_(0.2, 3.0)  # type: ignore[operator]
+        other.fc.weight.normal_()
+        other.fc.bias.fill_(0.7)
+    return other.eval()
+
+
+def test_two_probes_fold_exactly_into_one_with_the_mixed_logit() -> None:
+    from engine.training.probe_merge import fold_probes
+
+    a = _net(2)
+    b = _net_like(a, 3)
+    x = torch.randn(3, 3, 64, 96)
+    with torch.no_grad():
+        expected = 0.8 * a(x) + 1.7 * b(x) - 0.25
+        merged = _net_like(a, 4)  # any probe: the folded state replaces all of it
+        merged.load_state_dict(fold_probes(a, b, 0.8, 1.7, -0.25))
+        got = merged(x)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)
+    # a's normalisation is kept: only the linear layer differs
+    torch.testing.assert_close(merged.norm.running_var, a.norm.running_var)
+    assert not torch.allclose(merged.fc.weight, a.fc.weight)
+
+
+def test_probes_on_different_encoders_are_refused() -> None:
+    from engine.training.probe_merge import fold_probes
+
+    a, b = _net(5), _net(6)
+    with pytest.raises(ValueError, match="encoders differ"):
+        fold_probes(a, b, 0.5, 0.5, 0.0)
+
+
+def test_the_face_reading_is_the_same_network_counted_as_face_swap_evidence() -> None:
+    face = registry.get_cfg("gen_probe_face_effl0")
+    assert face.looks_for == "face_swap"
+    assert GEN_PROBE_EFFL0.looks_for == "generated"
+    same = ("input_size", "mean", "std", "input_mode", "output", "version", "weights_file",
+            "onnx_file")
+    assert all(getattr(face, k) == getattr(GEN_PROBE_EFFL0, k) for k in same)
+
+
+def test_the_face_card_takes_the_source_weights_and_reads_faces_only() -> None:
+    from engine.training.face_region_card import derive_face_card
+
+    source = {"schema": 1, "cfg": {**json.loads(json.dumps(GEN_PROBE_EFFL0.to_dict())),
+                                   "weights_sha256": "ab" * 32, "onnx_sha256": "cd" * 32,
+                                   "calibration": [1.5, 0.2], "threshold": 0.9},
+              "tile_policy": {"tile_px": 256, "score_faces": False}, "training": {"steps": 1}}
+    card = derive_face_card(source, "gen_probe_face_effl0", "cmd")
+    assert card["cfg"]["name"] == "gen_probe_face_effl0"
+    assert card["cfg"]["looks_for"] == "face_swap"
+    assert card["cfg"]["onnx_sha256"] == "cd" * 32
+    assert card["cfg"]["calibration"] == [1.5, 0.2]
+    assert card["tile_policy"] == {"tile_px": 256, "score_faces": True, "score_picture": False}
+    assert card["derived_from"]["detector"] == "gen_probe_effl0"
+    with pytest.raises(ValueError, match="not a native-tile detector"):
+        derive_face_card({**source, "cfg": {**source["cfg"], "input_mode": "face_crop"}},
+                         "gen_probe_face_effl0", "cmd")
+    with pytest.raises(ValueError, match="not registered as"):
+        derive_face_card({**source, "cfg": {**source["cfg"], "input_size": 192}},
+                         "gen_probe_face_effl0", "cmd")
+

@@ -224,6 +224,22 @@ def test_generator_weights_change_how_often_a_generators_pairs_are_drawn() -> No
         _train_cfg(generator_weights={"b": 0.0})
 
 
+def test_soft_fakes_come_fourth_softened_by_their_reals_draw() -> None:
+    from engine.detectors.gen import GEN_NPRNET
+
+    cfg = _train_cfg(soft_reals=True, soft_fakes=True, p_jpeg=1.0)
+    sampler = GenSampler(_PairPack(4), cfg, GEN_NPRNET, np.random.default_rng(1))  # type: ignore[arg-type]
+    batch = sampler.sample(2)
+    assert batch.images.shape == (8, 3, 48, 48)
+    np.testing.assert_array_equal(batch.labels, [0, 1, 0, 1, 0, 1, 0, 1])
+    # identity "generator": real and fake are equal, so one softening draw gives equal copies
+    np.testing.assert_array_equal(batch.images[2], batch.images[3])
+    np.testing.assert_array_equal(batch.images[6], batch.images[7])
+    assert not np.array_equal(batch.images[0], batch.images[2])
+    with pytest.raises(ValueError, match="soft_reals"):
+        _train_cfg(soft_fakes=True)
+
+
 def test_soft_reals_come_third_labelled_real_and_get_the_same_format() -> None:
     from engine.detectors.gen import GEN_NPRNET
     from engine.training.gen_data import soften

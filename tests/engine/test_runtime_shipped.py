@@ -144,3 +144,32 @@ def test_the_evaluation_command_scores_labelled_folders(
     out = capsys.readouterr().out
     assert "4 files scored" in out
     assert "sbi_effl0: AUC" in out
+
+
+
+def test_a_face_reading_of_the_shipped_probe_loads_and_shares_its_session(
+        tmp_path: Path) -> None:
+    # NOTE: gen_probe_face_effl0 (docs/MODELS_GEN.md, run 12; not shipped) is gen_probe_effl0's
+    # graph read on face regions. Derived by its command into a models folder, it loads with
+    # its own card (name, kind, tile policy) and the probe's session: one session's memory.
+    pytest.importorskip("torch")
+    from engine.training.face_region_card import main as face_region_card
+
+    for path in STORE.root.glob("g*_effl0.*"):
+        shutil.copy(path, tmp_path / path.name)
+    assert face_region_card(["--source", str(tmp_path / "gen_probe_effl0.json"),
+                             "--name", "gen_probe_face_effl0", "--out", str(tmp_path)]) == 0
+    probe_card = WeightsStore(tmp_path).card("gen_probe_effl0")
+    face_card = WeightsStore(tmp_path).card("gen_probe_face_effl0")
+    for key in ("weights_sha256", "onnx_sha256", "calibration", "onnx_file"):
+        assert face_card["cfg"][key] == probe_card["cfg"][key]
+    picture = load_detector("gen_probe_effl0", models_dir=tmp_path, threads=1)
+    face = load_detector("gen_probe_face_effl0", models_dir=tmp_path, threads=1)
+    other = load_detector("gan_effl0", models_dir=tmp_path, threads=1)
+    assert face.runtime is picture.runtime
+    assert other.runtime is not picture.runtime
+    assert load_detector("gen_probe_effl0", models_dir=tmp_path, threads=2).runtime is not (
+        picture.runtime)
+    assert (picture.cfg.looks_for, face.cfg.looks_for) == ("generated", "face_swap")
+    assert picture.tile_policy.score_picture
+    assert not face.tile_policy.score_picture
