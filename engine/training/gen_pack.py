@@ -128,13 +128,18 @@ class GenPack:
             empty: every pair.
 
     Raises:
-        FileNotFoundError: the pack is missing or unfinished (no ``DONE``).
+        FileNotFoundError: the pack is missing or unfinished (no ``DONE``, nor a
+            ``DONE.<generator>`` for each of ``generators``).
         ValueError: ``generators`` names a generator the pack does not hold.
     """
 
     def __init__(self, root: Path, generators: tuple[str, ...] = ()) -> None:
         self.root = Path(root)
-        if not (self.root / "DONE").is_file():
+        # NOTE: a pack made with --generators is finished for those generators alone
+        # (DONE.<generator>), which is all a detector trained on them reads.
+        finished = (self.root / "DONE").is_file() or (
+            bool(generators) and all((self.root / f"DONE.{g}").is_file() for g in generators))
+        if not finished:
             raise FileNotFoundError(f"{self.root} is not a finished pack (python -m "
                                     "engine.training.gen_pack)")
         chunks = sorted(p for p in self.root.glob("chunk_*") if p.is_dir())
@@ -177,6 +182,8 @@ def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str,
 
     ``only`` restricts this run to the chunks of those generators (so two processes can make
     different generators' chunks of one pack at once); ``DONE`` is then left to a full run.
+    ``DONE.<generator>`` marks each generator whose chunks are all written, so a detector
+    trained on some generators (``GenTrainConfig.generators``) can use a pack made for them.
     """
     import torch
 
@@ -210,6 +217,10 @@ def build_pack(cfg: GenPackConfig, data_root: Path, out: Path, command: str,
         t0 = time.perf_counter()
         write_chunk(chunk, k, cfg, generators, data_root, out)
         logger.info("chunk %d/%d written in %.0f s", k + 1, n_chunks, time.perf_counter() - t0)
+    for gen in cfg.generators:
+        if all((out / f"chunk_{k:04d}").is_dir() for k, chunk in enumerate(chunks)
+               if chunk[0].generator == gen):
+            (out / f"DONE.{gen}").write_text("done\n", encoding="utf-8")
     if missing or only:
         if missing:
             logger.warning("not finished: generators %s are not trained yet", sorted(missing))

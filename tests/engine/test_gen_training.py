@@ -95,6 +95,11 @@ def test_a_pack_waits_for_generators_that_are_not_trained(data_root: Path, ae_di
     assert any(out.glob("chunk_*"))  # ae_a's chunks were made
     with pytest.raises(FileNotFoundError, match="not a finished pack"):
         GenPack(out)
+    assert (out / "DONE.ae_a").is_file()
+    assert not (out / "DONE.ae_missing").exists()
+    assert set(GenPack(out, ("ae_a",)).generators) == {"ae_a"}  # finished for ae_a alone
+    with pytest.raises(FileNotFoundError, match="not a finished pack"):
+        GenPack(out, ("ae_a", "ae_missing"))
 
 
 def _train_cfg(**kw: object) -> GenTrainConfig:
