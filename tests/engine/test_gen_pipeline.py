@@ -4,6 +4,7 @@ native resolution, the frame rule, and the results' JSON, maps and overlays."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,14 +131,19 @@ def test_picture_maps_survive_the_case_store_blob(tmp_path: Path) -> None:
                                result.frames[0].picture_maps["tiles_fake"], atol=1 / 255)
 
 
+def _analyse_one_face_strip(tmp_path: Path, policy: TilePolicy) -> tuple[Any, LoadedDetector]:
+    """A 320x100 clip, 3 of its frames, one 60 px face each, scored with ``policy``."""
+    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=12, size_wh=(320, 100))
+    analyzer, tiles = _analyzer(FakeFaceFinder(n_faces=1, side_px=60.0), policy, n_frames=3)
+    with analyzer:
+        return analyzer.analyze(video), tiles
+
+
 def test_a_whole_picture_only_detector_leaves_faces_alone(tmp_path: Path) -> None:
     # NOTE: gan_effl0's shipped policy: fixed-size tiles, faces not scored apart; the frame
     # score is then the picture's, and a tile smaller than the graph's size is upscaled to it.
-    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=12, size_wh=(320, 100))
     policy = TilePolicy(max_tiles_image=6, max_tiles_frame=2, fixed_size=True, score_faces=False)
-    analyzer, tiles = _analyzer(FakeFaceFinder(n_faces=1, side_px=60.0), policy, n_frames=3)
-    with analyzer:
-        result = analyzer.analyze(video)
+    result, tiles = _analyse_one_face_strip(tmp_path, policy)
     assert result.status == "ok"
     for frame in result.frames:
         (face,) = frame.faces
@@ -152,11 +158,8 @@ def test_a_face_region_only_detector_scores_faces_and_leaves_pictures_alone(
         tmp_path: Path) -> None:
     # NOTE: gen_probe_face_effl0's policy: the frame score is the max over its faces; a frame
     # without a face gets no score from it, and the whole picture is never scored.
-    video = write_test_video(str(tmp_path / "clip.avi"), n_frames=12, size_wh=(320, 100))
     policy = TilePolicy(max_tiles_image=6, max_tiles_frame=2, score_picture=False)
-    analyzer, _ = _analyzer(FakeFaceFinder(n_faces=1, side_px=60.0), policy, n_frames=3)
-    with analyzer:
-        result = analyzer.analyze(video)
+    result, _ = _analyse_one_face_strip(tmp_path, policy)
     assert result.status == "ok"
     for frame in result.frames:
         (face,) = frame.faces
