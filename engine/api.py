@@ -34,6 +34,7 @@ from engine.api_provenance import (
     load_trust_list,
     render_filter,
 )
+from engine.evaluation.intervals import rate_text
 from engine.filters.base import FilterInfo, FilterResult
 from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
@@ -74,6 +75,7 @@ __all__ = [
     "printable_path",
     "printable_tree",
     "probe_media",
+    "rate_text",
     "read_frame",
     "render_filter",
     "result_from_dict",

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.api import rate_text
 from engine.types import Grade, Provenance
 
 __all__ = ["BENCH_KIND_WORDS", "RateRow", "grade_rate_sentence", "rate_rows", "validation_note"]
@@ -45,10 +46,13 @@ class RateRow:
         """The group as a reader says it (``"real photos"``)."""
         return BENCH_KIND_WORDS.get(self.group, self.group)
 
-    def cell(self, grade: Grade) -> str:
-        """``"k/n (p%)"`` for ``grade`` or above."""
-        k = self.reached[_ELEVATED.index(grade)]
-        return f"{k}/{self.n} ({100.0 * k / self.n:.0f}%)" if self.n else "—"
+    def cell(self, grade: Grade, *, label: bool = False) -> str:
+        """``"k/n (share; 95% interval)"`` for ``grade`` or above (``label``: say "95% CI").
+
+        The interval is exact (Clopper-Pearson) and computed from ``k`` and ``n`` alone, so an
+        analysis stored before intervals were shown gets them too.
+        """
+        return rate_text(self.reached[_ELEVATED.index(grade)], self.n, label=label)
 
 
 def rate_rows(provenance: Provenance | None, evidence_kind: str | None = None) -> list[RateRow]:
@@ -75,7 +79,9 @@ def validation_note(provenance: Provenance | None) -> str:
                 "its grades have no measured error rates.")
     return (f"Measured on {rates.get('index', 'a benchmark of media made by others')} by "
             f"{rates.get('method', 'cross-validation')}: every item graded by a rule fitted "
-            "without its source. Small groups give rough rates.")
+            "without its source. Each rate is given as k/n, its share and the share's exact 95% "
+            "interval: the groups are small, and any true rate inside the interval agrees with "
+            "the count.")
 
 
 def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str | None) -> str:
@@ -85,9 +91,10 @@ def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str |
         return validation_note(provenance)
     if grade.level < 1:
         real = [r for r in rows if r.group in _REAL]
-        reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK)}" for r in real)
+        reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK, label=True)}" for r in real)
         return f"In validation, real media graded weak or above: {reals}."
-    reals = "; ".join(f"{r.words} {r.cell(grade)}" for r in rows if r.group in _REAL)
+    reals = "; ".join(f"{r.words} {r.cell(grade, label=True)}" for r in rows
+                      if r.group in _REAL)
     fakes = "; ".join(f"{r.words} {r.cell(grade)}" for r in rows
                       if r.group not in _REAL and r.n)
     return (f"In validation, {grade.words} or above was reached by {reals}; and by fakes: "

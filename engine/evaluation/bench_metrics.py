@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.evaluation.bench_records import BenchRecord
+from engine.evaluation.intervals import auc_interval
 from engine.fusion.rules import ELEVATED_GRADES
 from engine.training.metrics import average_precision, roc_auc
 from engine.types import Finding, Grade
@@ -125,7 +126,10 @@ def _auc_ap(fakes: Sequence[BenchRecord], reals: Sequence[BenchRecord], fn: Scor
     missing = sum(s is None for s in scores)
     s = np.array([-1.0 if v is None else v for v in scores], dtype=np.float64)
     y = np.array([1] * len(fakes) + [0] * len(reals))
-    return {"auc": roc_auc(s, y), "ap": average_precision(s, y), "missing": missing}
+    ci = auc_interval(s, y)
+    return {"auc": roc_auc(s, y),
+            "auc_ci": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+            "ap": average_precision(s, y), "missing": missing}
 
 
 def _fake_groups(records: Sequence[BenchRecord], by: str) -> dict[str, list[BenchRecord]]:

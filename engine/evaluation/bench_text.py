@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.evaluation.intervals import rate_text
+
 __all__ = ["render_markdown"]
 
 _GRADE_COLS = ("NOT_APPLICABLE", "NO_SUPPORT", "WEAK", "MODERATE", "STRONG")
@@ -67,16 +69,24 @@ def _targets(report: Mapping[str, Any], note: str) -> list[str]:
 
     def finding_auc(kind: str) -> str:
         cell = auc.get(kind, {}).get("finding")
-        return "-" if not cell else f"{cell['auc']:.3f}"
+        if not cell:
+            return "-"
+        ci = cell.get("auc_ci")
+        return f"{cell['auc']:.3f}" + (f" (95% CI {ci[0]:.2f}–{ci[1]:.2f})" if ci else "")
 
     return [
         "## Against the targets",
         "",
         note,
         "",
-        f"- real photos and videos graded weak or above: {_kn(real)}",
+        "Each count is given with its share and the share's exact 95% interval "
+        "(Clopper-Pearson); each AUC with a stratified bootstrap 95% interval "
+        "(`engine.evaluation.intervals`). They say how far a figure can move with this few "
+        "items; a target is met only when the figure itself meets it.",
+        "",
+        f"- real photos and videos graded weak or above: {_kn(real, label=True)}",
         f"- face-swap videos: finding AUC {finding_auc('faceswap_video')}; "
-        f"moderate or above {_kn(swap)}",
+        f"moderate or above {_kn(swap, label=True)}",
         f"- talking-head videos: finding AUC {finding_auc('talking_head_video')}; "
         f"reenactment videos {finding_auc('reenactment_video')}",
         f"- GAN stills: finding AUC {finding_auc('gan_image')}; diffusion stills "
@@ -115,7 +125,8 @@ def _grade_rows(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _rate_rows(title: str, rows: Mapping[str, Mapping[str, int]]) -> list[str]:
-    out = [f"**{title}**", "", "| items | weak or above | moderate or above | strong |",
+    out = [f"**{title}** (k/n, share; exact 95% interval)", "",
+           "| items | weak or above | moderate or above | strong |",
            "|---|---|---|---|"]
     for kind, r in rows.items():
         out.append(f"| {kind} | {_pct(r['WEAK'], r['n'])} | {_pct(r['MODERATE'], r['n'])} | "
@@ -130,7 +141,8 @@ def _threshold_rows(rows: Sequence[Mapping[str, Any]],
            "(`engine.evaluation.fit_thresholds`: the lowest, at least 0.50, that at most "
            f"{_rate(fits)} of the real photos and of the real videos reach), so the first two "
            "columns of counts are in-sample; the held-out columns fit it leaving each real "
-           "source out in turn and count that source's items.", "",
+           "source out in turn and count that source's items. Each count: k/n, share; exact 95% "
+           "interval.", "",
            "| detector | threshold | real photos above | real videos above | held out: photos "
            "| held out: videos | fitted here |", "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -156,9 +168,9 @@ def _rate(fits: Sequence[Mapping[str, Any]]) -> str:
     return f"{fits[0]['max_rate']:.0%}" if fits else "a set share"
 
 
-def _kn(d: Mapping[str, int]) -> str:
-    return _pct(d["k"], d["n"])
+def _kn(d: Mapping[str, int], *, label: bool = False) -> str:
+    return rate_text(d["k"], d["n"], label=label)
 
 
 def _pct(k: int, n: int) -> str:
-    return f"{k}/{n} ({100.0 * k / n:.0f}%)" if n else "-"
+    return rate_text(k, n) if n else "-"

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.evaluation.intervals import rate_text
 from engine.runtime.cfg import DetectorCfg
 from engine.runtime.weights import CARD_SCHEMA
 
@@ -276,11 +277,14 @@ def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:
     lines = ["## On media made by others (dev bench)", "",
              f"Command: `{bench.get('command', '')}`. Each fake kind against the real items of "
              "the same modality (docs/devbench/README.md has every detector and source).", "",
-             "| fakes | n fake / real | AUC | AP |", "|---|---|---|---|"]
+             "| fakes | n fake / real | AUC | AUC 95% interval (bootstrap) | AP |",
+             "|---|---|---|---|---|"]
     # NOTE: sorted, as the JSON card stores them, so the page reads the same whichever command
     # wrote it last (the in-memory report keeps the index's order)
     for kind, m in sorted(bench.get("by_kind", {}).items()):
-        lines.append(f"| {kind} | {m['n_fake']} / {m['n_real']} | {m['auc']:.3f} | "
+        ci = m.get("auc_ci")
+        ci_text = "-" if not ci else f"{ci[0]:.2f}–{ci[1]:.2f}"
+        lines.append(f"| {kind} | {m['n_fake']} / {m['n_real']} | {m['auc']:.3f} | {ci_text} | "
                      f"{m['ap']:.3f} |")
     above = bench.get("real_above_threshold")
     if above:
@@ -292,9 +296,9 @@ def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:
     if rates:
         lines += ["", "Findings (all detectors, fusion v2) on the same media, "
                   f"{bench['error_rates'].get('method', '')}: items graded weak or above / "
-                  "moderate or above / strong.", "",
+                  "moderate or above / strong (k/n, share; exact 95% interval).", "",
                   "| items | weak+ | moderate+ | strong |", "|---|---|---|---|"]
         for group, r in sorted(rates.items()):
-            lines.append(f"| {group} | {r['WEAK']}/{r['n']} | {r['MODERATE']}/{r['n']} | "
-                         f"{r['STRONG']}/{r['n']} |")
+            lines.append(f"| {group} | {rate_text(r['WEAK'], r['n'])} | "
+                         f"{rate_text(r['MODERATE'], r['n'])} | {rate_text(r['STRONG'], r['n'])} |")
     return [*lines, ""]

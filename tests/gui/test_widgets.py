@@ -134,10 +134,10 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     kinds = panel.kind_rows()
     assert [r[0] for r in kinds] == ["Face swap / blend", "Frame-to-frame", "Fully generated"]
     assert kinds[0][1] == "weak support"
-    assert kinds[0][3] == "real videos 2/40 (5%)"
+    assert kinds[0][3] == "real videos 2/40 (5.0%; 0.6%–17%)"  # share and exact 95% interval
     assert [r[1] for r in kinds[1:]] == ["not applicable", "not applicable"]
-    assert "real videos 2/40 (5%)" in panel.rates_text
-    assert "face-swap videos 20/40 (50%)" in panel.rates_text
+    assert "real videos 2/40 (5.0%; 95% CI 0.6%–17%)" in panel.rates_text
+    assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
     assert "Very short clip (test)" in panel.cautions_text
     assert "Validation and error rates" in panel.provenance_text()
 
