@@ -93,7 +93,11 @@ def _probe() -> dict[str, str]:
             "is right on other generators only as far as they share that change. On the dev "
             "bench it ranks diffusion faces and StyleGAN portraits well and "
             "pixel2style2pixel outputs below real photos (docs/MODELS_GEN.md). Strong JPEG "
-            "weakens it on some generators; a picture smaller than a tile is upscaled. The "
+            "weakens it on some generators; a picture smaller than a tile is upscaled. Video "
+            "compression hides what it reads: one H.264 frame at the default quality (CRF 23) "
+            "takes it below chance on the held-out portraits (0.370 against 0.879 native) and "
+            "moves real photos towards 'real', so in a compressed video its 'real' is weak "
+            "evidence. The "
             "threshold holds the false-alarm rate on held-out real pictures near 3%; on other "
             "people's real media it is measured per source (held_out_generators)."),
         "metrics_note": (

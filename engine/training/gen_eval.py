@@ -50,6 +50,7 @@ __all__ = ["evaluate", "main", "metrics_table", "score_picture"]
 logger = logging.getLogger(__name__)
 
 REAL_PHOTOS = ("real_photo",)
+KIND_MEAN = "kind:mean"
 ALL_REALS = ("real_photo", "real_video", "heldout_real")
 
 
@@ -191,7 +192,8 @@ def _auc(fake: list[float], real: list[float]) -> float | None:
     return roc_auc(np.r_[fake, real], np.r_[np.ones(len(fake)), np.zeros(len(real))])
 
 
-def _rows(by_group: dict[str, list[float]], threshold: float) -> Iterator[dict[str, Any]]:
+def _rows(by_group: dict[str, list[float]],
+          threshold: float | None) -> Iterator[dict[str, Any]]:
     reals = {kind: [v for g, vs in by_group.items() if g.split(":")[0] == kind for v in vs]
              for kind in ALL_REALS}
     photos = reals["real_photo"]
@@ -204,25 +206,43 @@ def _rows(by_group: dict[str, list[float]], threshold: float) -> Iterator[dict[s
     for group, values in sorted({**fakes, **{k: v for k, v in pooled.items() if v}}.items()):
         yield {"group": group, "n": len(values), "auc_vs_real_photos": _auc(values, photos),
                "auc_vs_all_reals": _auc(values, everything),
-               "flagged": float(np.mean(np.asarray(values) >= threshold))}
+               "flagged": _flagged(values, threshold)}
     for group, values in sorted((g, vs) for g, vs in by_group.items()
                                 if g.split(":")[0] in ALL_REALS):
         yield {"group": group, "n": len(values), "auc_vs_real_photos": None,
-               "auc_vs_all_reals": None, "flagged": float(np.mean(np.asarray(values) >= threshold))}
+               "auc_vs_all_reals": None, "flagged": _flagged(values, threshold)}
 
 
-def metrics_table(pictures: list[EvalPicture], path: Path, threshold: float,
+def _flagged(values: list[float], threshold: float | None) -> float | None:
+    return None if threshold is None else float(np.mean(np.asarray(values) >= threshold))
+
+
+def metrics_table(pictures: list[EvalPicture], path: Path | list[Path], threshold: float | None,
                   views: tuple[str, ...]) -> dict[str, Any]:
     """``{level: {view: [row, ...]}}`` for levels ``face``, ``whole``, ``frame`` and their
-    ``_video`` forms (which average a video's frames first)."""
+    ``_video`` forms (which average a video's frames first).
+
+    ``path`` may name several detectors' score files: each picture then gets the mean of the
+    calibrated scores of those that scored it, which is how fusion v2 combines the detectors
+    of one kind (``engine.fusion.per_kind``). ``threshold`` ``None``: no ``flagged`` share (a
+    kind is graded by real-media thresholds, not one bar).
+    """
+    paths = path if isinstance(path, list) else [path]
     out: dict[str, Any] = {}
     for level in ("face", "whole", "frame"):
-        scores = _picture_scores(path, level)
+        scores = _mean_scores([_picture_scores(p, level) for p in paths])
         for per_video in (False, True):
             name = f"{level}_video" if per_video else level
             out[name] = {view: list(_rows(_collect(pictures, scores, view, per_video), threshold))
                          for view in views}
     return out
+
+
+def _mean_scores(per_detector: list[dict[tuple[str, str], float]]) -> dict[tuple[str, str], float]:
+    if len(per_detector) == 1:
+        return per_detector[0]
+    keys = set().union(*per_detector)
+    return {k: float(np.mean([d[k] for d in per_detector if k in d])) for k in keys}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -235,6 +255,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frames-per-video", type=int, default=3)
     parser.add_argument("--heldout-stills", type=int, default=150)
     parser.add_argument("--views", default=",".join(VIEWS))
+    parser.add_argument("--kind-mean", action="store_true",
+                        help="also tabulate the mean of the detectors' calibrated scores per "
+                             "picture (column kind:mean), as fusion v2 combines one kind")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here")
     parser.add_argument("--record", default="", metavar="NAMES",
@@ -281,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     tables = {name: metrics_table(pictures, _scores_path(args.cache, loaded),
                                   loaded.cfg.threshold, views)
               for name, (loaded, _) in detectors.items()}
+    if args.kind_mean:
+        tables[KIND_MEAN] = metrics_table(
+            pictures, [_scores_path(args.cache, loaded) for loaded, _ in detectors.values()],
+            None, views)
     (args.cache / "tables.json").write_text(json.dumps(tables, indent=1) + "\n")
     if args.markdown is not None:
         args.markdown.write_text(render_tables(tables, command), encoding="utf-8")

@@ -11,9 +11,11 @@ Groups (never trained on; ``engine.training.gen_eval`` scores them):
   pictures (validation split of UTKFace / CelebA, frames of the held-out videos).
 
 Videos give ``frames_per_video`` evenly spaced frames, each a picture. Each picture is seen in
-three views, the same for every group: ``native`` (decoded pixels), ``jpeg75`` (a JPEG round
-trip at quality 75) and ``down05`` (downscaled by 0.5, area). Faces are found once per picture
-(MediaPipe, ``engine.faces``) and cached with their landmarks; a view moves them with it.
+four views, the same for every group: ``native`` (decoded pixels), ``jpeg75`` (a JPEG round
+trip at quality 75), ``down05`` (downscaled by 0.5, area) and ``h264_23`` (one H.264 frame at
+x264's default CRF 23, 4:2:0, as a picture reaches an analyst inside a video). Faces are found
+once per picture (MediaPipe, ``engine.faces``) and cached with their landmarks; a view moves
+them with it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VIEWS = ("native", "jpeg75", "down05")
+VIEWS = ("native", "jpeg75", "down05", "h264_23")
 _BENCH_KINDS = {
     "gan_image": "gan", "diffusion_image": "diffusion", "faceswap_image": "faceswap",
     "faceswap_video": "faceswap", "reenactment_image": "reenactment",
@@ -124,7 +126,8 @@ def read_picture(data_root: Path, pic: EvalPicture) -> np.ndarray:
 
 
 def picture_view(rgb_u8: np.ndarray, view: str) -> tuple[np.ndarray, float]:
-    """``(pixels, scale)`` of a view: ``native``, ``jpeg75`` or ``down05`` (scale 0.5)."""
+    """``(pixels, scale)`` of a view: ``native``, ``jpeg75``, ``down05`` (scale 0.5) or
+    ``h264_23``."""
     if view == "native":
         return rgb_u8, 1.0
     if view == "jpeg75":
@@ -135,6 +138,10 @@ def picture_view(rgb_u8: np.ndarray, view: str) -> tuple[np.ndarray, float]:
         h, w = rgb_u8.shape[:2]
         size = (max(1, round(w * 0.5)), max(1, round(h * 0.5)))
         return cv2.resize(rgb_u8, size, interpolation=cv2.INTER_AREA), 0.5
+    if view == "h264_23":
+        from engine.synthesis.codec import h264_roundtrip
+
+        return h264_roundtrip(rgb_u8, 23), 1.0
     raise ValueError(f"unknown view {view!r}; use one of {VIEWS}")
 
 

@@ -67,8 +67,37 @@ def test_views_are_the_same_operation_for_every_picture() -> None:
     jpeg, _ = picture_view(rgb, "jpeg75")
     assert jpeg.shape == rgb.shape
     assert not np.array_equal(jpeg, rgb)
+    h264, scale = picture_view(rgb, "h264_23")  # odd width: padded for 4:2:0, cropped back
+    assert h264.shape == rgb.shape
+    assert scale == 1.0
+    assert not np.array_equal(h264, rgb)
     with pytest.raises(ValueError, match="view"):
         picture_view(rgb, "blur")
+
+
+def test_the_kind_mean_averages_the_detectors_that_scored_each_picture(tmp_path: Path) -> None:
+    pictures = [_pic("g1", 1, "gan", "a"), _pic("g2", 1, "gan", "a"),
+                _pic("r1", 0, "real_photo", "x"), _pic("r2", 0, "real_photo", "x")]
+    a = [{"key": "g1", "view": "native", "whole": 0.9, "faces": []},
+         {"key": "g2", "view": "native", "whole": 0.1, "faces": []},
+         {"key": "r1", "view": "native", "whole": 0.5, "faces": []},
+         {"key": "r2", "view": "native", "whole": 0.3, "faces": []}]
+    b = [{"key": "g1", "view": "native", "whole": 0.3, "faces": []},
+         {"key": "g2", "view": "native", "whole": 0.9, "faces": []},
+         {"key": "r1", "view": "native", "whole": 0.1, "faces": []}]  # r2 not scored by b
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    paths = [_cache(tmp_path / "a", a), _cache(tmp_path / "b", b)]
+    single = {r["group"]: r for r in metrics_table(pictures, paths[0], 0.5,
+                                                   ("native",))["whole"]["native"]}
+    assert single["gan:a"]["auc_vs_real_photos"] == 0.5
+    mean = {r["group"]: r for r in metrics_table(pictures, paths, None,
+                                                 ("native",))["whole"]["native"]}
+    # means: g1 0.6, g2 0.5 against r1 0.3 and r2 0.3 (b did not score it: a's alone)
+    assert mean["gan:a"]["auc_vs_real_photos"] == 1.0
+    assert mean["gan:a"]["flagged"] is None
+    text = render_tables({"kind:mean": metrics_table(pictures, paths, None, ("native",))}, "cmd")
+    assert "| gan:a | 2 | 1.000 | 1.000 | - |" in text
 
 
 def _frame_table(aucs: dict[str, float]) -> dict[str, object]:
