@@ -42,6 +42,12 @@ _LOW_RES_SHORT_SIDE_PX = 240
 # gives the per-video mean only a few independent frames.
 _SHORT_CLIP_S = 2.0
 _LEFT_EYE, _RIGHT_EYE = 33, 263  # Face Mesh outer eye corners
+# NOTE: video codecs that keep every pixel; any other codec (H.264, HEVC, VP9, AV1, MPEG-4 ...)
+# is lossy, and the generated-image detectors were validated on stills (docs/MODELS_GEN.md:
+# one H.264 frame at the default CRF 23 takes the generated kind's ranking of the held-out
+# portraits from 0.943 to 0.549, the linear probe alone below chance).
+_LOSSLESS_VIDEO_CODECS = frozenset({"ffv1", "huffyuv", "rawvideo", "png", "utvideo", "qtrle",
+                                    "magicyuv", "ffvhuff"})
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,15 @@ class CautionInputs:
         faces: the faces found in the analysed frames.
         max_faces: the per-frame limit of faces analysed.
         clip_len: the shortest window of the clip detectors that ran (0: none ran).
+        kinds_run: the kinds of manipulation the running detectors look for
+            (``DetectorCfg.looks_for``); a caution about one kind's detectors needs them.
     """
 
     info: MediaInfo
     faces: FoundFaces
     max_faces: int
     clip_len: int
+    kinds_run: frozenset[str] = frozenset()
 
 
 def cautions_for(inputs: CautionInputs) -> tuple[Caution, ...]:
@@ -72,6 +81,7 @@ def cautions_for(inputs: CautionInputs) -> tuple[Caution, ...]:
         _low_resolution(inputs.info),
         _heavy_compression(inputs.info),
         _short_clip(inputs),
+        _generated_in_video(inputs),
     ]
     return tuple(c for c in out if c is not None)
 
@@ -185,6 +195,23 @@ def _short_clip(inputs: CautionInputs) -> Caution | None:
         "short_clip",
         f"Very short clip ({duration}{n_frames} analysed frames): the video score rests on few "
         "frames, and frame-to-frame detectors may not apply.",
+    )
+
+
+def _generated_in_video(inputs: CautionInputs) -> Caution | None:
+    """A lossy video, read by generated-image detectors validated on stills."""
+    info = inputs.info
+    if info.kind != "video" or "generated" not in inputs.kinds_run:
+        return None
+    if (info.codec or "").lower() in _LOSSLESS_VIDEO_CODECS:
+        return None
+    codec = f" ({info.codec})" if info.codec else ""
+    return Caution(
+        "generated_in_video",
+        f"Compressed video{codec}: the generated-image detectors were validated on stills, and "
+        "video compression hides what they read (one H.264 frame at default quality takes "
+        "their ranking of held-out generated portraits from 0.94 to 0.55). Here, no support "
+        "for a fully generated face or image is weak evidence that there is none.",
     )
 
 

@@ -221,7 +221,9 @@ class AnalysisPipeline:
         assert run.info is not None
         clip_lens = [d.clip_len for d in self.detectors if d.clip_len > 1]
         inputs = CautionInputs(
-            run.info, found, self._settings.max_faces, min(clip_lens, default=0)
+            run.info, found, self._settings.max_faces, min(clip_lens, default=0),
+            kinds_run=frozenset(d.provenance.looks_for for d in self.detectors
+                                if d.provenance.looks_for),
         )
         decoding = [] if run.decoding is None else run.decoding.cautions()
         return cautions_for(inputs) + tuple(Caution("decoding", text) for text in decoding)

@@ -13,14 +13,16 @@ cannot be mistaken for the analyst's verdict beside it.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -50,6 +52,9 @@ _KIND_WORDS = {
     EvidenceKind.GENERATED.value: "Fully generated",
 }
 _NOTE_MAX_PX = 150
+# NOTE: the provenance text keeps a few lines visible when the page above it is long (the panel
+# scrolls instead of squeezing it away).
+_PROVENANCE_MIN_PX = 140
 
 
 class FindingsPanel(QWidget):
@@ -94,7 +99,21 @@ class FindingsPanel(QWidget):
         self._table.horizontalHeaderItem(2).setToolTip(THRESHOLD_MEANING)
         self._provenance = QTextBrowser(self)
         self._provenance.setObjectName("provenance")
-        layout = QVBoxLayout(self)
+        self._provenance.setMinimumHeight(_PROVENANCE_MIN_PX)
+        # NOTE: everything scrolls as one page: a long caution list, the error-rate sentence
+        # with its intervals and the per-kind table can need more height than the window gives
+        # the panel, and a squeezed layout would cut text off without a sign.
+        content = _ResizeNotifier(self._on_content_resized)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("findings_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(title)
         layout.addWidget(self._banner)
@@ -250,10 +269,21 @@ class FindingsPanel(QWidget):
         self._table.setFixedHeight(self._table.horizontalHeader().height() + rows_px
                                    + 2 * self._table.frameWidth() + 2)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
+    def _on_content_resized(self) -> None:
         if self._table.rowCount():
             self._fit_table_height()  # the detector column's width, hence its wrapping, changed
+
+
+class _ResizeNotifier(QWidget):
+    """The scrolled page of the panel; tells the panel when its width (hence wrapping) changed."""
+
+    def __init__(self, on_resize: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._on_resize()
 
 
 def _fit_columns(table: QTableWidget) -> None:

@@ -81,6 +81,28 @@ def test_media_cautions() -> None:
     assert "short_clip" not in _codes(long_clip, _found(face, frames=32), clip_len=8)
 
 
+def test_a_lossy_video_read_by_generated_image_detectors_is_cautioned() -> None:
+    """The generated-image detectors were validated on stills; compression hides their trace."""
+    face = [_crop(0, (500, 200, 700, 450))]
+    found = _found(face, frames=32)
+
+    def codes(info: MediaInfo, kinds: frozenset[str]) -> list[str]:
+        return [c.code for c in cautions_for(CautionInputs(info, found, 4, 0, kinds_run=kinds))]
+
+    h264 = MediaInfo("f", "video", "mp4", 50_000_000, 1280, 720, 500, fps=25.0,
+                     duration_s=20.0, codec="h264")
+    both = frozenset({"face_swap", "generated"})
+    assert codes(h264, both) == ["generated_in_video"]
+    (caution,) = cautions_for(CautionInputs(h264, found, 4, 0, kinds_run=both))
+    assert "(h264)" in caution.message
+    assert "weak evidence" in caution.message
+    assert codes(h264, frozenset({"face_swap"})) == []  # no generated-image detector ran
+    lossless = MediaInfo("f", "video", "mkv", 50_000_000, 1280, 720, 500, fps=25.0,
+                         duration_s=20.0, codec="ffv1")
+    assert codes(lossless, both) == []
+    assert codes(_info(), both) == []  # a still: what they were validated on
+
+
 @pytest.mark.slow
 @pytest.mark.weights
 def test_a_crowd_photo_says_how_many_faces_were_found_and_scored(shared_data: Path) -> None:
