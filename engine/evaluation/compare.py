@@ -1,7 +1,8 @@
 """``python -m engine.evaluation.compare``: is run B better than run A on the same items?
 
     python -m engine.evaluation.compare A/results.json B/results.json \\
-        [--score finding] [--score kind:face_swap] [--score sbi_effl0] [--n-boot 2000]
+        [--score finding] [--score kind:face_swap] [--score sbi_effl0] [--by kind|source]
+        [--n-boot 2000]
 
 Both files are ``results.json`` of ``python -m engine.evaluation.devbench`` (the shipped weights
 and a candidate, each with ``--out``). For every fake kind against the real items of the same
@@ -41,7 +42,8 @@ class KindComparison:
     """One fake kind, two runs, one score.
 
     Attributes:
-        kind: the fake kind (``"faceswap_video"``), compared with real items of its modality.
+        kind: the fake kind (``"faceswap_video"``), or ``"<kind> / <source>"`` per source;
+            compared with every real item of its modality.
         n_fake, n_real: items in both runs.
         auc_a, auc_b: each run's AUC on them (a missing score counts as the lowest).
         delta_ci: paired bootstrap 95% interval of ``auc_b - auc_a``.
@@ -69,21 +71,32 @@ def score_of(item: Mapping[str, Any], score: str) -> float | None:
 
 def compare(
     items_a: Sequence[Mapping[str, Any]], items_b: Sequence[Mapping[str, Any]], score: str,
-    *, n_boot: int = 2000, seed: int = 0,
+    *, n_boot: int = 2000, seed: int = 0, by: str = "kind",
 ) -> list[KindComparison]:
-    """Per fake kind, the two runs' AUCs and the paired bootstrap interval of the difference.
+    """Per fake kind (``by="source"``: per kind and source), the two runs' AUCs and the paired
+    bootstrap interval of the difference; fakes are always compared with every real item of
+    their modality.
 
     Only items present (by path) in both runs count; a score missing from one run counts as
     the lowest score there, as in the dev bench report.
+
+    Raises:
+        ValueError: ``by`` is neither ``"kind"`` nor ``"source"``.
     """
+    if by not in ("kind", "source"):
+        raise ValueError(f"by must be 'kind' or 'source', got {by!r}")
     by_a = {it["path"]: it for it in items_a}
     common = [(by_a[it["path"]], it) for it in items_b if it["path"] in by_a]
     rng = np.random.default_rng(seed)
+    groups: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any]]]] = {}
+    for a, b in common:
+        if int(a["label"]) == 1:
+            key = a["kind"] if by == "kind" else f"{a['kind']} / {a.get('source') or '?'}"
+            groups.setdefault(key, []).append((a, b))
     out = []
-    fake_kinds = sorted({a["kind"] for a, _ in common if int(a["label"]) == 1})
-    for kind in fake_kinds:
+    for key, fakes in sorted(groups.items()):
+        kind = fakes[0][0]["kind"]
         real_kind = _REAL["video" if kind.endswith("_video") else "image"]
-        fakes = [(a, b) for a, b in common if a["kind"] == kind]
         reals = [(a, b) for a, b in common if a["kind"] == real_kind]
         if not reals:
             continue
@@ -91,12 +104,10 @@ def compare(
         ra, rb = _scores(reals, score)
         fi = rng.integers(0, len(fakes), size=(n_boot, len(fakes)))
         ri = rng.integers(0, len(reals), size=(n_boot, len(reals)))
-        boot_a = auc_rows(fa[fi], ra[ri])
-        boot_b = auc_rows(fb[fi], rb[ri])
-        delta = boot_b - boot_a
+        delta = auc_rows(fb[fi], rb[ri]) - auc_rows(fa[fi], ra[ri])
         lo, hi = np.quantile(delta, [0.025, 0.975])
         out.append(KindComparison(
-            kind=kind, n_fake=len(fakes), n_real=len(reals),
+            kind=key, n_fake=len(fakes), n_real=len(reals),
             auc_a=float(auc_rows(fa[None], ra[None])[0]),
             auc_b=float(auc_rows(fb[None], rb[None])[0]),
             delta_ci=(float(lo), float(hi)),
@@ -148,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("b", type=Path, help="results.json of run B (the candidate)")
     ap.add_argument("--score", action="append", default=None,
                     help="finding, kind:<kind> or a detector name (repeatable; default finding)")
+    ap.add_argument("--by", choices=("kind", "source"), default="kind",
+                    help="one row per fake kind, or per kind and source (a candidate that "
+                         "wins on one source only shows it there)")
     ap.add_argument("--n-boot", type=int, default=2000)
     args = ap.parse_args(argv)
     try:
@@ -161,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         sys.stdout.write(f"{missing} item(s) are in only one run and are left out.\n\n")
     for score in args.score or ["finding"]:
-        rows = compare(items_a, items_b, score, n_boot=args.n_boot)
+        rows = compare(items_a, items_b, score, n_boot=args.n_boot, by=args.by)
         sys.stdout.write(render(rows, score, names) + "\n\n")
     changes = grade_changes(items_a, items_b)
     ra, rb = changes["real_weak_or_above"]

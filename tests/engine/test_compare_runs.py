@@ -61,6 +61,17 @@ def test_a_separating_candidate_wins_with_an_interval_above_zero() -> None:
     assert same.p_b_better == 0.5
 
 
+def test_by_source_splits_the_fakes_and_keeps_every_real_of_the_modality() -> None:
+    a, b = _runs()
+    for i, (x, y) in enumerate(zip(a[:20], b[:20], strict=True)):
+        x["source"] = y["source"] = "tool/one" if i < 12 else "tool/two"
+    rows = compare(a, b, "finding", n_boot=100, by="source")
+    assert [(r.kind, r.n_fake, r.n_real) for r in rows] == [
+        ("faceswap_video / tool/one", 12, 30), ("faceswap_video / tool/two", 8, 30)]
+    with pytest.raises(ValueError, match="by must be"):
+        compare(a, b, "finding", by="method")
+
+
 def test_only_items_in_both_runs_count_and_a_missing_score_is_the_lowest() -> None:
     a, b = _runs()
     b = b[1:]  # f0 only in A
