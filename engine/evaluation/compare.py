@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.intervals import auc_rows
+from engine.types import Grade
 
 __all__ = ["KindComparison", "compare", "main", "score_of"]
 
@@ -120,7 +121,9 @@ def grade_changes(
     items_a: Sequence[Mapping[str, Any]], items_b: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Real items graded weak or above by each run, and per kind the items whose grade moved."""
-    levels = {"NOT_APPLICABLE": -1, "NO_SUPPORT": 0, "WEAK": 1, "MODERATE": 2, "STRONG": 3}
+    def level(item: Mapping[str, Any]) -> int:
+        return Grade[(item.get("finding_cv") or {}).get("grade", "NOT_APPLICABLE")].level
+
     by_a = {it["path"]: it for it in items_a}
     real_a = real_b = 0
     moved: dict[str, dict[str, int]] = {}
@@ -128,8 +131,7 @@ def grade_changes(
         a = by_a.get(b["path"])
         if a is None:
             continue
-        la = levels.get((a.get("finding_cv") or {}).get("grade", "NOT_APPLICABLE"), -1)
-        lb = levels.get((b.get("finding_cv") or {}).get("grade", "NOT_APPLICABLE"), -1)
+        la, lb = level(a), level(b)
         if int(a["label"]) == 0:
             real_a += la >= 1
             real_b += lb >= 1

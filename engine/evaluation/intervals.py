@@ -47,7 +47,7 @@ def binomial_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, floa
 
 
 def rate_text(k: int, n: int, *, label: bool = False) -> str:
-    """``"1/61 (2%; 0.0–8.8%)"``: count, observed share and its exact 95% interval.
+    """``"1/61 (1.6%; 0.0%–8.8%)"``: count, observed share and its exact 95% interval.
 
     Args:
         k: items that reached the grade (or crossed the threshold).
