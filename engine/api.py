@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.api_fusion import fuse_for, fuse_scores
+from engine.api_fusion import explain_grades, fuse_for, fuse_scores
 from engine.api_provenance import (
     apply_filter,
     file_provenance_from_dict,
@@ -36,6 +36,7 @@ from engine.api_provenance import (
 )
 from engine.evaluation.intervals import rate_text
 from engine.filters.base import FilterInfo, FilterResult
+from engine.fusion.explain import GradeExplanation
 from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
 from engine.media_reader import MediaReader
@@ -57,12 +58,14 @@ __all__ = [
     "FileProvenance",
     "FilterInfo",
     "FilterResult",
+    "GradeExplanation",
     "IsolationSettings",
     "MediaReader",
     "TrustList",
     "TrustListError",
     "analyze",
     "apply_filter",
+    "explain_grades",
     "file_provenance_from_dict",
     "fuse_for",
     "fuse_scores",

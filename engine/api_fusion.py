@@ -7,10 +7,14 @@ Kept apart so ``engine.api`` stays one screenful of doorways; the GUI imports th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from engine.types import DetectorScore, Finding, MediaResult, Provenance
 
-__all__ = ["fuse_for", "fuse_scores"]
+if TYPE_CHECKING:
+    from engine.fusion.explain import GradeExplanation
+
+__all__ = ["explain_grades", "fuse_for", "fuse_scores"]
 
 
 def fuse_scores(
@@ -42,3 +46,22 @@ def fuse_for(result: MediaResult, scores: Sequence[DetectorScore], scope: str) -
 
     kind = result.media.kind if result.media is not None else None
     return fuse_scores(scores, provenance=result.provenance, level=level_of(kind, scope))
+
+
+def explain_grades(result: MediaResult) -> dict[str, GradeExplanation]:
+    """Why each kind of the file's finding got its grade, by kind (``engine.fusion.explain``).
+
+    Made from the result's stored scores and the fusion rule it was made with, so an old
+    analysis explains itself with its own rule. Empty for fusion v1 (no rule, no kinds) and for
+    a result without a finding.
+    """
+    from engine.fusion.explain import explain_kinds
+    from engine.fusion.replay import level_of
+    from engine.fusion.rules import FusionRule
+
+    prov, finding = result.provenance, result.finding
+    if prov is None or prov.fusion is None or finding is None or not finding.kinds:
+        return {}
+    kind = result.media.kind if result.media is not None else None
+    rule = FusionRule.from_dict(prov.fusion)
+    return explain_kinds(finding.kinds, result.scores, rule, level_of(kind, "media"))

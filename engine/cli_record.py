@@ -12,6 +12,7 @@ __all__ = ["result_record"]
 
 def result_record(result: MediaResult) -> dict[str, Any]:
     """The JSON line of one result."""
+    from engine.api_fusion import explain_grades
     from engine.serialize import finding_to_dict, provenance_to_dict
 
     kind = result.media.kind if result.media is not None else None
@@ -23,6 +24,9 @@ def result_record(result: MediaResult) -> dict[str, Any]:
         "error": result.error,
         **_scores_fields(result.scores),
         "finding": finding_to_dict(result.finding),
+        # NOTE: derived from the scores and the rule, for readers (engine.fusion.explain): each
+        # kind's score, its grade bounds for this media type, and what held its grade.
+        "grade_reasons": {k: why.to_dict() for k, why in explain_grades(result).items()},
         # NOTE: the whole-picture scores (with or without a face) of the detectors that score
         # whole pictures; also inside p_fake, where a frame's score is the max of its faces
         # and the picture.

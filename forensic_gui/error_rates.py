@@ -84,21 +84,46 @@ def validation_note(provenance: Provenance | None) -> str:
             "the count.")
 
 
-def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str | None) -> str:
-    """One sentence for a finding's grade: real media and fakes that reached it in validation."""
+def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str | None,
+                        media_kind: str | None = None) -> str:
+    """One sentence for a finding's grade: real media and fakes that reached it in validation.
+
+    Only the benchmark groups of the media's own type (``media_kind``: ``"video"`` or
+    ``"image"``; every group when ``None``) are named: a rate on stills says nothing about a
+    video. For "no support" the sentence gives the other error too: how many fakes of that
+    type read no support as well, so the grade is not read as evidence of authenticity.
+    """
     rows = rate_rows(provenance, None)
     if not rows:
         return validation_note(provenance)
     if grade.level < 1:
-        real = [r for r in rows if r.group in _REAL]
+        real = [r for r in rows if r.group in _REAL and _same_type(r, media_kind)]
         reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK, label=True)}" for r in real)
-        return f"In validation, real media graded weak or above: {reals}."
-    reals = "; ".join(f"{r.words} {r.cell(grade, label=True)}" for r in rows
+        missed = _missed(rows, media_kind)
+        return f"In validation, real media graded weak or above: {reals}.{missed}"
+    mine = [r for r in rows if _same_type(r, media_kind)]
+    reals = "; ".join(f"{r.words} {r.cell(grade, label=True)}" for r in mine
                       if r.group in _REAL)
-    fakes = "; ".join(f"{r.words} {r.cell(grade)}" for r in rows
+    fakes = "; ".join(f"{r.words} {r.cell(grade)}" for r in mine
                       if r.group not in _REAL and r.n)
     return (f"In validation, {grade.words} or above was reached by {reals}; and by fakes: "
             f"{fakes}.")
+
+
+def _same_type(row: RateRow, media_kind: str | None) -> bool:
+    """Whether a benchmark group is of the media's type (every group when it is unknown)."""
+    suffix = {"video": "_video", "image": "_image"}.get(media_kind or "")
+    return suffix is None or row.group.endswith(suffix)
+
+
+def _missed(rows: list[RateRow], media_kind: str | None) -> str:
+    """" No support is not ...: fakes that also read no support: ..." for the media's modality."""
+    fakes = [r for r in rows if r.group not in _REAL and r.n and _same_type(r, media_kind)]
+    if not fakes:
+        return ""
+    missed = "; ".join(f"{r.words} {rate_text(r.n - r.reached[0], r.n)}" for r in fakes)
+    return (" No support is not evidence that the file is authentic: in the same validation, "
+            f"fakes that read no support too: {missed}.")
 
 
 def _table(provenance: Provenance | None, evidence_kind: str | None) -> Mapping[str, Any]:

@@ -36,7 +36,7 @@ from engine.fusion.findings import check_probability
 from engine.fusion.rules import ELEVATED_GRADES, P_BANDS, FusionRule, KindModel
 from engine.types import DetectorScore, Finding, Grade, KindFinding
 
-__all__ = ["Fuser", "fuse_per_kind"]
+__all__ = ["Fuser", "fuse_per_kind", "logit_clipped", "sigmoid"]
 
 _EPS = 1e-12
 
@@ -100,8 +100,8 @@ def _kind_finding(model: KindModel, mine: Sequence[DetectorScore], level: str) -
     if not applicable:
         return KindFinding(model.kind, Grade.NOT_APPLICABLE, None, ())
     score = math.fsum(s.p_fake for s in applicable) / len(applicable)  # type: ignore[misc]
-    z = _logit(min(1.0, max(0.0, score)))
-    p_fake = score if model.platt is None else _sigmoid(model.platt[0] * z + model.platt[1])
+    z = logit_clipped(min(1.0, max(0.0, score)))
+    p_fake = score if model.platt is None else sigmoid(model.platt[0] * z + model.platt[1])
     grade = Grade.NO_SUPPORT
     for candidate in ELEVATED_GRADES:
         if z >= model.threshold(level, candidate) and p_fake >= P_BANDS[candidate.name]:
@@ -109,10 +109,12 @@ def _kind_finding(model: KindModel, mine: Sequence[DetectorScore], level: str) -
     return KindFinding(model.kind, grade, p_fake, tuple(s.detector for s in applicable))
 
 
-def _logit(p: float) -> float:
+def logit_clipped(p: float) -> float:
+    """``logit(p)`` with ``p`` kept 1e-12 inside (0, 1): the scale the grade bounds are on."""
     q = min(1.0 - _EPS, max(_EPS, p))
     return math.log(q) - math.log1p(-q)
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
+    """The inverse of :func:`logit_clipped` (tanh form: no overflow for large ``|z|``)."""
     return 0.5 * (1.0 + math.tanh(0.5 * z))

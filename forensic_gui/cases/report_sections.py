@@ -40,6 +40,7 @@ from forensic_gui.cases.report_style import (
     kv_table,
     table,
 )
+from forensic_gui.error_rates import grade_rate_sentence
 
 __all__ = [
     "ItemData",
@@ -162,6 +163,13 @@ def _fused_pairs(item: ItemData, analysis: AnalysisRecord) -> list[tuple[str, An
     pairs: list[tuple[str, Any]] = [
         ("Finding", fused.statement if fused else "no finding recorded"),
         ("p_fake", fmt_p(fused.p_fake) if fused else "n/a"),
+    ]
+    if fused is not None and fused.p_fake is not None:
+        media = analysis.result.media
+        pairs.append(("Error rates", grade_rate_sentence(
+            analysis.result.provenance, fused.grade, fused.kind,
+            media.kind if media is not None else None)))
+    pairs += [
         ("Detectors used", ", ".join(fused.applicable_detectors) if fused else "-"),
         ("Fusion rule", fused.rule if fused else "-"),
         (

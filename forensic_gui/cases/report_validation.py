@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from engine.api import explain_grades
 from engine.types import EvidenceKind, Grade, MediaResult
 from forensic_gui.cases.records import AnalysisRecord
 from forensic_gui.cases.report_style import ReportStyles, esc, fmt_p, table
@@ -35,13 +36,26 @@ def kinds_block(result: MediaResult, st: ReportStyles, width: float) -> list[Flo
             Paragraph(fmt_p(kind.p_fake), st.cell),
             Paragraph(esc(", ".join(kind.applicable_detectors) or "none applied"), st.cell),
         ])
-    return [
+    reasons = explain_grades(result)
+    why = "".join(f"<br/>- <b>{esc(EvidenceKind(kind).phrase)}</b>: {esc(r.text())}"
+                  for kind, r in reasons.items())
+    blocks: list[Flowable] = [
         Spacer(1, 4),
         Paragraph(
             "Each kind of manipulation is graded from the detectors that look for it; the "
             "finding names the kind with the strongest support.", st.body),
         table(rows, [width * 0.34, width * 0.2, width * 0.12, width * 0.34]),
     ]
+    if why:
+        blocks += [
+            Spacer(1, 3),
+            Paragraph(
+                "<b>Why these grades.</b> A grade needs the kind's score to reach a bound set "
+                "from real media of the same type, so that only a stated small share of real "
+                "media reaches it, and the kind's likelihood (p_fake) to reach the grade's band "
+                f"(0.50, 0.75, 0.90).{why}", st.body),
+        ]
+    return blocks
 
 
 def cautions_block(result: MediaResult, st: ReportStyles, width: float) -> list[Flowable]:

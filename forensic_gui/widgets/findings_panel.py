@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.api import GradeExplanation, explain_grades
 from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
 from forensic_gui.error_rates import grade_rate_sentence, rate_rows, validation_note
@@ -83,6 +84,12 @@ class FindingsPanel(QWidget):
         self._kinds.verticalHeader().setVisible(False)
         self._kinds.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         _fit_columns(self._kinds)
+        self._why = QLabel("", self)
+        self._why.setObjectName("grade_reasons")
+        self._why.setWordWrap(True)
+        self._why.setTextFormat(Qt.TextFormat.RichText)
+        self._why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._why.setStyleSheet("color: #3c4043;")
         self._cautions = QLabel("", self)
         self._cautions.setObjectName("cautions")
         self._cautions.setWordWrap(True)
@@ -121,6 +128,7 @@ class FindingsPanel(QWidget):
         layout.addWidget(self._rates)
         layout.addWidget(self._cautions)
         layout.addWidget(self._kinds)
+        layout.addWidget(self._why)
         layout.addWidget(self._table)
         layout.addWidget(self._provenance, 1)
         self.clear("No analysis yet.")
@@ -139,6 +147,11 @@ class FindingsPanel(QWidget):
     def rates_text(self) -> str:
         """The error-rate sentence under the grade."""
         return self._rates.text()
+
+    @property
+    def reasons_text(self) -> str:
+        """Why each kind got its grade, as shown (rich text), ``""`` when hidden."""
+        return self._why.text() if not self._why.isHidden() else ""
 
     def kind_rows(self) -> list[tuple[str, ...]]:
         """The per-kind table's cells, row by row (for tests and screenshots)."""
@@ -168,6 +181,7 @@ class FindingsPanel(QWidget):
         self._cautions.setVisible(False)
         self._kinds.setRowCount(0)
         self._kinds.setVisible(False)
+        self._why.setVisible(False)
         self._table.setRowCount(0)
         self._table.setVisible(False)
         self._provenance.clear()
@@ -195,8 +209,9 @@ class FindingsPanel(QWidget):
             n_detectors = len(finding.applicable_detectors)
             self._grade.setText(f"Finding: {finding.statement} (p_fake "
                                 f"{fmt_p(finding.p_fake)}, from {n_detectors} detector(s))")
-            self._rates.setText(grade_rate_sentence(result.provenance, finding.grade,
-                                                    finding.kind))
+            self._rates.setText(grade_rate_sentence(
+                result.provenance, finding.grade, finding.kind,
+                result.media.kind if result.media is not None else None))
             self._rates.setVisible(True)
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._show_cautions(result)
@@ -214,6 +229,8 @@ class FindingsPanel(QWidget):
         kinds = result.finding.kinds if result.finding is not None else ()
         self._kinds.setRowCount(len(kinds))
         self._kinds.setVisible(bool(kinds))
+        reasons = explain_grades(result)
+        self._show_reasons(reasons)
         for r, kind in enumerate(kinds):
             rates = {row.group: row for row in rate_rows(result.provenance, kind.kind)}
             real = "; ".join(
@@ -224,7 +241,9 @@ class FindingsPanel(QWidget):
                      real or ("—" if kind.grade.level < 1 else "not measured"))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(kind.statement if c < 2 else text)
+                why = reasons.get(kind.kind)
+                item.setToolTip((why.text() if why is not None and c == 1 else kind.statement)
+                                if c < 2 else text)
                 if c == 1:
                     item.setForeground(QBrush(QColor(GRADE_COLOURS[kind.grade])))
                 self._kinds.setItem(r, c, item)
@@ -235,6 +254,17 @@ class FindingsPanel(QWidget):
         rows_px = sum(self._kinds.rowHeight(r) for r in range(self._kinds.rowCount()))
         self._kinds.setFixedHeight(self._kinds.horizontalHeader().height() + rows_px
                                    + 2 * self._kinds.frameWidth() + 2)
+
+    def _show_reasons(self, reasons: Mapping[str, GradeExplanation]) -> None:
+        """Each kind's bounds and what held its grade (``engine.fusion.explain``)."""
+        items = "".join(
+            f"<li><b>{html.escape(_KIND_WORDS.get(kind, kind))}</b>: "
+            f"{html.escape(why.text())}</li>" for kind, why in reasons.items())
+        self._why.setText(
+            "<b>Why these grades</b> (a grade needs its score to be rare among real media of "
+            "this type and more likely among fakes):<ul style='margin: 0'>" + items + "</ul>"
+            if items else "")
+        self._why.setVisible(bool(items))
 
     def _fill_table(self, result: MediaResult, labels: Mapping[str, str]) -> None:
         thresholds = _thresholds(result)

@@ -71,6 +71,13 @@ def test_lines_go_to_stdout_without_jsonl(
     assert whole_picture  # at least one whole-picture detector is shipped
     assert all(set(f["picture_p_fake"]) == whole_picture for f in lines[0]["frames"])
     assert lines[0]["provenance"]["sampling"] == "video frames: 3 evenly spaced"
+    # Why each kind got its grade (engine.fusion.explain), with the bounds of real videos.
+    reasons = lines[0]["grade_reasons"]
+    assert reasons["face_swap"]["score"] is None
+    assert reasons["generated"]["grade"] == kinds["generated"]["grade"]
+    assert reasons["generated"]["level"] == "video"
+    assert "bounds for real videos" in reasons["generated"]["text"]
+    assert lines[1]["grade_reasons"] == {}
     assert "not found" in lines[1]["error"].lower()
 
 

@@ -140,6 +140,24 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
     assert "Very short clip (test)" in panel.cautions_text
     assert "Validation and error rates" in panel.provenance_text()
+    # Why each kind got its grade: the bounds of real videos and what held the grade.
+    assert "Why these grades" in panel.reasons_text
+    assert "bounds for real videos: weak 0.500, moderate 0.750, strong 0.900" in panel.reasons_text
+    assert "Not moderate support" in panel.reasons_text
+    assert "None of the detectors that look for a fully generated" in panel.reasons_text
+
+
+def test_findings_panel_says_no_support_is_not_authenticity(qtbot, result):
+    """"No support" comes with the fakes of the media's type that read it too."""
+    low = tuple(replace(s, p_fake=0.1, p_fake_raw=0.1) for s in result.scores)
+    quiet = replace(result, scores=low, finding=api.fuse_for(result, low, "media"))
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(quiet, {})
+    assert "no support" in panel.grade_text
+    assert "No support is not evidence that the file is authentic" in panel.rates_text
+    assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
+    assert "under 0.500" in panel.reasons_text
 
 
 def test_findings_panel_says_why_a_detector_did_not_apply(qtbot, tiny_video):
