@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from engine.analysis.native_chatter import start_relay
 from engine.analysis.worker import WORKER_FLAG, WorkerSpec
 from engine.errors import EngineError
 from engine.isolation import (
@@ -79,11 +80,18 @@ class WorkerProcess:
                 worker_command(child_end.fileno()),
                 pass_fds=(child_end.fileno(),),
                 stdin=subprocess.DEVNULL,
-                stdout=_stray_output_target(),  # never the caller's stdout (the JSON lines)
+                # NOTE: never the caller's stdout (the JSON lines): both go through a relay to
+                # the caller's stderr that drops MediaPipe's and TFLite's start-up chatter.
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 close_fds=True,
             )
         finally:
             child_end.close()
+        assert self._process.stdout is not None
+        start_relay(self._process.stdout, _stray_output_target(),
+                    keep_all=spec.log_level <= logging.DEBUG,
+                    name=f"worker-{self._process.pid}-output")
         self._conn = Connection(parent_end.detach())
         self._settings = settings
         self._job_ids = itertools.count(1)
@@ -293,12 +301,12 @@ def _import_roots() -> list[str]:
     return [p for p in sys.path if not os.path.isfile(os.path.join(p or ".", "__init__.py"))]
 
 
-def _stray_output_target() -> int:
-    """Where a worker's own stdout goes: the caller's stderr, else nowhere."""
+def _stray_output_target() -> int | None:
+    """Where a worker's own output goes: the caller's stderr, else nowhere (``None``)."""
     try:
         return sys.__stderr__.fileno()  # type: ignore[union-attr]
     except (AttributeError, OSError, ValueError):
-        return subprocess.DEVNULL
+        return None
 
 
 def _forward_log(message: tuple[Any, ...]) -> None:

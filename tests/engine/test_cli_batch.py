@@ -130,3 +130,17 @@ def test_fps_sampling_has_no_frame_cap(tmp_path: Path, capsys: pytest.CaptureFix
     (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert len(line["frames"]) == 40
     assert line["provenance"]["sampling"] == "video frames: 10 per second"
+
+
+def test_workers_native_chatter_stays_off_the_terminal(
+    tmp_path: Path, shared_data: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """MediaPipe's and TFLite's start-up notes of each worker never reach stderr; lines do."""
+    photo = tmp_path / "face.jpg"
+    shutil.copyfile(shared_data / "videos_real" / "pyfeat_single_face.jpg", photo)
+    assert main([str(photo), "--workers", "1", "--quiet"]) == 0
+    out, err = capfd.readouterr()
+    assert json.loads(out)["status"] == "ok"
+    assert "XNNPACK" not in err
+    assert "absl::InitializeLog" not in err
+    assert "inference_feedback_manager" not in err
