@@ -231,11 +231,15 @@ class FindingsPanel(QWidget):
         self._kinds.setVisible(bool(kinds))
         reasons = explain_grades(result)
         self._show_reasons(reasons)
+        media_kind = result.media.kind if result.media is not None else None
+        # NOTE: only real media of the file's own type: a rate on photos says nothing of a video.
+        groups = {"image": ("real_image",), "video": ("real_video",)}.get(
+            media_kind or "", ("real_image", "real_video"))
         for r, kind in enumerate(kinds):
             rates = {row.group: row for row in rate_rows(result.provenance, kind.kind)}
             real = "; ".join(
                 f"{rates[g].words} {rates[g].cell(kind.grade)}"
-                for g in ("real_image", "real_video") if g in rates and kind.grade.level >= 1)
+                for g in groups if g in rates and kind.grade.level >= 1)
             cells = (_KIND_WORDS.get(kind.kind, kind.kind), kind.grade.words,
                      "—" if kind.p_fake is None else fmt_p(kind.p_fake),
                      real or ("—" if kind.grade.level < 1 else "not measured"))
