@@ -144,6 +144,10 @@ def test_cancel_leaves_no_partial_analysis(qtbot, window, case_id, tiny_video, a
     qtbot.waitUntil(lambda: bool(analyzer_factory.analyzer.calls), timeout=TIMEOUT_MS)
 
     cancel = window.job_panel.findChild(QPushButton, f"cancel_{job.job_id}")
+    # NOTE: a click lands only on a laid-out, shown button; on a loaded machine the row's
+    # layout can still be pending here (one CI-like run missed the click and timed out).
+    qtbot.waitUntil(lambda: cancel.isVisible() and cancel.isEnabled()
+                    and not cancel.rect().isEmpty(), timeout=TIMEOUT_MS)
     with qtbot.waitSignal(job.cancelled, timeout=TIMEOUT_MS):
         qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     qtbot.wait(100)  # any stray second final signal would arrive now
