@@ -7,7 +7,7 @@ level, set so that a known small share of real media reaches it; and the kind's 
 the kind are more likely than real media to score so high. Either can hold a grade down, and
 then the two numbers an analyst reads look contradictory: a DFDC deepfake reads "no support for
 a face swap or blend" with a face-swap p_fake of 0.785, because about 1.5% of real videos are
-modelled to score above its 0.70. The analyst needs to see which bound held the grade down and
+modelled to score above its 0.781. The analyst needs to see which bound held the grade down and
 by how much; this module says it.
 
 Everything is computed from what an analysis stores (its per-detector scores and its whole
@@ -36,14 +36,15 @@ class GradeExplanation:
     Attributes:
         kind: the :class:`EvidenceKind` value.
         grade: the grade the finding carries.
-        level: ``"image"``, ``"video"`` or ``"frame"`` (which real media the bounds come from).
+        level: ``"image"``, ``"video"`` or ``"frame"``: which real media the bounds come from
+            (``"image"`` where the rule grades this level with the stills' bounds).
         score: the kind's score, the mean of its applicable detectors' calibrated ``p_fake``
             (``None`` when not applicable).
         p_fake: the kind's calibrated probability (``None`` when not applicable).
         bounds: per elevated grade (by name), the score at which the grade's real-media bound
             lies (the rule stores it on the logit; here it is a score, as the panel shows them).
         tail_rates: per elevated grade, the share of real media the bound is designed to let
-            through (``{}`` for a rule not fitted on real media).
+            through (``{}`` where the kind's bounds were not fitted on real media).
         held_by: what kept the grade from the next one: ``"real_media"`` (the score is under
             the next grade's real-media bound), ``"likelihood"`` (the p_fake is under its band),
             ``"both"``, or ``None`` (strong support, or not applicable).
@@ -135,20 +136,25 @@ def explain_kind(
     if model is None:
         raise ValueError(f"the rule {rule.rule_id!r} has no model of kind {finding.kind!r}")
     bounds = {g.name: sigmoid(model.threshold(level, g)) for g in ELEVATED_GRADES}
+    # NOTE: a level the rule has no thresholds for is graded with the stills' (KindModel), and
+    # a kind that fell back to the fixed bands (other weights than fitted: rules.shipped_rule)
+    # keeps the rule's tail rates but has no real-media reference: no rate may be claimed.
+    shown_level = level if level in model.thresholds else "image"
+    tails = dict(rule.tail_rates) if model.reference else {}
     by_name = {s.detector: s.p_fake for s in scores}
     used = [by_name.get(name) for name in finding.applicable_detectors]
     if finding.p_fake is None or not used or any(p is None for p in used):
-        return GradeExplanation(finding.kind, finding.grade, level, None, None, bounds,
-                                dict(rule.tail_rates), None)
+        return GradeExplanation(finding.kind, finding.grade, shown_level, None, None, bounds,
+                                tails, None)
     score = math.fsum(used) / len(used)  # type: ignore[arg-type]
     return GradeExplanation(
         kind=finding.kind,
         grade=finding.grade,
-        level=level,
+        level=shown_level,
         score=score,
         p_fake=finding.p_fake,
         bounds=bounds,
-        tail_rates=dict(rule.tail_rates),
+        tail_rates=tails,
         held_by=_held_by(model, finding, score, level),
     )
 

@@ -32,7 +32,9 @@ def _rule() -> FusionRule:
         "real_video": counts, "real_image": {**counts, "n": 60},
         "faceswap_video": {"n": 25, "WEAK": 5, "MODERATE": 1, "STRONG": 0},
         "gan_image": {"n": 47, "WEAK": 13, "MODERATE": 7, "STRONG": 2}}}
-    kinds = tuple(KindModel(k, None, {"image": z}) for k in ("face_swap", "generated"))
+    reference = {"image": {"mean": -2.0, "std": 1.0, "n": 60}}
+    kinds = tuple(KindModel(k, None, {"image": z}, reference=reference)
+                  for k in ("face_swap", "generated"))
     return FusionRule("rule", kinds, tail_rates={"WEAK": 0.015, "MODERATE": 0.003,
                                                  "STRONG": 0.0005}, error_rates=rates)
 
@@ -86,5 +88,5 @@ def test_report_explains_each_kinds_grade() -> None:
                                                                   A4[0] - 100))
     assert "Why these grades." in text
     assert "Score 0.800" in text
-    assert "Not moderate support: the score is under 0.850" in text
+    assert "Not moderate support: the score is under 0.850 (about 0.3% of real photos" in text
     assert "a fully generated face or image" in text

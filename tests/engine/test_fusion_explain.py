@@ -33,7 +33,9 @@ def _rule(platt: tuple[float, float] | None = None) -> FusionRule:
     """Real-media bounds at score 0.6 / 0.8 / 0.95 for stills, 0.7 / 0.85 / 0.97 for videos."""
     image = {"WEAK": _z(0.6), "MODERATE": _z(0.8), "STRONG": _z(0.95)}
     video = {"WEAK": _z(0.7), "MODERATE": _z(0.85), "STRONG": _z(0.97)}
-    kinds = tuple(KindModel(k, platt, {"image": image, "video": video, "frame": image})
+    reference = {lv: {"mean": -2.0, "std": 1.0, "n": 40} for lv in ("image", "video", "frame")}
+    kinds = tuple(KindModel(k, platt, {"image": image, "video": video, "frame": image},
+                            reference=reference)
                   for k in ("face_swap", "temporal", "generated"))
     return FusionRule("test rule", kinds,
                       tail_rates={"WEAK": 0.015, "MODERATE": 0.003, "STRONG": 0.0005})
@@ -143,3 +145,27 @@ def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
 def test_fusion_v1_result_has_no_reasons() -> None:
     result = MediaResult("x.jpg", "ok", "ab" * 32, None)
     assert explain_grades(result) == {}
+
+
+def test_a_kind_on_fixed_bands_claims_no_real_media_rate() -> None:
+    """A kind that fell back to the fixed bands (other weights than fitted) keeps the rule's
+    tail rates in the rule, but its bounds were not set from real media: no rate is claimed."""
+    fitted = _rule()
+    with_reference = KindModel("face_swap", None, fitted.kinds[0].thresholds,
+                               reference={"image": {"mean": -2.0, "std": 1.0, "n": 60}})
+    fallback = KindModel("generated", None, fitted.kinds[2].thresholds)  # no reference
+    rule = FusionRule("mixed", (with_reference, fitted.kinds[1], fallback),
+                      tail_rates=fitted.tail_rates)
+    _, why = _explain([_s("sbi", 0.3), _s("gan", 0.3)], "image", rule)
+    assert "1.5% of real photos" in why["face_swap"].text()
+    assert why["generated"].tail_rates == {}
+    assert "a fixed band: this rule was not fitted on real media" in why["generated"].text()
+
+
+def test_a_level_without_its_own_bounds_is_explained_with_the_stills() -> None:
+    rule = FusionRule("stills only", tuple(
+        KindModel(m.kind, None, {"image": m.thresholds["image"]}, reference={"image": {}})
+        for m in _rule().kinds), tail_rates=_rule().tail_rates)
+    _, why = _explain([_s("sbi", 0.3)], "video", rule)
+    assert why["face_swap"].level == "image"
+    assert "bounds for real photos" in why["face_swap"].text()
