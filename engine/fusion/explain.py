@@ -192,5 +192,5 @@ def _ratio_words(band: float) -> str:
 
 
 def _pct(rate: float) -> str:
-    pct = 100.0 * rate
-    return f"{pct:.2f}%".replace(".00%", "%") if pct < 1 else f"{pct:.1f}%".replace(".0%", "%")
+    """``0.015`` -> ``"1.5%"``, ``0.003`` -> ``"0.3%"``, ``0.0005`` -> ``"0.05%"``."""
+    return f"{100.0 * rate:.2g}%"
