@@ -107,13 +107,15 @@ def _finding_text(status: str, error: str | None, grade: Grade | None,
                   p_fake: float | None, kind: str | None = None) -> str:
     if status == "error":
         return f"analysis failed: {error}"
-    if status == "no_face" or grade is None:
-        return "no face found"
-    if grade is Grade.NOT_APPLICABLE or p_fake is None:
-        return grade.value
-    # NOTE: the same statement the finding itself makes (engine.types.Finding.statement).
+    graded = grade is not None and grade is not Grade.NOT_APPLICABLE and p_fake is not None
+    if not graded:
+        return "no face found" if status == "no_face" or grade is None else grade.value
+    # NOTE: the same statement the finding itself makes (engine.types.Finding.statement). A
+    # picture without a face is still graded by the whole-picture (generated-image) detectors:
+    # the list shows that finding, and that no face was scored.
     statement = Finding(grade, p_fake, (), "", kind).statement
-    return f"{statement} ({fmt_p(p_fake)})"
+    no_face = "; no face" if status == "no_face" else ""
+    return f"{statement} ({fmt_p(p_fake)}{no_face})"
 
 
 def _base_row(item: EvidenceRecord, finding_text: str) -> EvidenceRow:

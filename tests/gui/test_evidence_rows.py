@@ -39,6 +39,14 @@ def test_a_fused_p_fake_just_below_a_band_edge_is_not_shown_on_it() -> None:
     assert text == f"{Grade.NO_SUPPORT.value} (0.499)"
 
 
+def test_a_picture_without_a_face_shows_its_whole_picture_finding() -> None:
+    """Generated-image detectors score whole pictures: a faceless picture still has a finding."""
+    text = _finding_text("no_face", None, Grade.STRONG, 0.97, "generated")
+    assert text == "strong support for a fully generated face or image (0.970; no face)"
+    assert _finding_text("no_face", None, Grade.NOT_APPLICABLE, None) == "no face found"
+    assert _finding_text("no_face", None, None, None) == "no face found"
+
+
 def test_worker_stores_skip_the_integrity_check(
     store: CaseStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
