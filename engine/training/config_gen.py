@@ -157,6 +157,11 @@ class GenTrainConfig:
         val_pack: the validation pairs, likewise.
         p_jpeg: probability of a JPEG round trip (both members alike), quality U{jpeg_min..100}.
         jpeg_min: lowest JPEG quality.
+        p_h264: probability of a one-frame H.264 round trip (both members alike, after any
+            JPEG), CRF U{h264_crf_min..h264_crf_max}, 4:2:0, a random x264 preset
+            (``engine.synthesis.codec``): what a picture goes through inside a video.
+        h264_crf_min: lowest CRF (best quality) drawn.
+        h264_crf_max: highest CRF drawn.
         p_blur: probability of a Gaussian blur with sigma U[0, ``blur_max``].
         blur_max: largest blur sigma.
         p_resize: probability of a resampling of the pair by U[``resize_min``, ``resize_max``]
@@ -205,6 +210,9 @@ class GenTrainConfig:
     val_pack: str = "gen_pack_val"
     p_jpeg: float = 0.6
     jpeg_min: int = 60
+    p_h264: float = 0.0
+    h264_crf_min: int = 18
+    h264_crf_max: int = 32
     p_blur: float = 0.1
     blur_max: float = 1.0
     p_resize: float = 0.3
@@ -227,13 +235,16 @@ class GenTrainConfig:
             raise ValueError("generator_weights must be positive")
         if self.method != "gen":
             raise ValueError(f"method must be 'gen'; got {self.method!r}")
-        for name in ("p_jpeg", "p_blur", "p_resize", "p_noise", "p_palette", "p_colour"):
+        for name in ("p_jpeg", "p_h264", "p_blur", "p_resize", "p_noise", "p_palette",
+                     "p_colour"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.soft_fakes and not self.soft_reals:
             raise ValueError("soft_fakes needs soft_reals (the soft fake shares its real's draw)")
         if not 1 <= self.jpeg_min <= 100:
             raise ValueError("jpeg_min must lie in [1, 100]")
+        if not 0 <= self.h264_crf_min <= self.h264_crf_max <= 51:
+            raise ValueError("need 0 <= h264_crf_min <= h264_crf_max <= 51")
         if self.crop_px % 16:
             raise ValueError("crop_px must be a multiple of 16 (four stride-2 stages)")
         _positive(self, "steps", "batch_pairs", "threads", "val_every_steps")

@@ -17,7 +17,8 @@ the generator's trace (as SBI trains on a face and its self-blend):
 3. colour (brightness, contrast, saturation), blur (Wang et al.), Gaussian noise;
 4. format: a 256-colour palette (GIF frames) with ``p_palette``, then a JPEG round trip with
    ``p_jpeg`` at quality U{jpeg_min..100} with 4:2:0 or 4:4:4 chroma (Pillow, as photos are
-   saved). Both classes go through the same format ("Fake or JPEG?", Grommelt et al. 2024).
+   saved), then a one-frame H.264 round trip with ``p_h264`` (as a picture inside a video).
+   Both classes go through the same format ("Fake or JPEG?", Grommelt et al. 2024).
 
 The inputs are normalised as the detector's runtime does (``engine.runtime.tiles``), at the
 crop's own size. Every draw comes from the sampler's ``np.random.Generator``.
@@ -34,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from engine.runtime.tiles import normalise_tiles
+from engine.synthesis.codec import H264_PRESETS, h264_roundtrip
 from engine.synthesis.traces import INTERPOLATIONS
 from engine.training.config_gen import GenTrainConfig
 from engine.training.gen_pack import GenPack
@@ -140,6 +142,10 @@ def augment_pair(pair: tuple[np.ndarray, np.ndarray], cfg: GenTrainConfig,
         quality = int(rng.integers(cfg.jpeg_min, 101))
         subsampling = 2 if rng.random() < 0.7 else 0
         images = [jpeg_pil(m, quality, subsampling) for m in images]
+    if rng.random() < cfg.p_h264:
+        crf = int(rng.integers(cfg.h264_crf_min, cfg.h264_crf_max + 1))
+        preset = H264_PRESETS[int(rng.integers(len(H264_PRESETS)))]
+        images = [h264_roundtrip(np.ascontiguousarray(m), crf, preset) for m in images]
     return images
 
 

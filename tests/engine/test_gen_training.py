@@ -132,6 +132,19 @@ def test_both_members_of_a_pair_get_the_same_augmentation() -> None:
         np.testing.assert_array_equal(real, fake)
 
 
+def test_h264_round_trip_reaches_both_members_alike_and_changes_them() -> None:
+    """``p_h264``: one x264 frame of both members, the same CRF and preset."""
+    cfg = _train_cfg(p_h264=1.0, h264_crf_min=30, h264_crf_max=30)
+    rng = np.random.default_rng(0)
+    noisy = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    real, fake = augment_pair((noisy, noisy.copy()), cfg, rng)
+    np.testing.assert_array_equal(real, fake)
+    plain = augment_pair((noisy, noisy.copy()), _train_cfg(), np.random.default_rng(0))[0]
+    assert np.abs(real.astype(int) - plain.astype(int)).mean() > 5  # CRF 30 smooths noise
+    with pytest.raises(ValueError, match="h264_crf"):
+        _train_cfg(h264_crf_min=40, h264_crf_max=30)
+
+
 def test_the_sampler_resumes_the_same_sequence() -> None:
     from engine.detectors.gen import GEN_NPRNET
 
