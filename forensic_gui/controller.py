@@ -268,15 +268,18 @@ class CaseController(QObject):
             return
         self.analysis_recorded.emit(request.evidence_id, outcome.analysis)
         if result.status == "no_face":
-            # NOTE: whole-picture detectors (generated images) still scored it: say so.
             pictured = [s.detector for s in result.picture_scores if s.p_fake is not None]
-            rest = ("The whole-picture detector(s) " + ", ".join(pictured) + " still scored "
-                    "it (see the findings); the face detectors are 'not applicable'."
-                    if pictured else "The face detectors do not apply to it; the result is "
-                    "recorded as 'not applicable'.")
+            if pictured:
+                # NOTE: the whole-picture (generated-image) detectors graded it, and the list
+                # and the findings say "no face" beside that finding: no box to click away,
+                # which a batch of pictures without faces would stack one per file.
+                logger.info("%s: no face; scored by the whole-picture detectors %s",
+                            request.file_name, ", ".join(pictured))
+                return
             show_warning(self._window, "No face found",
                          f"No usable face was found in {request.file_name}.",
-                         f"{rest} Check that a face is visible and large enough.")
+                         "The face detectors do not apply to it; the result is recorded as "
+                         "'not applicable'. Check that a face is visible and large enough.")
 
     # -- integrity, verdicts, export -----------------------------------------------------
 

@@ -74,7 +74,9 @@ class GradeExplanation:
         real = _REAL_AT_LEVEL.get(self.level, "real media")
         bounds = ", ".join(f"{g.words.split()[0]} {self.bounds[g.name]:.3f}"
                            for g in ELEVATED_GRADES)
-        head = f"Score {self.score:.3f} (mean of its detectors); bounds for {real}: {bounds}."
+        whose = (f"bounds for {real}" if self.tail_rates
+                 else "fixed bounds (not set from real media)")
+        head = f"Score {self.score:.3f} (mean of its detectors); {whose}: {bounds}."
         nxt = self.next_grade
         if nxt is None:
             strong = Grade.STRONG

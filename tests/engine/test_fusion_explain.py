@@ -160,6 +160,7 @@ def test_a_kind_on_fixed_bands_claims_no_real_media_rate() -> None:
     assert "1.5% of real photos" in why["face_swap"].text()
     assert why["generated"].tail_rates == {}
     assert "a fixed band: this rule was not fitted on real media" in why["generated"].text()
+    assert "fixed bounds (not set from real media)" in why["generated"].text()
 
 
 def test_a_level_without_its_own_bounds_is_explained_with_the_stills() -> None:

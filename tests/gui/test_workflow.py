@@ -229,6 +229,36 @@ def test_no_face_result_is_recorded_with_a_clear_message(qtbot, window, case_id,
     assert window.timeline.curve_names() == ()
 
 
+class _WholePictureOnly(FakeAnalyzer):
+    """No face, but a whole-picture detector scored the picture (a generated scene)."""
+
+    def analyze(self, path, **kwargs):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        from engine.types import DetectorScore
+
+        result = super().analyze(path, **kwargs)
+        scored = (DetectorScore(SBI, 0.93, 0.93), DetectorScore(XRAY, None, reason="no face"))
+        return replace(result, scores=scored, picture_scores=(scored[0],),
+                       finding=api.fuse_scores(scored, provenance=result.provenance,
+                                               level="video"))
+
+
+def test_a_faceless_picture_scored_whole_is_listed_with_its_finding_and_no_box(
+        qtbot, window, case_id, tiny_video, analyzer_factory):
+    """A batch of pictures without faces must not stack one box per file when the
+    whole-picture detectors graded them; the list and the panel say "no face"."""
+    analyzer_factory.analyzer = _WholePictureOnly(no_face=True)
+    import_files(qtbot, window, [tiny_video])
+    window.evidence_list.select_ids([window.evidence_list.rows[0].evidence_id])
+    _evidence_id, analysis = analyze_selected(qtbot, window)
+    assert analysis.result.status == "no_face"
+    assert messages(window) == []
+    text = window.evidence_list.rows[0].finding_text
+    assert text.endswith("; no face)")
+    assert "support" in text
+
+
 def test_drop_of_a_folder_imports_its_files(qtbot, window, case_id, tiny_video, tmp_path):
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
