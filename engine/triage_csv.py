@@ -1,8 +1,10 @@
 """The ``--csv`` triage export: one row per file, for sorting a batch in a spreadsheet.
 
 Columns: path, sha256, kind, status, error, the overall graded finding (its grade, the kind of
-manipulation it names, and its p_fake), every kind's own grade (``per_kind_grades``, e.g.
-``face_swap=MODERATE; temporal=NOT_APPLICABLE; generated=NO_SUPPORT``), the C2PA state,
+manipulation it names, and its p_fake), why it got that grade (``overall_reason``: the kind's
+score against the bounds set from real media, ``engine.fusion.explain``), every kind's own grade
+(``per_kind_grades``, e.g. ``face_swap=MODERATE; temporal=NOT_APPLICABLE;
+generated=NO_SUPPORT``), the C2PA state,
 whether Content Credentials declare generative AI, the signer, how many inconsistencies are
 marked "look at this first", and the top three inconsistencies. Rows are written and flushed
 as results arrive, so an interrupted batch leaves a complete file of what was done. Every text
@@ -25,7 +27,7 @@ __all__ = ["COLUMNS", "TriageCsv", "csv_line", "kind_grades", "triage_row"]
 
 COLUMNS = (
     "path", "sha256", "kind", "status", "error", "overall_grade", "overall_kind", "overall_p_fake",
-    "per_kind_grades", "c2pa_state", "c2pa_ai_declared", "c2pa_signer",
+    "overall_reason", "per_kind_grades", "c2pa_state", "c2pa_ai_declared", "c2pa_signer",
     "n_look_first", "top_inconsistencies",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,6 +49,15 @@ def kind_grades(result: MediaResult) -> str:
     return "; ".join(f"{k.kind}={k.grade.name}" for k in finding.kinds)
 
 
+def _reason(result: MediaResult) -> str:
+    """Why the finding's kind got its grade, in words; ``""`` without per-kind findings."""
+    from engine.api_fusion import explain_grades
+
+    finding = result.finding
+    why = explain_grades(result).get(finding.kind or "") if finding is not None else None
+    return "" if why is None else why.text()
+
+
 def triage_row(result: MediaResult) -> dict[str, Any]:
     """The row of one result (cells not yet made formula-safe)."""
     finding = result.finding
@@ -63,6 +74,7 @@ def triage_row(result: MediaResult) -> dict[str, Any]:
         "overall_kind": (finding.kind or "") if finding else "",
         "overall_p_fake": "" if finding is None or finding.p_fake is None
         else f"{finding.p_fake:.3f}",
+        "overall_reason": _reason(result),
         "per_kind_grades": kind_grades(result),
         "c2pa_state": c2pa.state if c2pa else "not read",
         "c2pa_ai_declared": ("yes" if c2pa.ai_generated else "no") if c2pa else "",

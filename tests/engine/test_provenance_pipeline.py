@@ -94,6 +94,8 @@ def test_triage_row_and_formula_safety(signed: tuple[Path, Path], tmp_path: Path
     assert row["c2pa_ai_declared"] == "yes"
     assert row["top_inconsistencies"].startswith(
         "[look at this first] Content Credentials declare generative AI")
+    assert row["overall_reason"].startswith("Score ")  # engine.fusion.explain, the leading kind
+    assert "bounds" in row["overall_reason"]  # and which of them held the grade
     assert row["per_kind_grades"] == "; ".join(
         f"{k.kind}={k.grade.name}" for k in result.finding.kinds)  # type: ignore[union-attr]
     hostile = MediaResult(path="=HYPERLINK(\"http://x\")", status="error", sha256=None,
