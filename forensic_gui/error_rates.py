@@ -16,7 +16,14 @@ from typing import Any
 from engine.api import rate_text
 from engine.types import Grade, Provenance
 
-__all__ = ["BENCH_KIND_WORDS", "RateRow", "grade_rate_sentence", "rate_rows", "validation_note"]
+__all__ = [
+    "BENCH_KIND_WORDS",
+    "RateRow",
+    "grade_rate_sentence",
+    "rate_rows",
+    "real_rows_of_type",
+    "validation_note",
+]
 
 BENCH_KIND_WORDS = {
     "real_image": "real photos",
@@ -97,17 +104,22 @@ def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str |
     if not rows:
         return validation_note(provenance)
     if grade.level < 1:
-        real = [r for r in rows if r.group in _REAL and _same_type(r, media_kind)]
-        reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK, label=True)}" for r in real)
+        reals = "; ".join(f"{r.words} {r.cell(Grade.WEAK, label=True)}"
+                          for r in real_rows_of_type(rows, media_kind))
         missed = _missed(rows, media_kind)
         return f"In validation, real media graded weak or above: {reals}.{missed}"
     mine = [r for r in rows if _same_type(r, media_kind)]
-    reals = "; ".join(f"{r.words} {r.cell(grade, label=True)}" for r in mine
-                      if r.group in _REAL)
+    reals = "; ".join(f"{r.words} {r.cell(grade, label=True)}"
+                      for r in real_rows_of_type(rows, media_kind))
     fakes = "; ".join(f"{r.words} {r.cell(grade)}" for r in mine
                       if r.group not in _REAL and r.n)
     return (f"In validation, {grade.words} or above was reached by {reals}; and by fakes: "
             f"{fakes}.")
+
+
+def real_rows_of_type(rows: list[RateRow], media_kind: str | None) -> list[RateRow]:
+    """The real-media rows of the media's own type (both types when it is unknown)."""
+    return [r for r in rows if r.group in _REAL and _same_type(r, media_kind)]
 
 
 def _same_type(row: RateRow, media_kind: str | None) -> bool:

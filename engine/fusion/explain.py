@@ -16,11 +16,10 @@ fusion rule), so an old analysis explains itself with the rule it was made with.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.fusion.per_kind import logit_clipped, sigmoid
+from engine.fusion.per_kind import clears, kind_score, sigmoid
 from engine.fusion.rules import ELEVATED_GRADES, P_BANDS, FusionRule, KindModel
 from engine.types import DetectorScore, EvidenceKind, Grade, KindFinding
 
@@ -148,7 +147,7 @@ def explain_kind(
     if finding.p_fake is None or not used or any(p is None for p in used):
         return GradeExplanation(finding.kind, finding.grade, shown_level, None, None, bounds,
                                 tails, None)
-    score = math.fsum(used) / len(used)  # type: ignore[arg-type]
+    score = kind_score(used)  # type: ignore[arg-type]
     return GradeExplanation(
         kind=finding.kind,
         grade=finding.grade,
@@ -176,13 +175,11 @@ def _held_by(model: KindModel, finding: KindFinding, score: float, level: str) -
     if finding.grade is Grade.STRONG or finding.grade is Grade.NOT_APPLICABLE:
         return None
     nxt = ELEVATED_GRADES[finding.grade.level]
-    # NOTE: the same comparison per_kind makes (logit of the clipped score), so the reason
-    # given always agrees with the grade the finding carries.
-    below_bound = logit_clipped(score) < model.threshold(level, nxt)
-    below_band = (finding.p_fake or 0.0) < P_BANDS[nxt.name]
-    if below_bound and below_band:
+    # NOTE: the fusion's own test (per_kind.clears), so the reason always agrees with the grade.
+    bound_ok, band_ok = clears(model, level, nxt, score, finding.p_fake or 0.0)
+    if not bound_ok and not band_ok:
         return "both"
-    return "real_media" if below_bound else "likelihood"
+    return "real_media" if not bound_ok else "likelihood"
 
 
 def _ratio_words(band: float) -> str:

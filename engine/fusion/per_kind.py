@@ -36,7 +36,7 @@ from engine.fusion.findings import check_probability
 from engine.fusion.rules import ELEVATED_GRADES, P_BANDS, FusionRule, KindModel
 from engine.types import DetectorScore, Finding, Grade, KindFinding
 
-__all__ = ["Fuser", "fuse_per_kind", "logit_clipped", "sigmoid"]
+__all__ = ["Fuser", "clears", "fuse_per_kind", "kind_score", "sigmoid"]
 
 _EPS = 1e-12
 
@@ -99,22 +99,38 @@ def _kind_finding(model: KindModel, mine: Sequence[DetectorScore], level: str) -
     applicable = [s for s in mine if s.p_fake is not None]
     if not applicable:
         return KindFinding(model.kind, Grade.NOT_APPLICABLE, None, ())
-    score = math.fsum(s.p_fake for s in applicable) / len(applicable)  # type: ignore[misc]
-    z = logit_clipped(min(1.0, max(0.0, score)))
+    score = kind_score([s.p_fake for s in applicable])  # type: ignore[misc]
+    z = _logit(min(1.0, max(0.0, score)))
     p_fake = score if model.platt is None else sigmoid(model.platt[0] * z + model.platt[1])
     grade = Grade.NO_SUPPORT
     for candidate in ELEVATED_GRADES:
-        if z >= model.threshold(level, candidate) and p_fake >= P_BANDS[candidate.name]:
+        if all(clears(model, level, candidate, score, p_fake)):
             grade = candidate
     return KindFinding(model.kind, grade, p_fake, tuple(s.detector for s in applicable))
 
 
-def logit_clipped(p: float) -> float:
-    """``logit(p)`` with ``p`` kept 1e-12 inside (0, 1): the scale the grade bounds are on."""
+def kind_score(p_fakes: Sequence[float]) -> float:
+    """A kind's score: the mean of its applicable detectors' calibrated ``p_fake``."""
+    return math.fsum(p_fakes) / len(p_fakes)
+
+
+def clears(model: KindModel, level: str, grade: Grade, score: float,
+           p_fake: float) -> tuple[bool, bool]:
+    """Whether a kind's ``score`` reaches ``grade``'s real-media bound at ``level``, and whether
+    its calibrated ``p_fake`` reaches the grade's likelihood band (a grade needs both).
+
+    The one test the grading and its explanation (``engine.fusion.explain``) both make.
+    """
+    z = _logit(min(1.0, max(0.0, score)))
+    return z >= model.threshold(level, grade), p_fake >= P_BANDS[grade.name]
+
+
+def _logit(p: float) -> float:
     q = min(1.0 - _EPS, max(_EPS, p))
     return math.log(q) - math.log1p(-q)
 
 
 def sigmoid(z: float) -> float:
-    """The inverse of :func:`logit_clipped` (tanh form: no overflow for large ``|z|``)."""
+    """The logistic function (tanh form: no overflow for large ``|z|``); the inverse of the
+    logit the grade bounds are on."""
     return 0.5 * (1.0 + math.tanh(0.5 * z))

@@ -33,7 +33,12 @@ from PySide6.QtWidgets import (
 from engine.api import GradeExplanation, explain_grades
 from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
-from forensic_gui.error_rates import grade_rate_sentence, rate_rows, validation_note
+from forensic_gui.error_rates import (
+    grade_rate_sentence,
+    rate_rows,
+    real_rows_of_type,
+    validation_note,
+)
 from forensic_gui.probability_text import fmt_p
 
 __all__ = ["GRADE_COLOURS", "FindingsPanel"]
@@ -232,14 +237,12 @@ class FindingsPanel(QWidget):
         reasons = explain_grades(result)
         self._show_reasons(reasons)
         media_kind = result.media.kind if result.media is not None else None
-        # NOTE: only real media of the file's own type: a rate on photos says nothing of a video.
-        groups = {"image": ("real_image",), "video": ("real_video",)}.get(
-            media_kind or "", ("real_image", "real_video"))
         for r, kind in enumerate(kinds):
-            rates = {row.group: row for row in rate_rows(result.provenance, kind.kind)}
-            real = "; ".join(
-                f"{rates[g].words} {rates[g].cell(kind.grade)}"
-                for g in groups if g in rates and kind.grade.level >= 1)
+            # NOTE: only real media of the file's own type: a rate on photos says nothing of a
+            # video.
+            real = "" if kind.grade.level < 1 else "; ".join(
+                f"{row.words} {row.cell(kind.grade)}" for row in
+                real_rows_of_type(rate_rows(result.provenance, kind.kind), media_kind))
             cells = (_KIND_WORDS.get(kind.kind, kind.kind), kind.grade.words,
                      "—" if kind.p_fake is None else fmt_p(kind.p_fake),
                      real or ("—" if kind.grade.level < 1 else "not measured"))
