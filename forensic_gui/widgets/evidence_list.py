@@ -24,10 +24,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["EvidenceListWidget", "EvidenceRow", "format_size"]
+__all__ = ["FINDING_HEADER_TIP", "EvidenceListWidget", "EvidenceRow", "format_size"]
 
 _COLUMNS = ("File", "Kind", "Size", "SHA-256", "Integrity", "Machine finding", "Analyst verdict")
 _INTEGRITY_COLUMN = 4
+_FINDING_COLUMN = 5
+# NOTE: the list gives the grade and, in brackets, the calibrated p_fake of the finding's kind.
+# A grade also needs the kind's score to be rare among real media of the file's type
+# (docs/FINDINGS.md section 3), so "no support ... (0.785)" is not a contradiction; the header
+# says so where the analyst reads the number, and the findings panel gives the reason per kind.
+FINDING_HEADER_TIP = (
+    "The machine's finding and, in brackets, the likelihood of its kind of manipulation "
+    "(calibrated p_fake). A grade needs both a high likelihood and a score that real media of "
+    "the same type rarely reach, so a finding of 'no support' can come with a p_fake above "
+    "0.5. 'Why these grades' in the findings panel gives the reason for each kind.")
 _ALARM = QColor("#d93025")
 _OK = QColor("#188038")
 
@@ -112,6 +122,7 @@ class EvidenceListWidget(QWidget):
         self._table = _DropTable(self)
         self._table.setObjectName("evidence_table")
         self._table.setHorizontalHeaderLabels(_COLUMNS)
+        self._table.horizontalHeaderItem(_FINDING_COLUMN).setToolTip(FINDING_HEADER_TIP)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

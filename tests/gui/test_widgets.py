@@ -17,7 +17,11 @@ from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
 from forensic_gui.keyframes import map_detectors, pick_key_frames, render_key_frames
 from forensic_gui.resources import icon, resources_dir
 from forensic_gui.tasks import load_frame
-from forensic_gui.widgets.evidence_list import format_size
+from forensic_gui.widgets.evidence_list import (
+    FINDING_HEADER_TIP,
+    EvidenceListWidget,
+    format_size,
+)
 from forensic_gui.widgets.findings_panel import FindingsPanel
 from forensic_gui.widgets.frame_view import FramePanel
 from forensic_gui.widgets.timeline import FUSED_CURVE, TimelineWidget
@@ -168,6 +172,19 @@ def test_findings_panel_says_why_a_detector_did_not_apply(qtbot, tiny_video):
     panel.set_result(canned_result(str(tiny_video), "0" * 64, no_face=True), {})
     assert "not applicable (no face was found)" in panel.grade_text
     assert [r[3:] for r in panel.detector_rows()] == [("no", "no face"), ("no", "no face")]
+
+
+def test_evidence_list_header_says_what_the_bracketed_number_is(qtbot):
+    # "no support for manipulation (0.785)" reads as a contradiction unless the analyst is told
+    # the number is the kind's likelihood and that a grade also needs real media's bound.
+    widget = EvidenceListWidget()
+    qtbot.addWidget(widget)
+    table = widget.findChild(QTableWidget, "evidence_table")
+    column = [table.horizontalHeaderItem(i).text()
+              for i in range(table.columnCount())].index("Machine finding")
+    tip = table.horizontalHeaderItem(column).toolTip()
+    assert tip == FINDING_HEADER_TIP
+    assert "p_fake" in tip and "real media" in tip and "Why these grades" in tip
 
 
 def test_verdict_form_needs_choice_analyst_and_rationale(qtbot):
