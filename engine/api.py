@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.api_fusion import explain_grades, fuse_for, fuse_scores
+from engine.api_fusion import explain_for, explain_grades, fuse_for, fuse_scores
 from engine.api_provenance import (
     apply_filter,
     file_provenance_from_dict,
@@ -65,6 +65,7 @@ __all__ = [
     "TrustListError",
     "analyze",
     "apply_filter",
+    "explain_for",
     "explain_grades",
     "file_provenance_from_dict",
     "fuse_for",

@@ -14,7 +14,7 @@ from engine.types import DetectorScore, Finding, MediaResult, Provenance
 if TYPE_CHECKING:
     from engine.fusion.explain import GradeExplanation
 
-__all__ = ["explain_grades", "fuse_for", "fuse_scores"]
+__all__ = ["explain_for", "explain_grades", "fuse_for", "fuse_scores"]
 
 
 def fuse_scores(
@@ -55,13 +55,29 @@ def explain_grades(result: MediaResult) -> dict[str, GradeExplanation]:
     analysis explains itself with its own rule. Empty for fusion v1 (no rule, no kinds) and for
     a result without a finding.
     """
+    if result.finding is None:
+        return {}
+    return explain_for(result, result.scores, "media", result.finding)
+
+
+def explain_for(result: MediaResult, scores: Sequence[DetectorScore], scope: str,
+                finding: Finding | None = None) -> dict[str, GradeExplanation]:
+    """Why each kind of the finding of ``scores`` at ``scope`` got its grade: the twin of
+    :func:`fuse_for`, so one face or frame explains itself with the rule and the real-media
+    bounds of its own level, as the file does with :func:`explain_grades`.
+
+    ``finding`` is ``fuse_for(result, scores, scope)`` when not given. Empty for fusion v1.
+    """
     from engine.fusion.explain import explain_kinds
     from engine.fusion.replay import level_of
     from engine.fusion.rules import FusionRule
 
-    prov, finding = result.provenance, result.finding
-    if prov is None or prov.fusion is None or finding is None or not finding.kinds:
+    prov = result.provenance
+    if prov is None or prov.fusion is None:
+        return {}
+    finding = finding if finding is not None else fuse_for(result, scores, scope)
+    if not finding.kinds:
         return {}
     kind = result.media.kind if result.media is not None else None
     rule = FusionRule.from_dict(prov.fusion)
-    return explain_kinds(finding.kinds, result.scores, rule, level_of(kind, "media"))
+    return explain_kinds(finding.kinds, scores, rule, level_of(kind, scope))

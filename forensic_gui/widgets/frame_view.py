@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from engine import api
-from engine.types import FaceScore, MediaResult
+from engine.types import DetectorScore, EvidenceKind, FaceScore, Finding, MediaResult
 from forensic_gui.imaging import qimage_from_rgb, track_colour
 from forensic_gui.tasks import FrameImage
 from forensic_gui.widgets.filter_chooser import FilterChooser
 
-__all__ = ["FramePanel", "FrameView"]
+__all__ = ["FramePanel", "FrameView", "face_tooltip"]
 
 _ZOOM_STEP = 1.25
 _OPACITY_MIN_PX = 90
@@ -193,14 +193,29 @@ class FrameView(QGraphicsView):
         p_fake = finding.p_fake
         p_text = "" if p_fake is None else f": {p_fake:.2f}"
         label = QGraphicsSimpleTextItem(f"face #{face.track_id}{p_text}", box)
-        label.setToolTip(f"this face alone: {finding.statement}" if p_fake is not None else
-                         "no detector applied to this face")
+        label.setToolTip(face_tooltip(self._result, face.scores, finding))
         label.setBrush(QBrush(colour))
         label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
         label.setPos(x0, y1)  # under the box: text grows down from its anchor at every zoom
         self.scene().addItem(box)
         return box
 
+
+
+def face_tooltip(result: MediaResult | None, scores: tuple[DetectorScore, ...],
+                 finding: Finding) -> str:
+    """What the face's label says on hover: its own finding and, under fusion v2, why its kind
+    got that grade at the face's level (``engine.api.explain_for``). The label shows the
+    likelihood alone, which can be high while the grade is 'no support'; the reason says which
+    bound held it down, as the findings panel does for the file."""
+    if finding.p_fake is None:
+        return "no detector applied to this face"
+    text = f"this face alone: {finding.statement}"
+    reasons = {} if result is None else api.explain_for(result, scores, "face", finding)
+    reason = reasons.get(finding.kind) if finding.kind is not None else None
+    if reason is None:
+        return text
+    return f"{text}\nWhy, for {EvidenceKind(reason.kind).phrase}: {reason.text()}"
 
 class FramePanel(QWidget):
     """The frame view with its controls: heatmap toggles, opacity, boxes, zoom."""

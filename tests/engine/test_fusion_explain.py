@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.api_fusion import explain_grades
+from engine.api_fusion import explain_for, explain_grades, fuse_for
 from engine.fusion.calibration import logit
 from engine.fusion.explain import explain_kind, explain_kinds
 from engine.fusion.per_kind import fuse_per_kind
@@ -142,9 +142,37 @@ def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
     assert after["face_swap"].to_dict()["text"] == after["face_swap"].text()
 
 
+def test_a_face_explains_itself_at_its_own_level() -> None:
+    """``explain_for`` is ``fuse_for``'s twin: the file's reasons are ``explain_grades``, and one
+    face of a video is explained with the frame bounds its grade was made with."""
+    rule = _rule(platt=(1.0, 0.5))
+    scores = (_s("sbi", 0.75), _s("xray", 0.7), _s("mrl", 0.4), _s("gan", 0.2))
+    prov = Provenance(
+        engine_version="t", runtime="onnx", device="cpu", sampling="s",
+        aggregation_rule="a", sampled_frame_indices=(0,), timings_s=(),
+        detectors=tuple(DetectorProvenance(n, "1", "0" * 64, 0.5, "platt", k)
+                        for n, k in KINDS.items()),
+        fusion=rule.to_dict())
+    media = MediaInfo("x.mp4", "video", "mp4", 1000, 640, 480, 90, fps=30.0, duration_s=3.0)
+    result = MediaResult("x.mp4", "ok", "ab" * 32, media, scores=scores,
+                         finding=fuse_per_kind(scores, kinds_of=KINDS, rule=rule, level="video"),
+                         provenance=prov)
+    assert explain_for(result, result.scores, "media") == explain_grades(result)
+    # 0.65 is under the videos' weak bound (0.7) and over the frames' (0.6, the stills' table)
+    face_scores = (_s("sbi", 0.65), _s("xray", 0.65), _s("mrl", None), _s("gan", 0.2))
+    face_finding = fuse_for(result, face_scores, "face")
+    why = explain_for(result, face_scores, "face")
+    assert why["face_swap"].level == "frame"
+    assert why["face_swap"].grade is face_finding.kinds[0].grade is Grade.WEAK
+    assert why["face_swap"].bounds["WEAK"] == pytest.approx(0.6)
+    assert explain_for(result, face_scores, "face", face_finding) == why
+    assert why["temporal"].grade is Grade.NOT_APPLICABLE
+
+
 def test_fusion_v1_result_has_no_reasons() -> None:
     result = MediaResult("x.jpg", "ok", "ab" * 32, None)
     assert explain_grades(result) == {}
+    assert explain_for(result, (_s("sbi", 0.9),), "face") == {}
 
 
 def test_a_kind_on_fixed_bands_claims_no_real_media_rate() -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QSlider, QTableWidget
 
 from engine import api
 from engine.jobs import CancelToken
+from engine.types import EvidenceKind
 from forensic_gui.cases.records import AnalystVerdict
 from forensic_gui.demo import DEMO_SAMPLES, DemoSampleMissingError, demo_paths
 from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
@@ -23,7 +24,7 @@ from forensic_gui.widgets.evidence_list import (
     format_size,
 )
 from forensic_gui.widgets.findings_panel import FindingsPanel
-from forensic_gui.widgets.frame_view import FramePanel
+from forensic_gui.widgets.frame_view import FramePanel, face_tooltip
 from forensic_gui.widgets.timeline import FUSED_CURVE, TimelineWidget
 from forensic_gui.widgets.verdict_form import VerdictForm
 from tests.gui.fakes import SBI, XRAY, canned_result
@@ -64,6 +65,24 @@ def test_frame_panel_overlay_toggle_and_opacity(qtbot, tiny_video, result):
     assert panel.current_frame_idx is None
     assert panel.view.box_count == 0
 
+
+
+def test_face_label_tooltip_gives_the_faces_grade_and_its_reason(result):
+    # The label shows a likelihood; the tooltip must say which bound set the face's grade, at
+    # the face's own level (a frame of a video), as the findings panel does for the file.
+    face = result.frames[10].faces[0]
+    finding = api.fuse_for(result, face.scores, "face")
+    tip = face_tooltip(result, face.scores, finding)
+    first, reason = tip.split("\n", 1)
+    assert first == f"this face alone: {finding.statement}"
+    why = api.explain_for(result, face.scores, "face")[finding.kind]
+    assert reason == f"Why, for {EvidenceKind(why.kind).phrase}: {why.text()}"
+    assert why.grade is finding.grade
+    assert f"{why.score:.3f}" in reason
+    # Without an analysis (a bare frame) only the statement; nothing applied: say so.
+    assert face_tooltip(None, face.scores, finding) == first
+    none = api.fuse_for(result, (), "face")
+    assert face_tooltip(result, (), none) == "no detector applied to this face"
 
 
 def test_window_fits_a_laptop_screen_with_long_detector_names(qtbot, window, tiny_video, result):
@@ -184,7 +203,9 @@ def test_evidence_list_header_says_what_the_bracketed_number_is(qtbot):
               for i in range(table.columnCount())].index("Machine finding")
     tip = table.horizontalHeaderItem(column).toolTip()
     assert tip == FINDING_HEADER_TIP
-    assert "p_fake" in tip and "real media" in tip and "Why these grades" in tip
+    assert "p_fake" in tip
+    assert "real media" in tip
+    assert "Why these grades" in tip
 
 
 def test_verdict_form_needs_choice_analyst_and_rationale(qtbot):
