@@ -120,8 +120,8 @@ def test_unknown_kind_is_an_error() -> None:
         explain_kind(finding.kinds[2], [_s("gan", 0.5)], rule, "image")
 
 
-def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
-    """``explain_grades`` reads only the stored scores and the stored rule."""
+def _stored_video_result() -> MediaResult:
+    """A video's result as the analyzer stores it: scores, finding, the rule in provenance."""
     rule = _rule(platt=(1.0, 0.5))
     scores = (_s("sbi", 0.75), _s("xray", 0.7), _s("mrl", 0.4), _s("gan", 0.2))
     prov = Provenance(
@@ -132,8 +132,13 @@ def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
         fusion=rule.to_dict())
     media = MediaInfo("x.mp4", "video", "mp4", 1000, 640, 480, 90, fps=30.0, duration_s=3.0)
     finding = fuse_per_kind(scores, kinds_of=KINDS, rule=rule, level="video")
-    result = MediaResult("x.mp4", "ok", "ab" * 32, media, scores=scores, finding=finding,
-                         provenance=prov)
+    return MediaResult("x.mp4", "ok", "ab" * 32, media, scores=scores, finding=finding,
+                       provenance=prov)
+
+
+def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
+    """``explain_grades`` reads only the stored scores and the stored rule."""
+    result = _stored_video_result()
     again = result_from_dict(result_to_dict(result))
     before, after = explain_grades(result), explain_grades(again)
     assert before == after
@@ -145,18 +150,7 @@ def test_stored_result_explains_itself_after_a_json_round_trip() -> None:
 def test_a_face_explains_itself_at_its_own_level() -> None:
     """``explain_for`` is ``fuse_for``'s twin: the file's reasons are ``explain_grades``, and one
     face of a video is explained with the frame bounds its grade was made with."""
-    rule = _rule(platt=(1.0, 0.5))
-    scores = (_s("sbi", 0.75), _s("xray", 0.7), _s("mrl", 0.4), _s("gan", 0.2))
-    prov = Provenance(
-        engine_version="t", runtime="onnx", device="cpu", sampling="s",
-        aggregation_rule="a", sampled_frame_indices=(0,), timings_s=(),
-        detectors=tuple(DetectorProvenance(n, "1", "0" * 64, 0.5, "platt", k)
-                        for n, k in KINDS.items()),
-        fusion=rule.to_dict())
-    media = MediaInfo("x.mp4", "video", "mp4", 1000, 640, 480, 90, fps=30.0, duration_s=3.0)
-    result = MediaResult("x.mp4", "ok", "ab" * 32, media, scores=scores,
-                         finding=fuse_per_kind(scores, kinds_of=KINDS, rule=rule, level="video"),
-                         provenance=prov)
+    result = _stored_video_result()
     assert explain_for(result, result.scores, "media") == explain_grades(result)
     # 0.65 is under the videos' weak bound (0.7) and over the frames' (0.6, the stills' table)
     face_scores = (_s("sbi", 0.65), _s("xray", 0.65), _s("mrl", None), _s("gan", 0.2))
