@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from engine import api
 from engine.types import DetectorScore, EvidenceKind, FaceScore, Finding, MediaResult
 from forensic_gui.imaging import qimage_from_rgb, track_colour
+from forensic_gui.probability_text import fmt_p
 from forensic_gui.tasks import FrameImage
 from forensic_gui.widgets.filter_chooser import FilterChooser
 
@@ -191,7 +192,7 @@ class FrameView(QGraphicsView):
         finding = (api.fuse_scores(face.scores) if self._result is None
                    else api.fuse_for(self._result, face.scores, "face"))
         p_fake = finding.p_fake
-        p_text = "" if p_fake is None else f": {p_fake:.2f}"
+        p_text = "" if p_fake is None else f": {fmt_p(p_fake)}"
         label = QGraphicsSimpleTextItem(f"face #{face.track_id}{p_text}", box)
         label.setToolTip(face_tooltip(self._result, face.scores, finding))
         label.setBrush(QBrush(colour))
@@ -199,7 +200,6 @@ class FrameView(QGraphicsView):
         label.setPos(x0, y1)  # under the box: text grows down from its anchor at every zoom
         self.scene().addItem(box)
         return box
-
 
 
 def face_tooltip(result: MediaResult | None, scores: tuple[DetectorScore, ...],
