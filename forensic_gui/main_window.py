@@ -35,6 +35,7 @@ from forensic_gui.evidence_rows import build_evidence_rows, with_check, with_res
 from forensic_gui.frame_requests import FrameRequests
 from forensic_gui.job_tracker import JobTracker
 from forensic_gui.keyframes import most_suspicious_frame
+from forensic_gui.probability_text import fmt_p
 from forensic_gui.resources import icon
 from forensic_gui.settings import Settings
 from forensic_gui.tasks import FrameImage
@@ -68,6 +69,18 @@ class _Shown:
     item: EvidenceRecord
     result: MediaResult | None
 
+
+
+def track_note(result: MediaResult | None, track_id: int) -> str:
+    """The frame panel's note while the timeline shows one face: which face, and that face's
+    own finding over the video (its track), so isolating the one face of a group that was
+    swapped gives its grade where the analyst is looking."""
+    track = None if result is None else next(
+        (t for t in result.tracks if t.track_id == track_id), None)
+    if track is None:
+        return f"Timeline shows face #{track_id} only."
+    return (f"Timeline shows face #{track_id} only: {track.finding.statement} "
+            f"(p_fake {fmt_p(track.finding.p_fake)}, {len(track.frame_indices)} frames).")
 
 class MainWindow(QMainWindow):
     """The application window (see the module docstring)."""
@@ -378,8 +391,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_timeline_track_changed(self, track_id: int | None) -> None:
-        self.frame_panel.set_note("" if track_id is None else
-                                  f"Timeline shows face #{track_id} only.")
+        result = None if self._shown is None else self._shown.result
+        self.frame_panel.set_note("" if track_id is None else track_note(result, track_id))
 
     @Slot(object)
     def _on_frame_loader_frame_loaded(self, frame: FrameImage) -> None:

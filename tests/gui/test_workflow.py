@@ -286,7 +286,7 @@ def test_drop_of_a_folder_imports_its_files(qtbot, window, case_id, tiny_video, 
 
 
 def test_two_faces_give_a_track_selector(qtbot, window, case_id, tmp_path, analyzer_factory):
-    from tests.gui.fakes import write_tiny_video
+    from tests.gui.fakes import canned_result, write_tiny_video
 
     analyzer_factory.analyzer = FakeAnalyzer(n_faces=2)
     video = write_tiny_video(tmp_path / "two.mp4", n_faces=2)
@@ -300,7 +300,15 @@ def test_two_faces_give_a_track_selector(qtbot, window, case_id, tmp_path, analy
     assert window.timeline.selected_track == 1
     _t, p_track1 = window.timeline.curve_data(SBI)
     np.testing.assert_allclose(p_track1[8:], 0.87)  # track 1 is 0.02 above track 0
+    # The note says which face, and that face's own finding over the video (its track).
+    result = canned_result(str(video), api.sha256_file(video), n_faces=2)  # what it stored
+    (track1,) = [t for t in result.tracks if t.track_id == 1]
+    note = window.frame_panel.note_text()
+    assert note.startswith("Timeline shows face #1 only: ")
+    assert track1.finding.statement in note
+    assert f"{track1.finding.p_fake:.3f}" in note
     window.timeline.select_track(None)
+    assert window.frame_panel.note_text() == ""
     np.testing.assert_allclose(window.timeline.curve_data(SBI)[1][8:], 0.87)  # max over faces
 
 
