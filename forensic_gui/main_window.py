@@ -70,7 +70,6 @@ class _Shown:
     result: MediaResult | None
 
 
-
 def track_note(result: MediaResult | None, track_id: int) -> str:
     """The frame panel's note while the timeline shows one face: which face, and that face's
     own finding over the video (its track), so isolating the one face of a group that was
@@ -81,6 +80,7 @@ def track_note(result: MediaResult | None, track_id: int) -> str:
         return f"Timeline shows face #{track_id} only."
     return (f"Timeline shows face #{track_id} only: {track.finding.statement} "
             f"(p_fake {fmt_p(track.finding.p_fake)}, {len(track.frame_indices)} frames).")
+
 
 class MainWindow(QMainWindow):
     """The application window (see the module docstring)."""
