@@ -217,6 +217,7 @@ def face_tooltip(result: MediaResult | None, scores: tuple[DetectorScore, ...],
         return text
     return f"{text}\nWhy, for {EvidenceKind(reason.kind).phrase}: {reason.text()}"
 
+
 class FramePanel(QWidget):
     """The frame view with its controls: heatmap toggles, opacity, boxes, zoom."""
 
