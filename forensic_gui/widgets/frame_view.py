@@ -9,6 +9,7 @@ filter (``FilterChooser``) shares that layer: choosing one clears the heatmap.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
@@ -36,24 +37,43 @@ from forensic_gui.probability_text import fmt_p
 from forensic_gui.tasks import FrameImage
 from forensic_gui.widgets.filter_chooser import FilterChooser
 
-__all__ = ["FramePanel", "FrameView", "face_tooltip"]
+__all__ = ["FramePanel", "FrameView", "face_tooltip", "short_label"]
 
 _ZOOM_STEP = 1.25
 _OPACITY_MIN_PX = 90
 _OVERLAY_BUTTON_MIN_PX = 60
+_OVERLAY_BUTTON_SHORT_MAX_PX = 150
+
+
+def short_label(label: str) -> str:
+    """The distinguishing part of a heatmap button's text, for when the full text does not fit.
+
+    ``"Self-Blended Images (SBI): grad-cam"`` -> ``"SBI"`` (an acronym in brackets),
+    ``"Face X-ray (blending boundary): blending boundary"`` -> ``"Face X-ray"`` (the name before
+    the brackets or the colon). Elided from the right, the five shipped names read "Self-...",
+    "Multi..." and "Face X...", and the analyst could not tell the buttons apart.
+    """
+    name = label.split(": ", 1)[0]
+    bracketed = re.search(r"\(([^()]*)\)\s*$", name)
+    if bracketed and re.fullmatch(r"[A-Z][A-Z0-9-]{1,7}", bracketed.group(1)):
+        return bracketed.group(1)
+    return name.split(" (", 1)[0].strip() or label
 
 
 class _ElidingToolButton(QToolButton):
-    """A checkable tool button that elides its text when the row is too narrow for it.
+    """A checkable tool button that shortens its text when the row is too narrow for it.
 
     Heatmap buttons are named after their detector ("GAN-generated image (CNNDetection):
     grad-cam"); at full width three of them made the whole window wider than a laptop screen.
-    The size hint keeps the full text, so the button takes it when there is room.
+    The size hint keeps the full text, so the button takes it when there is room; with less, it
+    shows ``short_text`` (e.g. "SBI"), elided only when even that does not fit.
     """
 
-    def __init__(self, full_text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, full_text: str, parent: QWidget | None = None, *,
+                 short_text: str | None = None) -> None:
         super().__init__(parent)
         self._full_text = full_text
+        self._short_text = short_text or full_text
         self.setText(full_text)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
@@ -64,18 +84,29 @@ class _ElidingToolButton(QToolButton):
         return QSize(hint.width() + extra, hint.height())
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(min(_OVERLAY_BUTTON_MIN_PX, self.sizeHint().width()),
+        # Room for the short text (up to _OVERLAY_BUTTON_SHORT_MAX_PX), so a narrow row
+        # shortens the long names first instead of eliding every button alike.
+        metrics = self.fontMetrics()
+        full_px = self.sizeHint().width()
+        padding_px = full_px - metrics.horizontalAdvance(self._full_text)
+        short_px = min(metrics.horizontalAdvance(self._short_text) + padding_px + 2,
+                       _OVERLAY_BUTTON_SHORT_MAX_PX)
+        return QSize(min(max(_OVERLAY_BUTTON_MIN_PX, short_px), full_px),
                      super().minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         metrics = self.fontMetrics()
         full_px = self.sizeHint().width()
-        elided = self._full_text if self.width() >= full_px else metrics.elidedText(
-            self._full_text, Qt.TextElideMode.ElideRight,
-            max(0, self.width() - (full_px - metrics.horizontalAdvance(self._full_text))))
-        if elided != self.text():
-            self.setText(elided)
+        room_px = max(0, self.width() - (full_px - metrics.horizontalAdvance(self._full_text)))
+        if self.width() >= full_px:
+            text = self._full_text
+        elif metrics.horizontalAdvance(self._short_text) <= room_px:
+            text = self._short_text
+        else:
+            text = metrics.elidedText(self._short_text, Qt.TextElideMode.ElideRight, room_px)
+        if text != self.text():
+            self.setText(text)
 
 
 class FrameView(QGraphicsView):
@@ -386,7 +417,7 @@ class FramePanel(QWidget):
             button.deleteLater()
         for name in detectors:
             label = self._overlay_labels.get(name, name)
-            button = _ElidingToolButton(label, self)
+            button = _ElidingToolButton(label, self, short_text=short_label(label))
             button.setToolTip(f"Show the heatmap: {label} ({name})" if label != name else
                               f"Show the heatmap of {name}")
             button.setCheckable(True)

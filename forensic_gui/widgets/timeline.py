@@ -99,6 +99,10 @@ class TimelineWidget(QWidget):
         self._item.setMouseEnabled(x=True, y=False)
         self._item.setYRange(0.0, 1.0, padding=0.02)
 
+    def _show_axes(self, visible: bool) -> None:
+        for side in ("bottom", "left"):
+            self._item.showAxis(side, visible)
+
     def _build_layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self._summary, 1)
@@ -122,6 +126,10 @@ class TimelineWidget(QWidget):
         """The face track shown, ``None`` for all faces (max per frame)."""
         data = self._tracks.currentData()
         return None if data is None or data < 0 else int(data)
+
+    def axes_visible(self) -> bool:
+        """Whether the time and p_fake axes are drawn (only with an analysis of a video)."""
+        return bool(self._item.getAxis("bottom").isVisible())
 
     def curve_names(self) -> tuple[str, ...]:
         """Detector ids with a curve, then :data:`FUSED_CURVE`."""
@@ -148,6 +156,9 @@ class TimelineWidget(QWidget):
         self._current_frame_idx = None
         self._clear_items()
         self._cursor.setVisible(False)
+        # NOTE: no axes without a curve: a still image showed the time axis of the video
+        # shown before it, as if it had a timeline.
+        self._show_axes(False)
         self._item.setTitle(message, color="#5f6368", size="10pt")
         self._summary.setText("")
         self._fill_track_selector(())
@@ -160,6 +171,7 @@ class TimelineWidget(QWidget):
             return
         self._result = result
         self._labels = dict(labels)
+        self._show_axes(True)
         self._frames = sorted(result.frames, key=lambda f: f.frame_idx)
         self._t_sec = np.array([f.t_sec for f in self._frames], dtype=np.float64)
         self._fill_track_selector(tuple(t.track_id for t in result.tracks))

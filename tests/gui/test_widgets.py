@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QSlider, QTableWidget
+from PySide6.QtWidgets import QMessageBox, QSlider, QTableWidget, QToolButton
 
 from engine import api
 from engine.jobs import CancelToken
@@ -24,7 +24,7 @@ from forensic_gui.widgets.evidence_list import (
     format_size,
 )
 from forensic_gui.widgets.findings_panel import FindingsPanel
-from forensic_gui.widgets.frame_view import FramePanel, face_tooltip
+from forensic_gui.widgets.frame_view import FramePanel, face_tooltip, short_label
 from forensic_gui.widgets.timeline import FUSED_CURVE, TimelineWidget
 from forensic_gui.widgets.verdict_form import VerdictForm
 from tests.gui.fakes import SBI, XRAY, canned_result
@@ -106,6 +106,52 @@ def test_window_fits_a_laptop_screen_with_long_detector_names(qtbot, window, tin
             continue
         columns_px = sum(table.columnWidth(c) for c in range(table.columnCount()))
         assert columns_px <= table.viewport().width()  # the last column is not cut off
+
+def test_short_labels_tell_the_shipped_heatmaps_apart():
+    """Elided from the right, the shipped names read "Self-...", "Multi...", "Face X..."."""
+    assert short_label("Self-Blended Images (SBI): grad-cam") == "SBI"
+    assert short_label("Multi-attentional (MAT): attention") == "MAT"
+    assert short_label("Face X-ray (blending boundary): blending boundary") == "Face X-ray"
+    assert short_label("GAN-generated image (CNNDetection): probability of each tile") == (
+        "GAN-generated image")
+    assert short_label("Generated image (linear probe on ImageNet features): probability of "
+                       "each tile") == "Generated image"
+    assert short_label("sbi_effl0") == "sbi_effl0"
+
+
+def test_narrow_heatmap_buttons_show_short_names(qtbot, tiny_video, result):
+    panel = FramePanel()
+    qtbot.addWidget(panel)
+    panel.set_overlay_labels({XRAY: "Face X-ray (blending boundary): blending boundary"})
+    panel.show_frame(load_frame(str(tiny_video), 10, result.frames[10].faces,
+                                cancel=CancelToken()))
+    (button,) = [b for b in panel.findChildren(QToolButton) if b.property("detector") == XRAY]
+    panel.resize(2000, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: button.text() == "Face X-ray (blending boundary): blending boundary")
+    short_px = button.sizeHint().width() - button.fontMetrics().horizontalAdvance(
+        button.text()) + button.fontMetrics().horizontalAdvance("Face X-ray") + 4
+    button.resize(short_px, button.height())
+    assert button.text() == "Face X-ray"
+    button.resize(short_px - 20, button.height())
+    assert button.text().startswith("Fa")
+    assert button.text().endswith("…")
+    assert "blending boundary" in button.toolTip()  # the full name stays one hover away
+
+
+def test_timeline_shows_no_axes_for_a_still(qtbot, result):
+    """A still has no timeline; the axes of the video shown before it must not linger."""
+    timeline = TimelineWidget()
+    qtbot.addWidget(timeline)
+    timeline.set_result(result, {SBI: "SBI"})
+    assert timeline.axes_visible()
+    still = replace(result, media=replace(result.media, kind="image"))
+    timeline.set_result(still, {SBI: "SBI"})
+    assert not timeline.axes_visible()
+    assert timeline.curve_names() == ()
+    timeline.set_result(result, {SBI: "SBI"})
+    assert timeline.axes_visible()
+
 
 def test_timeline_spans_threshold_and_seek(qtbot, result):
     timeline = TimelineWidget()
