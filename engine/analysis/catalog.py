@@ -16,6 +16,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.evaluation.benign_edits import CARD_KEY as BENIGN_EDITS_KEY
+from engine.evaluation.benign_edits import strongest_trigger
+
 if TYPE_CHECKING:
     from engine.api import DetectorInfo
 
@@ -93,7 +96,9 @@ def detector_info(store: Any, name: str) -> DetectorInfo:
         # own map would be (engine.analysis.native_tiles).
         map_kind=(TILE_MAP_WORDS if cfg.input_mode == "native_tiles"
                   else MAP_KIND_WORDS.get(cfg.map_kind)),
-        card_summary=str(card.get("summary") or _limits_section(store.root / f"{name}.md")),
+        card_summary=" ".join(filter(None, (
+            str(card.get("summary") or _limits_section(store.root / f"{name}.md")),
+            strongest_trigger(card.get(BENIGN_EDITS_KEY))))),
     )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "MODEL_NOTES",
     "apply_notes",
     "read_card",
+    "record_card_entry",
     "record_metrics",
     "record_threshold",
     "render_markdown",
@@ -110,6 +111,14 @@ def record_metrics(card_path: Path, key: str, metrics: dict[str, Any], command: 
     """Store ``metrics`` under ``key`` with the command that produced them; re-render the md."""
     card = read_card(card_path)
     card.setdefault("metrics", {})[key] = {**metrics, "command": command}
+    write_card(Path(card_path).parent, card)
+
+
+def record_card_entry(card_path: Path, key: str, entry: dict[str, Any]) -> None:
+    """Store ``entry`` (with its own command) at the card's top level under ``key``, for
+    figures that are not a metrics row (e.g. ``benign_edits``); re-render the md."""
+    card = read_card(card_path)
+    card[key] = dict(entry)
     write_card(Path(card_path).parent, card)
 
 
@@ -265,9 +274,26 @@ def render_markdown(card: dict[str, Any]) -> str:
             "how it does on real deepfakes. `dev_eval` is a small DFDC smoke check (22 crops, 2 "
             "videos), not a benchmark."), "",
         *_dev_bench_lines(card.get("metrics", {}).get("dev_bench")),
+        *_benign_edit_lines(card.get("benign_edits")),
         "## Limitations", "", card.get("limitations", ""), "",
     ]
     return "\n".join(lines)
+
+
+def _benign_edit_lines(entry: dict[str, Any] | None) -> list[str]:
+    """Real media after benign edits (``engine.evaluation.benign_edits``)."""
+    if not entry:
+        return []
+    lines = ["## Benign edits of real faces", "",
+             f"Command: `{entry.get('command', '')}` on the real items of "
+             f"`{entry.get('source', '?')}`. Real items at or above this detector's threshold "
+             "after each edit (k/n, share; exact 95% interval), and the share of single faces.",
+             "", "| edit | real items at or above the threshold | faces |", "|---|---|---|"]
+    for m in entry.get("edits", {}).values():
+        lines.append(f"| {m.get('words', '?')} | {rate_text(m['items_above'], m['n_items'])} | "
+                     f"{100.0 * m['crops_above'] / max(m['n_crops'], 1):.0f}% of "
+                     f"{m['n_crops']} |")
+    return [*lines, ""]
 
 
 def _dev_bench_lines(bench: dict[str, Any] | None) -> list[str]:

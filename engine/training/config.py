@@ -66,6 +66,9 @@ class TrainConfig:
             the calibration, and measures, on pairs that look like casework. 0: clean pairs.
         video_share: share of the training draws that are frames of real clips (0: each face
             as often as any other, about 14% clip frames in the face cache).
+        retouch_prob: probability that a real face is retouched (a beauty filter on the face
+            only, ``engine.synthesis.retouch``) before its fake is made from it: the pair shares
+            the retouch, so a retouched real face is taught as real. 0: never, as before.
         sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
         max_reals: cap on real faces used from the cache (0 = all).
         val_reals: real faces from the cache's validation split (identity/clip-disjoint
@@ -114,6 +117,7 @@ class TrainConfig:
     capture_prob: float = 0.0
     xray_target: Literal["mask", "boundary"] = "mask"
     video_share: float = 0.0
+    retouch_prob: float = 0.0
     val_capture_prob: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
@@ -139,7 +143,8 @@ class TrainConfig:
         for name in ("steps", "batch_reals", "threads", "val_reals"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob"):
+        for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob",
+                     "retouch_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.trunk_runtime not in ("torch", "onnx"):
@@ -175,7 +180,8 @@ class TrainConfig:
         from engine.training.datasets import PairRecipe
 
         return PairRecipe(p_bi=self.p_bi, capture_prob=self.capture_prob,
-                          xray_target=self.xray_target, video_share=self.video_share)
+                          xray_target=self.xray_target, video_share=self.video_share,
+                          retouch_prob=self.retouch_prob)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

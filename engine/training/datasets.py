@@ -26,6 +26,7 @@ from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.synthesis import blend_with_donor, nearest_donor, pair_postaug, self_blend
 from engine.synthesis.capture import apply_capture, capture_pair, sample_capture_params
 from engine.synthesis.result import xray_from_mask
+from engine.synthesis.retouch import retouch_face
 
 __all__ = [
     "Batch",
@@ -164,15 +165,19 @@ class PairRecipe:
             ``"boundary"``: of M scaled to a peak of 1, i.e. where the blended region ends.
         video_share: share of the draws that are frames of real video clips (0: every face
             equally often, as they come).
+        retouch_prob: probability that the real face is retouched (``engine.synthesis.retouch``:
+            a beauty filter on the face only) before its fake is made from it, so both members
+            carry the retouch and a retouched face is taught as real.
     """
 
     p_bi: float = 0.0
     capture_prob: float = 0.0
     xray_target: str = "mask"
     video_share: float = 0.0
+    retouch_prob: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("p_bi", "capture_prob", "video_share"):
+        for name in ("p_bi", "capture_prob", "video_share", "retouch_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]; got {getattr(self, name)}")
         if self.xray_target not in ("mask", "boundary"):
@@ -181,11 +186,12 @@ class PairRecipe:
 
 def synthesize_pair(
     faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool,
-    capture_prob: float = 0.0, xray_target: str = "mask",
+    capture_prob: float = 0.0, xray_target: str = "mask", retouch_prob: float = 0.0,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """``(real_rgb_u8, fake_rgb_u8, fake_xray_64)`` for face ``idx``.
 
-    Order: the blend, then (with ``capture_prob``) the capture chain, then (``postaug``) SBI's
+    Order: (with ``retouch_prob``) a retouch of the real face, the blend, then (with
+    ``capture_prob``) the capture chain, then (``postaug``) SBI's
     post-augmentation, both drawn once for the pair (see :class:`PairRecipe`).
 
     Raises:
@@ -193,6 +199,9 @@ def synthesize_pair(
     """
     crop = np.asarray(faces.crops[idx])
     lm = faces.landmarks[idx]
+    # NOTE: no draw at all without retouching, so earlier configs replay their exact pairs.
+    if retouch_prob > 0.0 and rng.random() < retouch_prob:
+        crop = retouch_face(crop, lm, rng)
     if p_bi > 0.0 and rng.random() < p_bi:
         same_group = np.flatnonzero(faces.groups == faces.groups[idx])
         donor = nearest_donor(lm, faces.landmarks, rng, exclude=same_group.tolist())
@@ -265,7 +274,8 @@ class PairSampler:
             try:
                 real, fake, xray = synthesize_pair(
                     self.faces, idx, self.rng, p_bi=self.p_bi, postaug=True,
-                    capture_prob=self.recipe.capture_prob, xray_target=self.recipe.xray_target)
+                    capture_prob=self.recipe.capture_prob, xray_target=self.recipe.xray_target,
+                    retouch_prob=self.recipe.retouch_prob)
             except SynthesisInputError as exc:
                 self.skipped += 1
                 logger.warning("face %d skipped (%s); %d skipped so far", idx, exc, self.skipped)

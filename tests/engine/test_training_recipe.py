@@ -62,6 +62,52 @@ def test_the_boundary_target_is_a_band_even_for_a_partial_blend(faces: RealFaces
     np.testing.assert_allclose(xray_from_mask(m / m.max()).max(), 1.0)
 
 
+def test_a_retouched_real_is_the_real_of_its_pair(faces: RealFaces) -> None:
+    """retouch_prob 1: the real is the retouched face (the skin smoothed inside the face, the
+    margin untouched) and the fake is blended from it; 0 draws nothing extra."""
+    from engine.synthesis.retouch import retouch_face
+
+    plain = synthesize_pair(faces, 1, np.random.default_rng(5), p_bi=0.0, postaug=False)
+    again = synthesize_pair(faces, 1, np.random.default_rng(5), p_bi=0.0, postaug=False,
+                            retouch_prob=0.0)
+    for x, y in zip(plain, again, strict=True):
+        np.testing.assert_array_equal(x, y)
+    from engine.synthesis import sample_sbi_params
+
+    original = np.asarray(faces.crops[1])
+    checked = 0
+    for seed in range(12):
+        real, fake, _ = synthesize_pair(faces, 1, np.random.default_rng(seed), p_bi=0.0,
+                                        postaug=False, retouch_prob=1.0)
+        replay = np.random.default_rng(seed)
+        replay.random()  # the retouch_prob draw
+        retouched = retouch_face(original, faces.landmarks[1], replay)
+        assert not np.array_equal(retouched, original)
+        assert np.array_equal(retouched[:8, :8], original[:8, :8])  # outside the face
+        assert real.dtype == fake.dtype == np.uint8
+        if sample_sbi_params(replay).transform_source:  # the target, i.e. the real, untouched
+            np.testing.assert_array_equal(real, retouched)
+            checked += 1
+    assert checked > 0
+
+
+def test_retouch_is_deterministic_and_smooths_only_the_face(faces: RealFaces) -> None:
+    from engine.synthesis.retouch import RetouchParams, retouch_face
+
+    crop, lm = np.asarray(faces.crops[0]), faces.landmarks[0]
+    a = retouch_face(crop, lm, np.random.default_rng(1))
+    b = retouch_face(crop, lm, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    strong = RetouchParams(diameter=9, sigma_colour=80.0, sigma_space=9.0, strength=1.0,
+                           feather=0.01)
+    out = retouch_face(crop, lm, np.random.default_rng(0), params=strong)
+    centre = (int(lm[:, 1].mean()), int(lm[:, 0].mean()))
+    window = (slice(centre[0] - 10, centre[0] + 10), slice(centre[1] - 10, centre[1] + 10))
+    detail = lambda img: float(np.abs(np.diff(img[window].astype(np.float32), axis=1)).mean())  # noqa: E731
+    assert detail(out) < detail(crop)
+    assert np.array_equal(out[:4, :4], crop[:4, :4])
+
+
 def test_draw_weights_give_clip_frames_their_share() -> None:
     groups = np.array(["utkface:a"] * 90 + ["videos_real:clip.mp4/t0"] * 10)
     assert draw_weights(groups, 0.0) is None
@@ -76,10 +122,11 @@ def test_draw_weights_give_clip_frames_their_share() -> None:
 def test_config_validates_and_carries_the_recipe() -> None:
     base = {"detector": "sbi_effl0", "method": "sbi"}
     cfg = TrainConfig.from_dict({**base, "capture_prob": 0.8, "video_share": 0.35,
-                                 "xray_target": "boundary", "p_bi": 0.5})
+                                 "xray_target": "boundary", "p_bi": 0.5, "retouch_prob": 0.5})
     assert cfg.recipe() == PairRecipe(p_bi=0.5, capture_prob=0.8, xray_target="boundary",
-                                      video_share=0.35)
+                                      video_share=0.35, retouch_prob=0.5)
     for bad in ({"capture_prob": 1.5}, {"video_share": -0.1}, {"xray_target": "blob"},
+                {"retouch_prob": 2.0},
                 {"snapshot_every_steps": -1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TrainConfig.from_dict({**base, **bad})
