@@ -19,6 +19,7 @@ from engine.types import Grade, Provenance
 __all__ = [
     "BENCH_KIND_WORDS",
     "RateRow",
+    "benign_alternative",
     "grade_rate_sentence",
     "rate_rows",
     "real_rows_of_type",
@@ -115,6 +116,23 @@ def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str |
                       if r.group not in _REAL and r.n)
     return (f"In validation, {grade.words} or above was reached by {reals}; and by fakes: "
             f"{fakes}.")
+
+
+def benign_alternative(kind: str | None, grade: Grade) -> str:
+    """What else, not a manipulation, reaches a supported grade of ``kind`` ('' if none known).
+
+    Face-only retouching (a beauty filter, skin smoothing) is a smoothed face blended into its
+    own picture: the face-swap detectors read it as blending. Measured on the dev bench's real
+    faces (``python -m engine.evaluation.benign_edits``), a mild filter of that kind sent half
+    or more of the real items over each face-swap detector's threshold, while the same
+    smoothing of the whole picture did not; each detector's own rate is in its limits.
+    """
+    if kind != "face_swap" or grade.level < 1:
+        return ""
+    return ("Also consistent with retouching: a beauty filter or skin smoothing of the face "
+            "alone reads as blending to the face-swap detectors (each detector's measured rate "
+            "is in its limits). Check whether the source used a filter before relying on this "
+            "grade.")
 
 
 def real_rows_of_type(rows: list[RateRow], media_kind: str | None) -> list[RateRow]:

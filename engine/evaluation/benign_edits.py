@@ -191,7 +191,8 @@ def markdown(rows: Sequence[EditRow], command: str, source: str) -> str:
     words = {e.name: e.words for e in EDITS} | {"none": "no edit"}
     lines = [f"Command: `{command}`; real faces of `{source}` (evaluation only).", "",
              "Real items at or above each detector's own threshold after the edit (k/n, share; "
-             "exact 95% interval); in brackets, single face crops.", "",
+             "exact 95% interval), then the share of single face crops at or above it. An "
+             "item's score is the app's: the mean over its frames of the highest face.", "",
              "| edit | " + " | ".join(f"{d} (≥ {by[(d, 'none')].threshold:g})"
                                       for d in detectors) + " |",
              "|---|" + "---|" * len(detectors)]

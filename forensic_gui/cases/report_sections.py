@@ -40,7 +40,7 @@ from forensic_gui.cases.report_style import (
     kv_table,
     table,
 )
-from forensic_gui.error_rates import grade_rate_sentence
+from forensic_gui.error_rates import benign_alternative, grade_rate_sentence
 
 __all__ = [
     "ItemData",
@@ -169,6 +169,9 @@ def _fused_pairs(item: ItemData, analysis: AnalysisRecord) -> list[tuple[str, An
         pairs.append(("Error rates", grade_rate_sentence(
             analysis.result.provenance, fused.grade, fused.kind,
             media.kind if media is not None else None)))
+        alternative = benign_alternative(fused.kind, fused.grade)
+        if alternative:
+            pairs.append(("Also consistent with", alternative))
     pairs += [
         ("Detectors used", ", ".join(fused.applicable_detectors) if fused else "-"),
         ("Fusion rule", fused.rule if fused else "-"),

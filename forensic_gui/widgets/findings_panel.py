@@ -34,6 +34,7 @@ from engine.api import GradeExplanation, explain_grades
 from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
 from forensic_gui.error_rates import (
+    benign_alternative,
     grade_rate_sentence,
     rate_rows,
     real_rows_of_type,
@@ -214,9 +215,10 @@ class FindingsPanel(QWidget):
             n_detectors = len(finding.applicable_detectors)
             self._grade.setText(f"Finding: {finding.statement} (p_fake "
                                 f"{fmt_p(finding.p_fake)}, from {n_detectors} detector(s))")
-            self._rates.setText(grade_rate_sentence(
+            self._rates.setText(" ".join(filter(None, (grade_rate_sentence(
                 result.provenance, finding.grade, finding.kind,
-                result.media.kind if result.media is not None else None))
+                result.media.kind if result.media is not None else None),
+                benign_alternative(finding.kind, finding.grade)))))
             self._rates.setVisible(True)
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._show_cautions(result)

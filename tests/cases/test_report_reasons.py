@@ -90,3 +90,19 @@ def test_report_explains_each_kinds_grade() -> None:
     assert "Score 0.800" in text
     assert "Not moderate support: the score is under 0.850 (about 0.3% of real photos" in text
     assert "a fully generated face or image" in text
+
+
+def test_a_supported_face_swap_names_retouching_as_an_alternative() -> None:
+    """A face-only beauty filter reads as blending (engine.evaluation.benign_edits): the panel
+    and the report say so next to a supported face-swap grade, and only there."""
+    from forensic_gui.error_rates import benign_alternative
+
+    result = _result(0.9, 0.2)
+    assert result.finding is not None
+    assert result.finding.kind == "face_swap"
+    text = benign_alternative(result.finding.kind, result.finding.grade)
+    assert text.startswith("Also consistent with retouching")
+    assert "beauty filter" in text
+    assert benign_alternative("face_swap", Grade.NO_SUPPORT) == ""
+    assert benign_alternative("generated", Grade.STRONG) == ""
+    assert benign_alternative(None, Grade.WEAK) == ""

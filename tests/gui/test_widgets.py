@@ -207,6 +207,7 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     assert [r[1] for r in kinds[1:]] == ["not applicable", "not applicable"]
     assert "real videos 2/40 (5.0%; 95% CI 0.6%–17%)" in panel.rates_text
     assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
+    assert "Also consistent with retouching" in panel.rates_text  # a face-swap grade
     assert "Very short clip (test)" in panel.cautions_text
     assert "Validation and error rates" in panel.provenance_text()
     # Why each kind got its grade: the bounds of real videos and what held the grade.
@@ -228,6 +229,7 @@ def test_findings_panel_says_no_support_is_not_authenticity(qtbot, result):
     assert "no support" in panel.grade_text
     assert "No support is not evidence that the file is authentic" in panel.rates_text
     assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
+    assert "retouching" not in panel.rates_text
     assert "under 0.500" in panel.reasons_text
 
 
