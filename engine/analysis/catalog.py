@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.benign_edits import CARD_KEY as BENIGN_EDITS_KEY
-from engine.evaluation.benign_edits import strongest_trigger
+from engine.evaluation.benign_text import CARD_KEY as BENIGN_EDITS_KEY
+from engine.evaluation.benign_text import strongest_trigger
 
 if TYPE_CHECKING:
     from engine.api import DetectorInfo

@@ -33,11 +33,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from engine.evaluation.benign_text import CARD_KEY
 from engine.evaluation.intervals import rate_text
+from engine.training.bench_crops import BenchCrops, aggregate, load_crops
 
 logger = logging.getLogger(__name__)
 
-CARD_KEY = "benign_edits"
 _BATCH = 64
 
 
@@ -146,18 +147,17 @@ class EditRow:
 PredictFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float64]]
 
 
-def measure(crops: npt.NDArray[np.uint8], item_of: npt.NDArray[np.int64],
-            frame_of: npt.NDArray[np.int64], detectors: Mapping[str, tuple[PredictFn, float]],
+def measure(bench: BenchCrops, detectors: Mapping[str, tuple[PredictFn, float]],
             edits: Sequence[Edit] = EDITS) -> list[EditRow]:
     """Per detector and edit, real faces and real items at or above the detector's threshold.
 
     Args:
-        crops: (N, S, S, 3) uint8 face crops of real items only.
-        item_of / frame_of: which item and frame each crop belongs to; an item's score is
-            the app's (frame = max over its faces, item = mean over its frames).
+        bench: the face crops of real items only; an item's score is the app's (frame = max
+            over its faces, item = mean over its frames: ``bench_crops.aggregate``).
         detectors: name -> (calibrated ``p_fake`` of a batch of crops, its threshold).
         edits: the edits to measure; the unedited crops are always measured first.
     """
+    crops = bench.crops
     rows: list[EditRow] = []
     views: list[tuple[str, Edit | None]] = [("none", None)] + [(e.name, e) for e in edits]
     for view, edit in views:
@@ -165,22 +165,12 @@ def measure(crops: npt.NDArray[np.uint8], item_of: npt.NDArray[np.int64],
         for name, (predict, threshold) in detectors.items():
             p_fake = np.concatenate([predict(edited[s:s + _BATCH])
                                      for s in range(0, len(edited), _BATCH)])
-            item_scores = _item_scores(p_fake, item_of, frame_of)
+            item_scores = np.array([v for v in aggregate(bench, p_fake) if v is not None])
             rows.append(EditRow(name, view, threshold, len(p_fake),
                                 int(np.sum(p_fake >= threshold)), len(item_scores),
                                 int(np.sum(item_scores >= threshold)), float(np.mean(p_fake))))
         logger.info("measured %s", view)
     return rows
-
-
-def _item_scores(p_fake: npt.NDArray[Any], item_of: npt.NDArray[np.int64],
-                 frame_of: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    out = []
-    for item in np.unique(item_of):
-        mine = item_of == item
-        frames, p = frame_of[mine], p_fake[mine]
-        out.append(np.mean([p[frames == f].max() for f in np.unique(frames)]))
-    return np.asarray(out, dtype=np.float64)
 
 
 def markdown(rows: Sequence[EditRow], command: str, source: str) -> str:
@@ -214,27 +204,6 @@ def card_entry(rows: Sequence[EditRow], detector: str, command: str, source: str
             "edits": {name: {**m, "words": words.get(name, name)} for name, m in mine.items()}}
 
 
-def strongest_trigger(entry: Mapping[str, Any] | None) -> str:
-    """One sentence for the analyst: the benign edit that sent most real items over the
-    threshold, from a card's :data:`CARD_KEY` entry ('' when none was measured or none rose)."""
-    if not entry:
-        return ""
-    edits = entry.get("edits", {})
-    before = edits.get("none")
-    measured = [(m["items_above"] / max(m["n_items"], 1), name, m)
-                for name, m in edits.items() if name != "none" and m.get("n_items")]
-    if not before or not measured:
-        return ""
-    *_, worst = max(measured, key=lambda t: t[0])
-    if worst["items_above"] <= before["items_above"]:
-        return ""
-    return (f"Benign edits can trigger it: after {worst['words']}, "
-            f"{rate_text(worst['items_above'], worst['n_items'])} of real items reached its "
-            f"threshold ({rate_text(before['items_above'], before['n_items'])} unedited; "
-            f"`{entry.get('command', '')}`). A face smoothed by a filter app or retouching reads "
-            "like a blended face to it.")
-
-
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m engine.evaluation.benign_edits",
                                      description=__doc__,
@@ -259,7 +228,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.evaluation.bench_index import read_index
     from engine.runtime import WeightsStore, load_detector
-    from engine.training.bench_crops import load_crops
     from engine.training.card import record_card_entry
 
     items, errors = read_index(args.index)
@@ -276,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loaded = load_detector(name, models_dir=args.models_dir, threads=args.threads)
         detectors[name] = (lambda x, d=loaded: np.asarray(d.predict(x).p_fake, np.float64),
                            float(loaded.cfg.threshold))
-    rows = measure(bench.crops, bench.item_of, bench.frame_of, detectors)
+    rows = measure(bench, detectors)
     command = "python -m engine.evaluation.benign_edits " + " ".join(
         sys.argv[1:] if argv is None else list(argv))
     text = markdown(rows, command, str(args.index))

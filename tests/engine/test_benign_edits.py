@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from engine.evaluation.benign_edits import (
-    CARD_KEY,
     EDITS,
     card_entry,
     edit_batch,
     face_mask,
     markdown,
     measure,
-    strongest_trigger,
 )
+from engine.evaluation.benign_text import CARD_KEY, strongest_trigger
 from engine.runtime.weights import WeightsStore
+from engine.training.bench_crops import BenchCrops
 from engine.training.card import render_markdown
 
 EDIT = {e.name: e for e in EDITS}
@@ -66,8 +66,8 @@ def test_items_are_scored_as_the_app_scores_them(crops):
         return np.array([faces_p[int(np.flatnonzero((crops == c).all(axis=(1, 2, 3)))[0])]
                          if (crops == c).all(axis=(1, 2, 3)).any() else 0.95 for c in batch])
 
-    rows = measure(crops, item_of, frame_of, {"det": (predict, 0.7)},
-                   edits=[EDIT["beauty_whole"]])
+    bench = BenchCrops(("a", "b"), crops, item_of, frame_of)
+    rows = measure(bench, {"det": (predict, 0.7)}, edits=[EDIT["beauty_whole"]])
     unedited, edited = rows
     assert (unedited.edit, unedited.n_crops, unedited.crops_above) == ("none", 3, 1)
     assert (unedited.n_items, unedited.items_above) == (2, 1)
@@ -96,8 +96,8 @@ def test_the_card_names_the_edit_that_triggers_most_and_only_a_rise():
 
 
 def test_card_entry_and_its_page(crops):
-    rows = measure(crops, np.array([0, 1, 2]), np.zeros(3, np.int64),
-                   {"sbi_effl0": (lambda b: np.full(len(b), 0.2), 0.5)},
+    bench = BenchCrops(("a", "b", "c"), crops, np.array([0, 1, 2]), np.zeros(3, np.int64))
+    rows = measure(bench, {"sbi_effl0": (lambda b: np.full(len(b), 0.2), 0.5)},
                    edits=[EDIT["blur_face"]])
     entry = card_entry(rows, "sbi_effl0", "cmd", "index.csv")
     assert set(entry["edits"]) == {"none", "blur_face"}

@@ -1,0 +1,38 @@
+"""What a model card's benign-edit figures say to the analyst, in one sentence.
+
+Kept apart from ``engine.evaluation.benign_edits`` (which measures them with OpenCV and the
+training crop store) so that the app's detector catalog can word a card's figures without
+importing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.evaluation.intervals import rate_text
+
+__all__ = ["CARD_KEY", "strongest_trigger"]
+
+CARD_KEY = "benign_edits"
+
+
+def strongest_trigger(entry: Mapping[str, Any] | None) -> str:
+    """One sentence for the analyst: the benign edit that sent most real items over the
+    threshold, from a card's :data:`CARD_KEY` entry ('' when none was measured or none rose)."""
+    if not entry:
+        return ""
+    edits = entry.get("edits", {})
+    before = edits.get("none")
+    measured = [(m["items_above"] / max(m["n_items"], 1), name, m)
+                for name, m in edits.items() if name != "none" and m.get("n_items")]
+    if not before or not measured:
+        return ""
+    *_, worst = max(measured, key=lambda t: t[0])
+    if worst["items_above"] <= before["items_above"]:
+        return ""
+    return (f"Benign edits can trigger it: after {worst['words']}, "
+            f"{rate_text(worst['items_above'], worst['n_items'])} of real items reached its "
+            f"threshold ({rate_text(before['items_above'], before['n_items'])} unedited; "
+            f"`{entry.get('command', '')}`). A face smoothed by a filter app or retouching reads "
+            "like a blended face to it.")
