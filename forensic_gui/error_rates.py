@@ -123,7 +123,7 @@ def benign_alternative(kind: str | None, grade: Grade) -> str:
 
     Face-only retouching (a beauty filter, skin smoothing) is a smoothed face blended into its
     own picture: the face-swap detectors read it as blending. Measured on the dev bench's real
-    faces (``python -m engine.evaluation.benign_edits``), a mild filter of that kind sent half
+    faces (``python -m engine.evaluation.benign_edits``), a mild filter of that kind sent about half
     or more of the real items over each face-swap detector's threshold, while the same
     smoothing of the whole picture did not; each detector's own rate is in its limits.
     """
