@@ -33,6 +33,6 @@ def strongest_trigger(entry: Mapping[str, Any] | None) -> str:
         return ""
     return (f"Benign edits can trigger it: after {worst['words']}, "
             f"{rate_text(worst['items_above'], worst['n_items'])} of real items reached its "
-            f"threshold ({rate_text(before['items_above'], before['n_items'])} unedited; "
-            f"`{entry.get('command', '')}`). A face smoothed by a filter app or retouching reads "
-            "like a blended face to it.")
+            f"threshold ({rate_text(before['items_above'], before['n_items'])} unedited; the "
+            "model card's benign edits give every edit and the command). A face smoothed by a "
+            "filter app or retouching reads like a blended face to it.")
