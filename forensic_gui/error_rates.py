@@ -119,7 +119,8 @@ def grade_rate_sentence(provenance: Provenance | None, grade: Grade, kind: str |
 
 
 def benign_alternative(kind: str | None, grade: Grade) -> str:
-    """What else, not a manipulation, reaches a supported grade of ``kind`` ('' if none known).
+    """What else, not a manipulation, reaches a supported grade of ``kind`` ('' if none known):
+    the words after "Also consistent with".
 
     Face-only retouching (a beauty filter, skin smoothing) is a smoothed face blended into its
     own picture: the face-swap detectors read it as blending. Measured on the dev bench's real
@@ -129,10 +130,9 @@ def benign_alternative(kind: str | None, grade: Grade) -> str:
     """
     if kind != "face_swap" or grade.level < 1:
         return ""
-    return ("Also consistent with retouching: a beauty filter or skin smoothing of the face "
-            "alone reads as blending to the face-swap detectors (each detector's measured rate "
-            "is in its limits). Check whether the source used a filter before relying on this "
-            "grade.")
+    return ("retouching of the face alone (a beauty filter, skin smoothing), which the "
+            "face-swap detectors read as blending; each detector's measured rate is in its "
+            "limits. Check whether the source used a filter before relying on this grade.")
 
 
 def real_rows_of_type(rows: list[RateRow], media_kind: str | None) -> list[RateRow]:

@@ -171,7 +171,7 @@ def _fused_pairs(item: ItemData, analysis: AnalysisRecord) -> list[tuple[str, An
             media.kind if media is not None else None)))
         alternative = benign_alternative(fused.kind, fused.grade)
         if alternative:
-            pairs.append(("Also consistent with", alternative))
+            pairs.append(("Also consistent with", alternative[:1].upper() + alternative[1:]))
     pairs += [
         ("Detectors used", ", ".join(fused.applicable_detectors) if fused else "-"),
         ("Fusion rule", fused.rule if fused else "-"),

@@ -215,10 +215,11 @@ class FindingsPanel(QWidget):
             n_detectors = len(finding.applicable_detectors)
             self._grade.setText(f"Finding: {finding.statement} (p_fake "
                                 f"{fmt_p(finding.p_fake)}, from {n_detectors} detector(s))")
-            self._rates.setText(" ".join(filter(None, (grade_rate_sentence(
-                result.provenance, finding.grade, finding.kind,
-                result.media.kind if result.media is not None else None),
-                benign_alternative(finding.kind, finding.grade)))))
+            rates = grade_rate_sentence(result.provenance, finding.grade, finding.kind,
+                                        result.media.kind if result.media is not None else None)
+            alternative = benign_alternative(finding.kind, finding.grade)
+            self._rates.setText(f"{rates} Also consistent with {alternative}" if alternative
+                                else rates)
             self._rates.setVisible(True)
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._show_cautions(result)

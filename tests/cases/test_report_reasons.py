@@ -101,7 +101,7 @@ def test_a_supported_face_swap_names_retouching_as_an_alternative() -> None:
     assert result.finding is not None
     assert result.finding.kind == "face_swap"
     text = benign_alternative(result.finding.kind, result.finding.grade)
-    assert text.startswith("Also consistent with retouching")
+    assert text.startswith("retouching of the face alone")
     assert "beauty filter" in text
     assert benign_alternative("face_swap", Grade.NO_SUPPORT) == ""
     assert benign_alternative("generated", Grade.STRONG) == ""
