@@ -254,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.record_cards:
         for name in detectors:
             record_card_entry(store.card_path(name), CARD_KEY,
-                                 card_entry(rows, name, command, str(args.index)))
+                              card_entry(rows, name, command, str(args.index)))
     return 0
 
 

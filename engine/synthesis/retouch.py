@@ -3,11 +3,14 @@
 A filter app smooths the skin inside the face and leaves the hair, the background and the
 clothes alone, with edge-preserving smoothing so that eyes and lips stay sharp. To a detector
 trained on Self-Blended Images that is a processed face blended into its own picture: on the
-dev bench's real faces a mild filter of this kind sent most real items over the face-swap
-detectors' thresholds (``python -m engine.evaluation.benign_edits``, docs/MODELS.md). A real
-face retouched this way is still a real face: training applies :func:`retouch_face` to the
-real crop **before** the fake is made from it (``retouch_prob``), so the pair's two members
-share the retouch and differ only by the blend.
+dev bench's real faces a mild filter of this kind sent about half or more of the real items
+over each face-swap detector's threshold (``python -m engine.evaluation.benign_edits``,
+docs/benign_edits.md). A real face retouched this way is still a real face: training applies
+:func:`retouch_face` to the real crop **before** the fake is made from it (``retouch_prob``),
+so the pair's two members share the retouch and differ only by the blend. Run 18 of
+docs/MODELS.md tried it on SBI's head: it cut SBI's false alarms on retouched real faces
+(77% -> 29% of items) but ranked the dev bench's face swaps worse, so no shipped detector was
+trained with it.
 """
 
 from __future__ import annotations
