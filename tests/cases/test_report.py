@@ -141,3 +141,23 @@ def test_report_layout_names_and_captions(
     assert text.count("Frame 30 (t = 1.20 s)") == 1
     assert "Frame 30, t = 1.20 s" not in text
     assert "Item 1: clip 01.mp4" in pages[0]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("face_swap", True), ("generated", False)])
+def test_report_names_retouching_next_to_a_face_swap_grade(
+    store: CaseStore, added: EvidenceRecord, evidence_file: Path, tmp_path: Path,
+    kind: str, expected: bool,
+) -> None:
+    """A face-only beauty filter reads as blending (engine.evaluation.benign_edits): the
+    report's findings say so next to a supported face-swap grade, and not for another kind."""
+    from engine.types import Finding, Grade
+
+    result = make_result(evidence_file, added.sha256)
+    finding = Finding(Grade.MODERATE, 0.9, ("sbi_effl0",), "test rule", kind=kind)
+    store.record_analysis(added.id, dataclasses.replace(result, finding=finding),
+                          actor="A. Analyst")
+    out = tmp_path / "report.pdf"
+    build_case_report(store, added.case_id, out, actor="R", sha256_fn=hash_file,
+                      detector_cards=detector_cards())
+    text = " ".join(_pages(out))
+    assert ("Also consistent with Retouching of the face alone" in text) is expected
