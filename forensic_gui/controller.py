@@ -111,6 +111,9 @@ class CaseController(QObject):
         infos = services.list_detectors()
         self.detector_labels = {d.name: d.display_name for d in infos}
         self.map_labels = {d.name: f"{d.display_name}: {d.map_kind}" for d in infos if d.map_kind}
+        # What each model card says the detector looks at and where it fails (benign edits that
+        # trigger it included), for the findings panel's tooltips as the report prints it.
+        self.detector_notes = {d.name: d.card_summary for d in infos if d.card_summary}
         self._analyzer_factory = services.analyzer_factory
         self._holder = AnalyzerHolder(services.analyzer_factory, settings.analysis_options())
         self.reader = services.reader_factory()

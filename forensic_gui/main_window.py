@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.frame_loader = FrameLoader(self, reader=self.controller.reader)
         self.frames = FrameRequests(self.frame_loader, self.frame_panel)
         self.frame_panel.set_overlay_labels(self.controller.map_labels)
+        self.findings.set_detector_notes(self.controller.detector_notes)
         # NOTE: the newest analysis recorded in this session, per evidence id: showing an item
         # right after its analysis then needs no second read (and maps decode) of what was just
         # written, which kept the GUI thread over its 100 ms budget.

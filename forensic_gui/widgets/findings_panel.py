@@ -69,6 +69,7 @@ class FindingsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._notes: dict[str, str] = {}
         title = QLabel("Machine findings (automated; not a verdict)", self)
         title.setStyleSheet("font-weight: bold;")
         title.setWordWrap(True)
@@ -199,6 +200,11 @@ class FindingsPanel(QWidget):
         self._banner.setStyleSheet("background: #d93025; color: white; font-weight: bold; "
                                    "padding: 6px; border-radius: 3px;")
 
+    def set_detector_notes(self, notes: Mapping[str, str]) -> None:
+        """Per detector id, its model card's summary and limits, shown when hovering its name
+        in the detectors table (the report prints the same text)."""
+        self._notes = dict(notes)
+
     def set_result(self, result: MediaResult, labels: Mapping[str, str], *,
                    analysed_at: str = "", analysed_by: str = "") -> None:
         """Show an analysis; ``labels`` maps detector ids to display names."""
@@ -292,7 +298,9 @@ class FindingsPanel(QWidget):
                      "—" if threshold is None else fmt_p(threshold), applies, note)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(_detector_tip(cells[0], score.detector) if c == 0 else text)
+                item.setToolTip(_detector_tip(cells[0], score.detector,
+                                              self._notes.get(score.detector, ""))
+                                if c == 0 else text)
                 if c == 1 and score.p_fake is not None and threshold is not None \
                         and score.p_fake >= threshold:
                     item.setForeground(QBrush(QColor(GRADE_COLOURS[Grade.MODERATE])))
@@ -341,8 +349,10 @@ def _fit_columns(table: QTableWidget) -> None:
     table.setWordWrap(True)  # long names wrap; rows follow the width
 
 
-def _detector_tip(label: str, detector: str) -> str:
-    return detector if label == detector else f"{label} ({detector})"
+def _detector_tip(label: str, detector: str, note: str = "") -> str:
+    name = detector if label == detector else f"{label} ({detector})"
+    # NOTE: rich text, so Qt wraps the card's paragraph instead of one screen-wide line.
+    return f"<p><b>{html.escape(name)}</b></p><p>{html.escape(note)}</p>" if note else name
 
 
 def _thresholds(result: MediaResult) -> dict[str, float]:

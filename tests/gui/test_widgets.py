@@ -219,6 +219,20 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     assert "None of the detectors that look for a fully generated" in panel.reasons_text
 
 
+def test_detector_name_tooltip_gives_its_card_limits(qtbot, result):
+    """Hovering a detector's name gives what its model card says (benign edits included)."""
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    panel.set_detector_notes({SBI: "Benign edits can trigger it: after a mild beauty filter."})
+    panel.set_result(result, {SBI: "Self-Blended Images"})
+    table = panel.findChild(QTableWidget, "detector_scores")
+    names = {table.item(r, 0).text(): table.item(r, 0).toolTip()
+             for r in range(table.rowCount())}
+    assert names["Self-Blended Images"] == (f"<p><b>Self-Blended Images ({SBI})</b></p><p>Benign "
+                                            "edits can trigger it: after a mild beauty filter.</p>")
+    assert names[XRAY] == XRAY  # no note, no label: the id alone
+
+
 def test_findings_panel_says_no_support_is_not_authenticity(qtbot, result):
     """"No support" comes with the fakes of the media's type that read it too."""
     low = tuple(replace(s, p_fake=0.1, p_fake_raw=0.1) for s in result.scores)

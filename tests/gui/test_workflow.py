@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton, QTableWidget
 
 from engine import api
 from forensic_gui.cases.records import AnalystVerdict
@@ -89,6 +89,8 @@ def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, 
     assert "moderate support" in window.findings.grade_text or \
         "weak support" in window.findings.grade_text
     assert [r[0] for r in window.findings.detector_rows()] == ["Self-Blended Images", "Face X-ray"]
+    name_tip = window.findings.findChild(QTableWidget, "detector_scores").item(0, 0).toolTip()
+    assert name_tip.endswith("<p>test detector</p>")  # the card's summary, from the catalog
     # The evidence list, read back from the store, names the kind the finding supports.
     assert "support for a face swap or blend" in window.evidence_list.rows[0].finding_text
 
