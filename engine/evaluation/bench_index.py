@@ -14,6 +14,7 @@ Kinds (the dev bench's vocabulary): ``faceswap_video``, ``faceswap_image``,
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,10 @@ __all__ = [
     "IndexReadError",
     "RowError",
     "read_index",
+    "read_index_logged",
 ]
+
+logger = logging.getLogger(__name__)
 
 FAKE_KINDS = (
     "faceswap_video",
@@ -104,6 +108,19 @@ def read_index(index_csv: str | os.PathLike[str]) -> tuple[list[BenchItem], list
         result = _parse_row(line_no, row, index_path.parent.resolve(), seen)
         (items if isinstance(result, BenchItem) else errors).append(result)  # type: ignore[arg-type]
     return items, errors
+
+
+def read_index_logged(index_csv: str | os.PathLike[str]) -> list[BenchItem]:
+    """:func:`read_index` for a command line: each skipped row is logged as a warning and the
+    run goes on with the usable items.
+
+    Raises:
+        IndexReadError: the file cannot be read or lacks a required column.
+    """
+    items, errors = read_index(index_csv)
+    for err in errors:
+        logger.warning("index row %d (%s) skipped: %s", err.row, err.rel_path, err.message)
+    return items
 
 
 def _parse_row(

@@ -21,6 +21,7 @@ the landmark box. Evaluation only: nothing here trains on the benchmark.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -42,8 +43,10 @@ logger = logging.getLogger(__name__)
 _BATCH = 64
 
 
+@functools.lru_cache(maxsize=4)
 def face_mask(side: int, margin: float = 0.25) -> npt.NDArray[np.float32]:
-    """(side, side, 1) soft mask over the face of a policy crop, 1 inside, 0 outside.
+    """(side, side, 1) soft mask over the face of a policy crop, 1 inside, 0 outside; made once
+    per crop size (read-only) and shared by every crop of that size.
 
     The crop is the landmark box grown by ``margin`` of its longer side on each side
     (``engine.faces.crop.CropPolicy``), so the box's side is ``side / (1 + 2 * margin)``; the
@@ -54,7 +57,9 @@ def face_mask(side: int, margin: float = 0.25) -> npt.NDArray[np.float32]:
     mask = np.zeros((side, side), np.float32)
     centre = (side // 2, side // 2)
     cv2.ellipse(mask, centre, (round(0.4 * box), round(0.5 * box)), 0, 0, 360, 1.0, -1)
-    return cv2.GaussianBlur(mask, (0, 0), 0.03 * side)[..., None]
+    soft = cv2.GaussianBlur(mask, (0, 0), 0.03 * side)[..., None]
+    soft.setflags(write=False)
+    return soft
 
 
 def _in_face(edit: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]],
@@ -120,6 +125,9 @@ EDITS: tuple[Edit, ...] = (
 )
 
 
+_WORDS = {e.name: e.words for e in EDITS} | {"none": "no edit"}
+
+
 def edit_batch(edit: Edit, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """``edit`` applied to each (H, W, 3) uint8 crop of ``crops``."""
     return np.stack([edit.apply(np.ascontiguousarray(c)) for c in crops]) if len(crops) else crops
@@ -178,7 +186,6 @@ def markdown(rows: Sequence[EditRow], command: str, source: str) -> str:
     detectors = list(dict.fromkeys(r.detector for r in rows))
     by = {(r.detector, r.edit): r for r in rows}
     views = list(dict.fromkeys(r.edit for r in rows))
-    words = {e.name: e.words for e in EDITS} | {"none": "no edit"}
     lines = [f"Command: `{command}`; real faces of `{source}` (evaluation only).", "",
              "Real items at or above each detector's own threshold after the edit (k/n, share; "
              "exact 95% interval), then the share of single face crops at or above it. An "
@@ -190,7 +197,7 @@ def markdown(rows: Sequence[EditRow], command: str, source: str) -> str:
         cells = [f"{rate_text(r.items_above, r.n_items)} "
                  f"({100.0 * r.crops_above / max(r.n_crops, 1):.0f}% of faces)"
                  for r in (by[(d, view)] for d in detectors)]
-        lines.append(f"| {words.get(view, view)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_WORDS.get(view, view)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -198,10 +205,9 @@ def card_entry(rows: Sequence[EditRow], detector: str, command: str, source: str
                ) -> dict[str, Any]:
     """What a detector's model card stores under :data:`CARD_KEY`."""
     mine = {r.edit: r.to_dict() for r in rows if r.detector == detector}
-    words = {e.name: e.words for e in EDITS} | {"none": "no edit"}
     return {"command": command, "source": source,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "edits": {name: {**m, "words": words.get(name, name)} for name, m in mine.items()}}
+            "edits": {name: {**m, "words": _WORDS.get(name, name)} for name, m in mine.items()}}
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -226,13 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from engine.evaluation.bench_index import read_index
+    from engine.evaluation.bench_index import read_index_logged
     from engine.runtime import WeightsStore, load_detector
     from engine.training.card import record_card_entry
 
-    items, errors = read_index(args.index)
-    for err in errors:
-        logger.warning("index row %d (%s) skipped: %s", err.row, err.rel_path, err.message)
+    items = read_index_logged(args.index)
     reals = [it for it in items if it.label == 0]
     bench = load_crops(reals, args.crops)
     store = WeightsStore(args.models_dir)

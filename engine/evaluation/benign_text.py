@@ -24,12 +24,9 @@ def strongest_trigger(entry: Mapping[str, Any] | None) -> str:
         return ""
     edits = entry.get("edits", {})
     before = edits.get("none")
-    measured = [(m["items_above"] / max(m["n_items"], 1), name, m)
-                for name, m in edits.items() if name != "none" and m.get("n_items")]
-    if not before or not measured:
-        return ""
-    *_, worst = max(measured, key=lambda t: t[0])
-    if worst["items_above"] <= before["items_above"]:
+    worst = max((m for name, m in edits.items() if name != "none" and m.get("n_items")),
+                key=lambda m: m["items_above"] / m["n_items"], default=None)
+    if not before or worst is None or worst["items_above"] <= before["items_above"]:
         return ""
     return (f"Benign edits can trigger it: after {worst['words']}, "
             f"{rate_text(worst['items_above'], worst['n_items'])} of real items reached its "

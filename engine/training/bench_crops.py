@@ -228,12 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from engine.evaluation.bench_index import read_index
+    from engine.evaluation.bench_index import read_index_logged
     from engine.training.transfer_report import format_report, transfer_report
 
-    items, errors = read_index(args.index)
-    for err in errors:
-        logger.warning("index row %d (%s) skipped: %s", err.row, err.rel_path, err.message)
+    items = read_index_logged(args.index)
     if args.command == "extract":
         extract(items, args.out)
         return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.evaluation.bench_index import BenchItem, read_index
+from engine.evaluation.bench_index import BenchItem, read_index, read_index_logged
 from engine.evaluation.bench_records import BenchRecord
 from engine.evaluation.fit_fusion import TAIL_RATES, cross_validate, fit_rule, grade_record
 from engine.types import Grade
@@ -45,6 +45,18 @@ def test_bad_rows_get_their_own_error_and_the_rest_goes_on(tmp_path: Path) -> No
     assert "label must be" in messages[6]
     assert "twice" in messages[7]
     assert "empty path" in messages[8]
+
+
+def test_a_command_line_logs_each_skipped_row_and_goes_on(tmp_path: Path, caplog) -> None:
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "index.csv").write_text(
+        "path,label,kind\na.png,fake,gan_image\nmissing.png,real,real_image\n",
+        encoding="utf-8")
+    with caplog.at_level("WARNING", logger="engine.evaluation.bench_index"):
+        items = read_index_logged(tmp_path / "index.csv")
+    assert [i.rel_path for i in items] == ["a.png"]
+    (record,) = caplog.records
+    assert record.getMessage().startswith("index row 3 (missing.png) skipped: ")
 
 
 def _record(path: str, label: int, kind: str, source: str, sbi: float, gan: float,
