@@ -9,6 +9,14 @@ and in 25% of cases only the 68 (hull stops at the brows). With the 468-point me
 81-point hull is the face-oval hull, and the 68 points are the mesh points nearest to the dlib
 ones, so the same four shapes and the same "reduced set" switch carry over unchanged. The
 oval and the reduced set come from ``engine.faces.landmark_sets``.
+
+**Part shapes** (``"parts:<part>+<part>..."``, :data:`PART_SHAPES`) are not the reference's:
+the hull of one or more of the eyes (each with its brow), the nose and the mouth, grown by a
+tenth of the eye distance. A photo composite made by hand replaces one part of a face with
+another person's (an eye, the mouth); a blend the detectors have only ever seen end at the face
+outline leaves them blind to it (``engine.evaluation.part_composites``). Training draws them
+only with ``part_prob`` (``engine.training.datasets.PairRecipe``); the four reference shapes
+and their draws are unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import numpy as np
 from engine.errors import SynthesisInputError
 from engine.faces.landmark_sets import FACE_NO_FOREHEAD, FACE_OVAL
 
-__all__ = ["FACE_OVAL", "HULL_SHAPES", "LM68_FROM_MESH", "hull_mask", "landmarks_68"]
+__all__ = ["FACE_OVAL", "HULL_SHAPES", "LM68_FROM_MESH", "PARTS", "PART_SHAPES", "hull_mask",
+           "landmarks_68", "part_shape"]
 
 # NOTE: mesh index closest to each dlib-68 point, in dlib order (jaw 0-16 from the image left,
 # brows 17-26, nose 27-35, eyes 36-47, outer lips 48-59, inner lips 60-67).
@@ -33,6 +42,31 @@ LM68_FROM_MESH: tuple[int, ...] = (
 )  # fmt: skip
 
 HULL_SHAPES: tuple[str, ...] = ("dfl_full", "extended", "components", "facehull")
+
+# NOTE: dlib-68 indices of each replaceable part (eye = its brow and its eye; in image order).
+PARTS: dict[str, tuple[int, ...]] = {
+    "left_eye": (*range(17, 22), *range(36, 42)),
+    "right_eye": (*range(22, 27), *range(42, 48)),
+    "nose": tuple(range(27, 36)),
+    "mouth": tuple(range(48, 60)),
+}
+_PART_PREFIX = "parts:"
+_PART_GROW = 0.1  # of the distance between the eye centres, on every side of each part hull
+
+
+def part_shape(parts: tuple[str, ...] | list[str]) -> str:
+    """The hull-shape name of a set of :data:`PARTS` (order-free: one name per set)."""
+    unknown = [p for p in parts if p not in PARTS]
+    if not parts or unknown:
+        raise SynthesisInputError(f"parts must be a non-empty subset of {tuple(PARTS)}; "
+                                  f"got {tuple(parts)}")
+    return _PART_PREFIX + "+".join(p for p in PARTS if p in parts)
+
+
+# Every non-empty set of parts (15), in a fixed order: what a hand-made composite replaces.
+PART_SHAPES: tuple[str, ...] = tuple(
+    part_shape([p for bit, p in enumerate(PARTS) if code >> bit & 1])
+    for code in range(1, 2 ** len(PARTS)))
 
 
 def landmarks_68(landmarks_xy: np.ndarray) -> np.ndarray:
@@ -48,13 +82,16 @@ def hull_mask(
     Args:
         landmarks_xy: (478, 2) Face Mesh landmarks in pixels of the (H, W) image.
         shape_hw: (H, W) of the mask.
-        hull_shape: one of ``HULL_SHAPES``.
+        hull_shape: one of ``HULL_SHAPES`` or ``PART_SHAPES``.
         reduced: use the reduced set (jaw + brows, ``FACE_NO_FOREHEAD``: the dlib-68 hull)
             instead of the face oval. Only ``facehull`` reads it, as in the reference, where
             the other shapes only use the first 68 points.
     """
+    if hull_shape in PART_SHAPES:
+        return _part_mask(landmarks_68(landmarks_xy), shape_hw, hull_shape)
     if hull_shape not in HULL_SHAPES:
-        raise SynthesisInputError(f"unknown hull shape {hull_shape!r}; valid: {HULL_SHAPES}")
+        raise SynthesisInputError(f"unknown hull shape {hull_shape!r}; valid: {HULL_SHAPES} "
+                                  f"or {PART_SHAPES}")
     mask = np.zeros(tuple(shape_hw), dtype=np.float32)
     # NOTE: the reference casts landmarks to int32 before drawing; so do we.
     lm68 = landmarks_68(landmarks_xy).astype(np.int32)
@@ -67,6 +104,17 @@ def hull_mask(
     for part in parts:
         cv2.fillConvexPoly(mask, cv2.convexHull(np.concatenate(part)), 1.0)
     return mask
+
+
+def _part_mask(lm68: np.ndarray, shape_hw: tuple[int, int], hull_shape: str) -> np.ndarray:
+    """The union of the named parts' hulls, each grown by ``_PART_GROW`` of the eye distance."""
+    eye_distance = float(np.linalg.norm(lm68[36:42].mean(0) - lm68[42:48].mean(0)))
+    grow = max(1, round(_PART_GROW * eye_distance))
+    mask = np.zeros(tuple(shape_hw), dtype=np.uint8)
+    for name in hull_shape[len(_PART_PREFIX):].split("+"):
+        cv2.fillConvexPoly(mask, cv2.convexHull(lm68[list(PARTS[name])].astype(np.int32)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    return cv2.dilate(mask, kernel).astype(np.float32)
 
 
 def _dfl_full_parts(lm: np.ndarray) -> list[tuple[np.ndarray, ...]]:

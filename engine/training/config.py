@@ -69,6 +69,8 @@ class TrainConfig:
         retouch_prob: probability that a real face is retouched (a beauty filter on the face
             only, ``engine.synthesis.retouch``) before its fake is made from it: the pair shares
             the retouch, so a retouched real face is taught as real. 0: never, as before.
+        part_prob: probability that a fake blends face parts only (eyes, nose, mouth:
+            ``engine.synthesis.parts``), as a hand-made photo composite does. 0: never.
         sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
         max_reals: cap on real faces used from the cache (0 = all).
         val_reals: real faces from the cache's validation split (identity/clip-disjoint
@@ -118,6 +120,7 @@ class TrainConfig:
     xray_target: Literal["mask", "boundary"] = "mask"
     video_share: float = 0.0
     retouch_prob: float = 0.0
+    part_prob: float = 0.0
     val_capture_prob: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
@@ -144,7 +147,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob",
-                     "retouch_prob"):
+                     "retouch_prob", "part_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
         if self.trunk_runtime not in ("torch", "onnx"):
@@ -181,7 +184,7 @@ class TrainConfig:
 
         return PairRecipe(p_bi=self.p_bi, capture_prob=self.capture_prob,
                           xray_target=self.xray_target, video_share=self.video_share,
-                          retouch_prob=self.retouch_prob)
+                          retouch_prob=self.retouch_prob, part_prob=self.part_prob)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

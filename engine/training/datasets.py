@@ -25,6 +25,7 @@ from engine.errors import SynthesisInputError
 from engine.runtime.cfg import DetectorCfg, preprocess
 from engine.synthesis import blend_with_donor, nearest_donor, pair_postaug, self_blend
 from engine.synthesis.capture import apply_capture, capture_pair, sample_capture_params
+from engine.synthesis.parts import sample_part_bi_params, sample_part_sbi_params
 from engine.synthesis.result import xray_from_mask
 from engine.synthesis.retouch import retouch_face
 
@@ -168,6 +169,9 @@ class PairRecipe:
         retouch_prob: probability that the real face is retouched (``engine.synthesis.retouch``:
             a beauty filter on the face only) before its fake is made from it, so both members
             carry the retouch and a retouched face is taught as real.
+        part_prob: probability that the fake blends face parts only (an eye, the nose, the
+            mouth: ``engine.synthesis.parts``) instead of the whole face, as a hand-made
+            photo composite does.
     """
 
     p_bi: float = 0.0
@@ -175,9 +179,10 @@ class PairRecipe:
     xray_target: str = "mask"
     video_share: float = 0.0
     retouch_prob: float = 0.0
+    part_prob: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("p_bi", "capture_prob", "video_share", "retouch_prob"):
+        for name in ("p_bi", "capture_prob", "video_share", "retouch_prob", "part_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]; got {getattr(self, name)}")
         if self.xray_target not in ("mask", "boundary"):
@@ -187,10 +192,12 @@ class PairRecipe:
 def synthesize_pair(
     faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool,
     capture_prob: float = 0.0, xray_target: str = "mask", retouch_prob: float = 0.0,
+    part_prob: float = 0.0,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """``(real_rgb_u8, fake_rgb_u8, fake_xray_64)`` for face ``idx``.
 
-    Order: (with ``retouch_prob``) a retouch of the real face, the blend, then (with
+    Order: (with ``retouch_prob``) a retouch of the real face, the blend (of face parts only
+    with ``part_prob``), then (with
     ``capture_prob``) the capture chain, then (``postaug``) SBI's
     post-augmentation, both drawn once for the pair (see :class:`PairRecipe`).
 
@@ -202,13 +209,16 @@ def synthesize_pair(
     # NOTE: no draw at all without retouching, so earlier configs replay their exact pairs.
     if retouch_prob > 0.0 and rng.random() < retouch_prob:
         crop = retouch_face(crop, lm, rng)
+    # NOTE: likewise no draw without part blends.
+    parts = part_prob > 0.0 and rng.random() < part_prob
     if p_bi > 0.0 and rng.random() < p_bi:
         same_group = np.flatnonzero(faces.groups == faces.groups[idx])
         donor = nearest_donor(lm, faces.landmarks, rng, exclude=same_group.tolist())
         fake = blend_with_donor(crop, lm, np.asarray(faces.crops[donor]),
-                                faces.landmarks[donor], rng)
+                                faces.landmarks[donor], rng,
+                                params=sample_part_bi_params(rng) if parts else None)
     else:
-        fake = self_blend(crop, lm, rng)
+        fake = self_blend(crop, lm, rng, params=sample_part_sbi_params(rng) if parts else None)
     real = fake.target_rgb_u8
     # NOTE: no draw at all without the chain, so earlier configs replay their exact pairs.
     if capture_prob > 0.0 and rng.random() < capture_prob:
@@ -275,7 +285,7 @@ class PairSampler:
                 real, fake, xray = synthesize_pair(
                     self.faces, idx, self.rng, p_bi=self.p_bi, postaug=True,
                     capture_prob=self.recipe.capture_prob, xray_target=self.recipe.xray_target,
-                    retouch_prob=self.recipe.retouch_prob)
+                    retouch_prob=self.recipe.retouch_prob, part_prob=self.recipe.part_prob)
             except SynthesisInputError as exc:
                 self.skipped += 1
                 logger.warning("face %d skipped (%s); %d skipped so far", idx, exc, self.skipped)
