@@ -42,6 +42,8 @@ CARD_KEY = "part_composites"
 DONOR_OFFSET = 7  # NOTE: item i takes its part from item i + 7 (of those with landmarks)
 _GROW_PX = 5  # the cut-out reaches this far past each part's landmark hull (256 px crop)
 _FEATHER_SIGMA_PX = 3.0  # a soft layer-mask brush
+_CLONE_GROW_PX = 3  # how far past the cut a clone's result is kept
+_CLONE_FEATHER_PX = 2.0
 _BATCH = 64
 
 # What is replaced, in the words of the table; ``None`` = the whole face (face-oval hull).
@@ -99,11 +101,21 @@ def composite(target_rgb_u8: npt.NDArray[np.uint8], target_lm: npt.NDArray[Any],
         mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0
         ys, xs = np.nonzero(mask)
         centre = (int(xs.min() + xs.max() + 1) // 2, int(ys.min() + ys.max() + 1) // 2)
-        out = cv2.seamlessClone(donor[..., ::-1].copy(), target_rgb_u8[..., ::-1].copy(), mask,
-                                centre, cv2.NORMAL_CLONE)
-        return np.ascontiguousarray(out[..., ::-1])
-    alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), _FEATHER_SIGMA_PX)[..., None]
-    mixed = donor.astype(np.float32) * alpha + target_rgb_u8.astype(np.float32) * (1.0 - alpha)
+        # NOTE: seamlessClone writes into the mask it is given; it gets a copy.
+        cloned = cv2.seamlessClone(donor[..., ::-1].copy(), target_rgb_u8[..., ::-1].copy(),
+                                   mask.copy(), centre, cv2.NORMAL_CLONE)[..., ::-1]
+        # NOTE: OpenCV's solver also shifts pixels well outside the mask (up to 14 levels 16 px
+        # away for a whole face); a clone tool changes its selection only, so the result is kept
+        # within the cut grown by a few pixels, with a 2 px feather.
+        grown = cv2.dilate(mask, np.ones((2 * _CLONE_GROW_PX + 1,) * 2, np.uint8))
+        return _mix(cloned, target_rgb_u8, grown, _CLONE_FEATHER_PX)
+    return _mix(donor, target_rgb_u8, mask, _FEATHER_SIGMA_PX)
+
+
+def _mix(inside: npt.NDArray[np.uint8], outside: npt.NDArray[np.uint8],
+         mask_u8: npt.NDArray[np.uint8], sigma_px: float) -> npt.NDArray[np.uint8]:
+    alpha = cv2.GaussianBlur(mask_u8.astype(np.float32) / 255.0, (0, 0), sigma_px)[..., None]
+    mixed = inside.astype(np.float32) * alpha + outside.astype(np.float32) * (1.0 - alpha)
     return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
 
 

@@ -17,7 +17,15 @@ import pytest
 from engine.errors import SynthesisInputError
 from engine.faces.crop import CropPolicy, crop_face
 from engine.faces.mesh import FaceMeshDetector
-from engine.synthesis.masks import FACE_OVAL, HULL_SHAPES, LM68_FROM_MESH, hull_mask
+from engine.synthesis.masks import (
+    FACE_OVAL,
+    HULL_SHAPES,
+    LM68_FROM_MESH,
+    PART_SHAPES,
+    PARTS,
+    hull_mask,
+    part_shape,
+)
 
 STILLS = (
     "faces_real/utkface/25_0_0_20170102233320979.jpg.chip.jpg",
@@ -137,3 +145,36 @@ def test_index_tables_are_valid_mesh_indices() -> None:
 def test_unknown_hull_shape_is_a_typed_error(faces: tuple[RealFace, ...]) -> None:
     with pytest.raises(SynthesisInputError, match="unknown hull shape"):
         hull_mask(faces[0].landmarks_xy, (256, 256), "circle", reduced=False)
+
+
+def test_there_is_one_part_shape_per_non_empty_set_of_parts() -> None:
+    assert len(PART_SHAPES) == 2 ** len(PARTS) - 1 == 15
+    assert len(set(PART_SHAPES)) == 15
+    assert part_shape(["mouth", "left_eye"]) == part_shape(("left_eye", "mouth"))
+    with pytest.raises(SynthesisInputError, match="non-empty subset"):
+        part_shape(["ear"])
+    with pytest.raises(SynthesisInputError, match="non-empty subset"):
+        part_shape([])
+
+
+def test_a_part_mask_covers_its_part_and_leaves_the_other_parts_alone(
+    faces: tuple[RealFace, ...],
+) -> None:
+    """One eye's hull holds that eye's corners and not the other eye, the nose or the mouth; the
+    union of all four parts stays well inside the face hull."""
+    for face in faces:
+        shape = face.rgb_u8.shape[:2]
+        lm = face.landmarks_xy
+        eye = hull_mask(lm, shape, part_shape(["left_eye"]), reduced=False)
+        left_corner, right_corner = sorted((lm[33], lm[263]), key=lambda p: p[0])
+        assert _inside(eye, left_corner), face.name  # the eye on the image's left
+        assert not _inside(eye, right_corner), face.name
+        assert not _inside(eye, lm[NOSE_TIP]), face.name
+        assert not _inside(eye, lm[13]), face.name  # the mouth
+        mouth = hull_mask(lm, shape, part_shape(["mouth"]), reduced=False)
+        assert _inside(mouth, lm[13]) and not _inside(mouth, lm[NOSE_TIP]), face.name
+        every = hull_mask(lm, shape, PART_SHAPES[-1], reduced=False)
+        face_hull = hull_mask(lm, shape, "facehull", reduced=False)
+        assert every.dtype == np.float32 and set(np.unique(every)) <= {0.0, 1.0}
+        assert every.sum() < 0.8 * face_hull.sum(), face.name
+        assert (every * (1 - face_hull)).sum() < 0.05 * every.sum(), face.name

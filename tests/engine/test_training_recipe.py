@@ -156,3 +156,43 @@ def test_the_release_calibration_set_may_change_after_training() -> None:
     assert base.same_training(dataclasses.replace(base, val_capture_prob=0.5))
     assert not base.same_training(dataclasses.replace(base, capture_prob=0.5))
     assert not base.same_training(dataclasses.replace(base, lr=1e-3))
+
+
+def test_without_part_blends_pairs_are_drawn_exactly_as_before(faces: RealFaces) -> None:
+    """part_prob 0 draws nothing extra, so configs from before it replay their pairs."""
+    for p_bi in (0.0, 1.0):
+        a = synthesize_pair(faces, 1, np.random.default_rng(5), p_bi=p_bi, postaug=True)
+        b = synthesize_pair(faces, 1, np.random.default_rng(5), p_bi=p_bi, postaug=True,
+                            part_prob=0.0)
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("p_bi", [0.0, 1.0])
+def test_a_part_blend_changes_a_part_of_the_face_not_the_whole_face(
+    faces: RealFaces, p_bi: float,
+) -> None:
+    """With part_prob 1 every fake differs from its real inside a part region only: far less of
+    the face than a whole-face blend of the same draws changes; the pair is seeded."""
+    part_area, face_area = [], []
+    for seed in range(6):
+        real, fake, xray = synthesize_pair(faces, 0, np.random.default_rng(seed), p_bi=p_bi,
+                                           postaug=False, part_prob=1.0)
+        again = synthesize_pair(faces, 0, np.random.default_rng(seed), p_bi=p_bi,
+                                postaug=False, part_prob=1.0)
+        np.testing.assert_array_equal(fake, again[1])
+        part_area.append(np.mean(np.abs(fake.astype(int) - real.astype(int)).max(-1) > 8))
+        real_w, fake_w, _ = synthesize_pair(faces, 0, np.random.default_rng(seed), p_bi=p_bi,
+                                            postaug=False)
+        face_area.append(np.mean(np.abs(fake_w.astype(int) - real_w.astype(int)).max(-1) > 8))
+        assert xray.max() > 0.0
+    assert np.mean(part_area) < 0.5 * np.mean(face_area)
+
+
+def test_part_prob_is_a_probability_in_the_config_and_the_recipe() -> None:
+    assert TrainConfig(detector="sbi_effl0", method="sbi", part_prob=0.4).recipe() == PairRecipe(
+        part_prob=0.4)
+    with pytest.raises(ValueError, match="part_prob"):
+        TrainConfig(detector="sbi_effl0", method="sbi", part_prob=1.5)
+    with pytest.raises(ValueError, match="part_prob"):
+        PairRecipe(part_prob=-0.1)

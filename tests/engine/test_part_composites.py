@@ -1,0 +1,109 @@
+"""Photo composites of face parts (engine.evaluation.part_composites): where the composite
+changes a face, and what the measurement counts."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from engine.evaluation.part_composites import (
+    BLENDS,
+    VARIANTS,
+    Faces,
+    card_entry,
+    composite,
+    cut_mask,
+    markdown,
+    measure,
+    part_auc,
+)
+from tests.engine.test_synthesis_masks import real_faces
+
+
+@pytest.fixture(scope="module")
+def faces(shared_data: Path) -> Faces:
+    found = real_faces(shared_data)
+    return Faces(tuple(f.name for f in found), np.stack([f.rgb_u8 for f in found]),
+                 np.stack([f.landmarks_xy for f in found]).astype(np.float32))
+
+
+def _changed(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    return np.abs(a.astype(int) - b.astype(int)).max(-1) > 0
+
+
+def _detail(img: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 2.0)
+
+
+@pytest.mark.parametrize("variant", ["one_eye", "mouth", "whole_face"])
+def test_a_composite_takes_the_donors_detail_inside_the_cut_only(
+    faces: Faces, variant: str,
+) -> None:
+    """Inside the cut both blends carry the donor's detail (the feathered paste is the aligned
+    donor itself there; the clone takes its gradients); outside the cut, past the feather, the
+    target is untouched."""
+    target, donor = 0, 1
+    side = faces.crops.shape[1]
+    cut = cut_mask(faces.landmarks[target], side, VARIANTS[variant])
+    core = cv2.erode(cut, np.ones((19, 19), np.uint8)) > 0
+    near = cv2.dilate(cut, np.ones((25, 25), np.uint8)) > 0  # 3 sigma of a feather, 12 px
+    pasted = {blend: composite(faces.crops[target], faces.landmarks[target], faces.crops[donor],
+                               faces.landmarks[donor], VARIANTS[variant], blend)
+              for blend in BLENDS}
+    donor_detail = _detail(pasted["feather"])[core]
+    target_detail = _detail(faces.crops[target])[core]
+    assert not np.allclose(donor_detail, target_detail, atol=1.0)
+    for blend, out in pasted.items():
+        assert out.shape == faces.crops[target].shape and out.dtype == np.uint8
+        mine = _detail(out)[core]
+        assert np.abs(mine - donor_detail).mean() < 0.5 * np.abs(mine - target_detail).mean(), (
+            blend)
+        assert not _changed(out, faces.crops[target])[~near].any(), blend
+    eye = cut_mask(faces.landmarks[target], side, VARIANTS["one_eye"]).sum()
+    whole = cut_mask(faces.landmarks[target], side, VARIANTS["whole_face"]).sum()
+    assert eye < 0.15 * whole
+
+
+def test_an_unknown_blend_is_refused(faces: Faces) -> None:
+    with pytest.raises(ValueError, match="blend must be one of"):
+        composite(faces.crops[0], faces.landmarks[0], faces.crops[1], faces.landmarks[1],
+                  VARIANTS["nose"], "median")
+
+
+def test_measure_counts_composites_against_their_own_originals(faces: Faces) -> None:
+    """A detector that knows the originals scores every composite above them (AUC 1); one that
+    scores everything alike ranks nothing (AUC 0.5, no composite above its original)."""
+    originals = {hashlib.sha256(c.tobytes()).hexdigest() for c in faces.crops}
+
+    def knows(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        return np.array([0.0 if hashlib.sha256(c.tobytes()).hexdigest() in originals else 1.0
+                         for c in x])
+
+    def flat(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        return np.full(len(x), 0.3)
+
+    rows = measure(faces, {"knows": (knows, 0.5), "flat": (flat, 0.5)})
+    assert len(rows) == len(VARIANTS) * len(BLENDS) * 3  # two detectors and their mean
+    n = len(faces.crops)
+    for r in rows:
+        assert r.n == n
+        if r.detector == "knows":
+            assert (r.auc, r.above_original, r.composites_above, r.originals_above) == (
+                1.0, n, n, 0)
+        elif r.detector == "flat":
+            assert (r.auc, r.above_original, r.composites_above) == (0.5, 0, 0)
+        else:
+            assert r.detector == "mean" and r.threshold is None and r.auc == 1.0
+    assert part_auc(rows, "knows") == 1.0 and part_auc(rows, "flat") == 0.5
+    text = markdown(rows, "python -m engine.evaluation.part_composites --crops C", "index.csv")
+    assert "| one eye with its brow | Poisson (clone tool) | 1.000;" in text
+    assert "Untouched faces at or above the threshold: knows 0/" in text
+    entry = card_entry(rows, "knows", "cmd", "index.csv")
+    assert entry["part_auc_poisson"] == 1.0
+    assert entry["rows"]["whole_face/feather"]["auc"] == 1.0
