@@ -16,8 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.benign_text import CARD_KEY as BENIGN_EDITS_KEY
-from engine.evaluation.benign_text import strongest_trigger
+from engine.evaluation.card_text import limits_sentences
 
 if TYPE_CHECKING:
     from engine.api import DetectorInfo
@@ -98,7 +97,7 @@ def detector_info(store: Any, name: str) -> DetectorInfo:
                   else MAP_KIND_WORDS.get(cfg.map_kind)),
         card_summary=" ".join(filter(None, (
             str(card.get("summary") or _limits_section(store.root / f"{name}.md")),
-            strongest_trigger(card.get(BENIGN_EDITS_KEY))))),
+            limits_sentences(card)))),
     )
 
 

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from engine.evaluation.benign_text import CARD_KEY
+from engine.evaluation.card_text import BENIGN_EDITS_KEY as CARD_KEY
 from engine.evaluation.intervals import rate_text
 from engine.training.bench_crops import BenchCrops, aggregate, load_crops
 

@@ -33,12 +33,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from engine.evaluation.card_text import PART_COMPOSITES_KEY as CARD_KEY
 from engine.evaluation.intervals import auc_rows, rate_text
 from engine.synthesis.masks import PARTS, hull_mask, landmarks_68
 
 logger = logging.getLogger(__name__)
 
-CARD_KEY = "part_composites"
 DONOR_OFFSET = 7  # NOTE: item i takes its part from item i + 7 (of those with landmarks)
 _GROW_PX = 5  # the cut-out reaches this far past each part's landmark hull (256 px crop)
 _FEATHER_SIGMA_PX = 3.0  # a soft layer-mask brush

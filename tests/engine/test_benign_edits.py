@@ -15,7 +15,8 @@ from engine.evaluation.benign_edits import (
     markdown,
     measure,
 )
-from engine.evaluation.benign_text import CARD_KEY, strongest_trigger
+from engine.evaluation.card_text import BENIGN_EDITS_KEY as CARD_KEY
+from engine.evaluation.card_text import strongest_trigger
 from engine.runtime.weights import WeightsStore
 from engine.training.bench_crops import BenchCrops
 from engine.training.card import render_markdown

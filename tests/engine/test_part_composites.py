@@ -11,6 +11,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from engine.evaluation.card_text import (
+    PART_COMPOSITES_KEY,
+    limits_sentences,
+    part_composite_reach,
+)
 from engine.evaluation.part_composites import (
     BLENDS,
     VARIANTS,
@@ -60,7 +65,8 @@ def test_a_composite_takes_the_donors_detail_inside_the_cut_only(
     target_detail = _detail(faces.crops[target])[core]
     assert not np.allclose(donor_detail, target_detail, atol=1.0)
     for blend, out in pasted.items():
-        assert out.shape == faces.crops[target].shape and out.dtype == np.uint8
+        assert out.shape == faces.crops[target].shape
+        assert out.dtype == np.uint8
         mine = _detail(out)[core]
         assert np.abs(mine - donor_detail).mean() < 0.5 * np.abs(mine - target_detail).mean(), (
             blend)
@@ -99,11 +105,36 @@ def test_measure_counts_composites_against_their_own_originals(faces: Faces) -> 
         elif r.detector == "flat":
             assert (r.auc, r.above_original, r.composites_above) == (0.5, 0, 0)
         else:
-            assert r.detector == "mean" and r.threshold is None and r.auc == 1.0
-    assert part_auc(rows, "knows") == 1.0 and part_auc(rows, "flat") == 0.5
+            assert r.detector == "mean"
+            assert r.threshold is None
+            assert r.auc == 1.0
+    assert part_auc(rows, "knows") == 1.0
+    assert part_auc(rows, "flat") == 0.5
     text = markdown(rows, "python -m engine.evaluation.part_composites --crops C", "index.csv")
     assert "| one eye with its brow | Poisson (clone tool) | 1.000;" in text
     assert "Untouched faces at or above the threshold: knows 0/" in text
     entry = card_entry(rows, "knows", "cmd", "index.csv")
     assert entry["part_auc_poisson"] == 1.0
     assert entry["rows"]["whole_face/feather"]["auc"] == 1.0
+
+
+def test_the_card_sentence_warns_only_when_parts_escape_the_detector() -> None:
+    def entry(part: float, whole: float) -> dict[str, object]:
+        rows = {f"{name}/poisson": {"auc": part + 0.01 * i}
+                for i, name in enumerate(("one_eye", "nose", "mouth", "both_eyes",
+                                          "eyes_nose_mouth"))}
+        return {"rows": rows | {"whole_face/poisson": {"auc": whole}}}
+
+    blind = part_composite_reach(entry(0.52, 0.81))
+    assert blind.startswith("Photo composites of face parts largely escape it")
+    assert "AUC 0.52-0.56" in blind
+    assert "(a whole face pasted in: 0.81" in blind
+    assert "'no support'" in blind
+    sees = part_composite_reach(entry(0.88, 0.9))
+    assert sees.startswith("Photo composites of face parts: ")
+    assert "escape" not in sees
+    assert part_composite_reach(None) == ""
+    assert part_composite_reach({"rows": {}}) == ""
+    card = {PART_COMPOSITES_KEY: entry(0.52, 0.81)}
+    assert limits_sentences(card) == blind
+    assert limits_sentences({}) == ""

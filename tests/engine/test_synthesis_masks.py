@@ -172,9 +172,11 @@ def test_a_part_mask_covers_its_part_and_leaves_the_other_parts_alone(
         assert not _inside(eye, lm[NOSE_TIP]), face.name
         assert not _inside(eye, lm[13]), face.name  # the mouth
         mouth = hull_mask(lm, shape, part_shape(["mouth"]), reduced=False)
-        assert _inside(mouth, lm[13]) and not _inside(mouth, lm[NOSE_TIP]), face.name
+        assert _inside(mouth, lm[13]), face.name
+        assert not _inside(mouth, lm[NOSE_TIP]), face.name
         every = hull_mask(lm, shape, PART_SHAPES[-1], reduced=False)
         face_hull = hull_mask(lm, shape, "facehull", reduced=False)
-        assert every.dtype == np.float32 and set(np.unique(every)) <= {0.0, 1.0}
+        assert every.dtype == np.float32
+        assert set(np.unique(every)) <= {0.0, 1.0}
         assert every.sum() < 0.8 * face_hull.sum(), face.name
         assert (every * (1 - face_hull)).sum() < 0.05 * every.sum(), face.name
