@@ -245,7 +245,9 @@ def markdown(rows: Sequence[Row], command: str, source: str) -> str:
 
 def card_entry(rows: Sequence[Row], detector: str, command: str, source: str) -> dict[str, Any]:
     """What a detector's model card stores under :data:`CARD_KEY`."""
-    mine = {f"{r.variant}/{r.blend}": r.to_dict() for r in rows if r.detector == detector}
+    mine = {f"{r.variant}/{r.blend}": {**r.to_dict(),
+                                        "words": f"{_WORDS[r.variant]}; {_WORDS[r.blend]}"}
+            for r in rows if r.detector == detector}
     return {"command": command, "source": source,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "part_auc_poisson": round(part_auc(rows, detector), 4),

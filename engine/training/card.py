@@ -275,6 +275,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             "videos), not a benchmark."), "",
         *_dev_bench_lines(card.get("metrics", {}).get("dev_bench")),
         *_benign_edit_lines(card.get("benign_edits")),
+        *_part_composite_lines(card.get("part_composites")),
         "## Limitations", "", card.get("limitations", ""), "",
     ]
     return "\n".join(lines)
@@ -293,6 +294,23 @@ def _benign_edit_lines(entry: dict[str, Any] | None) -> list[str]:
         lines.append(f"| {m.get('words', '?')} | {rate_text(m['items_above'], m['n_items'])} | "
                      f"{100.0 * m['crops_above'] / max(m['n_crops'], 1):.0f}% of "
                      f"{m['n_crops']} |")
+    return [*lines, ""]
+
+
+def _part_composite_lines(entry: dict[str, Any] | None) -> list[str]:
+    """Photo composites of face parts (``engine.evaluation.part_composites``)."""
+    if not entry:
+        return []
+    lines = ["## Photo composites of face parts", "",
+             f"Command: `{entry.get('command', '')}` on one face of each real item of "
+             f"`{entry.get('source', '?')}`: each face gets another real item's eye, nose, mouth "
+             "or whole face, aligned on the landmarks. These composites are the project's own, "
+             "made of media made by others (evaluation only). AUC of the composites against the "
+             "untouched faces, and composites at or above this detector's threshold.", "",
+             "| composite | AUC | composites at or above the threshold |", "|---|---|---|"]
+    for m in entry.get("rows", {}).values():
+        lines.append(f"| {m.get('words', '?')} | {m['auc']:.3f} | "
+                     f"{rate_text(m['composites_above'], m['n'])} |")
     return [*lines, ""]
 
 

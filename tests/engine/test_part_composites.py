@@ -4,6 +4,7 @@ changes a face, and what the measurement counts."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import cv2
@@ -27,6 +28,8 @@ from engine.evaluation.part_composites import (
     measure,
     part_auc,
 )
+from engine.runtime import WeightsStore
+from engine.training.card import render_markdown
 from tests.engine.test_synthesis_masks import real_faces
 
 
@@ -116,6 +119,10 @@ def test_measure_counts_composites_against_their_own_originals(faces: Faces) -> 
     entry = card_entry(rows, "knows", "cmd", "index.csv")
     assert entry["part_auc_poisson"] == 1.0
     assert entry["rows"]["whole_face/feather"]["auc"] == 1.0
+    card = json.loads(WeightsStore().card_path("sbi_effl0").read_text(encoding="utf-8"))
+    page = render_markdown({**card, PART_COMPOSITES_KEY: entry})
+    assert "## Photo composites of face parts" in page
+    assert f"| the mouth; Poisson (clone tool) | 1.000 | {n}/{n} (100%" in page
 
 
 def test_the_card_sentence_warns_only_when_parts_escape_the_detector() -> None:
