@@ -58,8 +58,8 @@ def part_composite_reach(entry: Mapping[str, Any] | None) -> str:
                f"faces (a whole face pasted in: {whole['auc']:.2f}; the model card's part "
                "composites give every row and the command)")
     if sum(parts) / len(parts) < _SEES_PARTS_AUC:
-        return (f"Photo composites of face parts largely escape it: {figures}. A face with another person's eye "
-                "or mouth pasted in can read 'no support'.")
+        return (f"Photo composites of face parts largely escape it: {figures}. A face with "
+                "another person's eye or mouth pasted in can read 'no support'.")
     return f"Photo composites of face parts: {figures}."
 
 
