@@ -20,10 +20,9 @@ beside the dev bench. Evaluation only: nothing here trains on the benchmark.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.card_text import PART_COMPOSITES_KEY as CARD_KEY
+from engine.evaluation.face_measure_cli import PredictFn
 from engine.evaluation.intervals import auc_rows, rate_text
 from engine.synthesis.masks import PARTS, hull_mask, landmarks_68
 
@@ -166,9 +166,6 @@ class Row:
                 "originals_above": self.originals_above}
 
 
-PredictFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float64]]
-
-
 def _predict(predict: PredictFn, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     return np.concatenate([predict(crops[s:s + _BATCH]) for s in range(0, len(crops), _BATCH)])
 
@@ -280,53 +277,25 @@ def load_faces(items: Sequence[Any], crops_dir: Path) -> Faces:
     return Faces(tuple(paths), np.stack(crops), np.stack(marks))
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m engine.evaluation.part_composites",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--crops", type=Path, required=True,
-                        help="the folder of `python -m engine.training.bench_crops extract`")
-    parser.add_argument("--index", type=Path,
-                        default=Path("../shared/data/dev_bench/index.csv"))
-    parser.add_argument("--models-dir", type=Path, default=None)
-    parser.add_argument("--detector", action="append", default=[],
-                        help="detector to measure (repeatable; default: every face-swap "
-                             "detector of the face_swap kind)")
-    parser.add_argument("--markdown", type=Path, default=None, help="write the table here")
-    parser.add_argument("--record-cards", action="store_true",
-                        help=f"store each detector's figures in its model card ({CARD_KEY})")
-    parser.add_argument("--threads", type=int, default=2)
-    return parser.parse_args(argv)
+_PROG = "python -m engine.evaluation.part_composites"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    args = _parse(argv)
+    from engine.evaluation import face_measure_cli as cli
+
+    args = cli.parser(_PROG, __doc__, CARD_KEY, "detector to measure (repeatable; default: "
+                      "every detector of the face_swap kind)").parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from engine.evaluation.bench_index import read_index_logged
-    from engine.runtime import WeightsStore, load_detector
-    from engine.training.card import record_card_entry
 
     items = read_index_logged(args.index)
     faces = load_faces([it for it in items if it.label == 0], args.crops)
-    store = WeightsStore(args.models_dir)
-    names = args.detector or [n for n in store.names() if store.cfg(n).looks_for == "face_swap"]
-    detectors: dict[str, tuple[PredictFn, float]] = {}
-    for name in names:
-        loaded = load_detector(name, models_dir=args.models_dir, threads=args.threads)
-        detectors[name] = (lambda x, d=loaded: np.asarray(d.predict(x).p_fake, np.float64),
-                           float(loaded.cfg.threshold))
+    detectors = cli.load_face_detectors(args, lambda cfg: cfg.looks_for == "face_swap")
     rows = measure(faces, detectors)
-    command = "python -m engine.evaluation.part_composites " + " ".join(
-        sys.argv[1:] if argv is None else list(argv))
-    text = markdown(rows, command, str(args.index))
-    sys.stdout.write(text)
-    if args.markdown:
-        args.markdown.write_text(text, encoding="utf-8")
-    if args.record_cards:
-        for name in detectors:
-            record_card_entry(store.card_path(name), CARD_KEY,
-                              card_entry(rows, name, command, str(args.index)))
+    command = cli.command_line(_PROG, argv)
+    cli.publish(args, markdown(rows, command, str(args.index)), CARD_KEY,
+                lambda name: card_entry(rows, name, command, str(args.index)), list(detectors))
     return 0
 
 

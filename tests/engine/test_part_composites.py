@@ -145,3 +145,38 @@ def test_the_card_sentence_warns_only_when_parts_escape_the_detector() -> None:
     card = {PART_COMPOSITES_KEY: entry(0.52, 0.81)}
     assert limits_sentences(card) == blind
     assert limits_sentences({}) == ""
+
+
+def test_the_command_measures_a_benchmark_and_records_the_cards(
+    shared_data: Path, tmp_path: Path,
+) -> None:
+    """End to end, as documented: crops cut by the app's face stage, then the command writes its
+    table and each detector's card entry (in a copy of the models folder)."""
+    import shutil
+
+    from engine.evaluation import part_composites
+    from engine.evaluation.bench_index import read_index_logged
+    from engine.training import bench_crops
+    from tests.engine.test_synthesis_masks import STILLS
+
+    index = tmp_path / "index.csv"
+    index.write_text("path,label,kind\n" + "".join(
+        f"{shared_data / rel},real,real_image\n" for rel in STILLS), encoding="utf-8")
+    crops = tmp_path / "crops"
+    bench_crops.extract(read_index_logged(index), crops)
+    models = tmp_path / "models"
+    models.mkdir()
+    store = WeightsStore()
+    for suffix in ("json", "md", "onnx", "pt"):
+        shutil.copy(store.root / f"sbi_effl0.{suffix}", models)
+    table = tmp_path / "table.md"
+    assert part_composites.main(["--crops", str(crops), "--index", str(index), "--models-dir",
+                                 str(models), "--detector", "sbi_effl0", "--markdown",
+                                 str(table), "--record-cards", "--threads", "1"]) == 0
+    text = table.read_text(encoding="utf-8")
+    assert text.startswith("Command: `python -m engine.evaluation.part_composites --crops")
+    assert f"{len(STILLS)} composites a row" in text
+    card = json.loads((models / "sbi_effl0.json").read_text(encoding="utf-8"))
+    assert card[PART_COMPOSITES_KEY]["rows"]["one_eye/poisson"]["n"] == len(STILLS)
+    assert "## Photo composites of face parts" in (models / "sbi_effl0.md").read_text(
+        encoding="utf-8")

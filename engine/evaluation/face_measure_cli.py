@@ -1,0 +1,78 @@
+"""The command-line frame of the measurements on a benchmark's real face crops.
+
+``engine.evaluation.benign_edits`` and ``engine.evaluation.part_composites`` both edit the
+face crops that ``engine.training.bench_crops extract`` stored for the real items of a
+labelled benchmark, score them with the shipped face detectors, print a Markdown table and can
+store each detector's figures in its model card. This module holds what they share: the
+options, the detectors they load and where their results go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["PredictFn", "command_line", "load_face_detectors", "parser", "publish"]
+
+PredictFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float64]]
+
+
+def parser(prog: str, doc: str | None, card_key: str, detector_help: str,
+           ) -> argparse.ArgumentParser:
+    """The shared options: crops, index, models folder, detectors, Markdown, cards, threads."""
+    p = argparse.ArgumentParser(prog=prog, description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--crops", type=Path, required=True,
+                   help="the folder of `python -m engine.training.bench_crops extract`")
+    p.add_argument("--index", type=Path, default=Path("../shared/data/dev_bench/index.csv"))
+    p.add_argument("--models-dir", type=Path, default=None)
+    p.add_argument("--detector", action="append", default=[], help=detector_help)
+    p.add_argument("--markdown", type=Path, default=None, help="write the table here")
+    p.add_argument("--record-cards", action="store_true",
+                   help=f"store each detector's figures in its model card ({card_key})")
+    p.add_argument("--threads", type=int, default=2)
+    return p
+
+
+def load_face_detectors(args: argparse.Namespace, default: Callable[[Any], bool],
+                        ) -> dict[str, tuple[PredictFn, float]]:
+    """name -> (calibrated ``p_fake`` of a batch of crops, the detector's threshold), for the
+    ``--detector`` names or, without any, every detector of the store whose cfg ``default``
+    accepts."""
+    from engine.runtime import WeightsStore, load_detector
+
+    store = WeightsStore(args.models_dir)
+    names = args.detector or [n for n in store.names() if default(store.cfg(n))]
+    detectors: dict[str, tuple[PredictFn, float]] = {}
+    for name in names:
+        loaded = load_detector(name, models_dir=args.models_dir, threads=args.threads)
+        detectors[name] = (lambda x, d=loaded: np.asarray(d.predict(x).p_fake, np.float64),
+                           float(loaded.cfg.threshold))
+    return detectors
+
+
+def command_line(prog: str, argv: Sequence[str] | None) -> str:
+    """The command as typed, for the table and the cards."""
+    return f"{prog} " + " ".join(sys.argv[1:] if argv is None else list(argv))
+
+
+def publish(args: argparse.Namespace, text: str, card_key: str,
+            entry_of: Callable[[str], Mapping[str, Any]], detectors: Sequence[str]) -> None:
+    """Print ``text``, write it to ``--markdown``, and with ``--record-cards`` store
+    ``entry_of(name)`` under ``card_key`` in each detector's card."""
+    from engine.runtime import WeightsStore
+    from engine.training.card import record_card_entry
+
+    sys.stdout.write(text)
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+    if args.record_cards:
+        store = WeightsStore(args.models_dir)
+        for name in detectors:
+            record_card_entry(store.card_path(name), card_key, dict(entry_of(name)))
