@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.api import rate_text
-from engine.types import Grade, Provenance
+from engine.types import Finding, Grade, Provenance
 
 __all__ = [
     "BENCH_KIND_WORDS",
@@ -23,6 +23,7 @@ __all__ = [
     "grade_rate_sentence",
     "rate_rows",
     "real_rows_of_type",
+    "unseen_manipulation",
     "validation_note",
 ]
 
@@ -133,6 +134,25 @@ def benign_alternative(kind: str | None, grade: Grade) -> str:
     return ("retouching of the face alone (a beauty filter, skin smoothing), which the "
             "face-swap detectors read as blending; each detector's measured rate is in its "
             "limits. Check whether the source used a filter before relying on this grade.")
+
+
+def unseen_manipulation(finding: Finding | None) -> str:
+    """A manipulation the face-swap detectors largely miss, said next to "no support" ('' when
+    the finding has a supported grade or its face-swap kind did not apply).
+
+    Composites of face parts: the detectors learnt blends that end at the face outline, and on
+    the dev bench's real faces with another person's eye, nose or mouth pasted in (``python -m
+    engine.evaluation.part_composites``) they rank the composites barely above the untouched
+    faces; each detector's own figures are in its limits (its model card's part composites).
+    """
+    if finding is None or finding.grade.level >= 1:
+        return ""
+    face_swap = next((k for k in finding.kinds if k.kind == "face_swap"), None)
+    if face_swap is None or face_swap.grade is Grade.NOT_APPLICABLE:
+        return ""
+    return ("The face-swap detectors also largely miss a composite of face parts (another "
+            "person's eye, nose or mouth pasted in): each detector's measured figures are in "
+            "its limits.")
 
 
 def real_rows_of_type(rows: list[RateRow], media_kind: str | None) -> list[RateRow]:

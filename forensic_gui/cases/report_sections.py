@@ -40,7 +40,11 @@ from forensic_gui.cases.report_style import (
     kv_table,
     table,
 )
-from forensic_gui.error_rates import benign_alternative, grade_rate_sentence
+from forensic_gui.error_rates import (
+    benign_alternative,
+    grade_rate_sentence,
+    unseen_manipulation,
+)
 
 __all__ = [
     "ItemData",
@@ -172,6 +176,9 @@ def _fused_pairs(item: ItemData, analysis: AnalysisRecord) -> list[tuple[str, An
         alternative = benign_alternative(fused.kind, fused.grade)
         if alternative:
             pairs.append(("Also consistent with", alternative[:1].upper() + alternative[1:]))
+        unseen = unseen_manipulation(fused)
+        if unseen:
+            pairs.append(("Not seen well", unseen))
     pairs += [
         ("Detectors used", ", ".join(fused.applicable_detectors) if fused else "-"),
         ("Fusion rule", fused.rule if fused else "-"),

@@ -38,6 +38,7 @@ from forensic_gui.error_rates import (
     grade_rate_sentence,
     rate_rows,
     real_rows_of_type,
+    unseen_manipulation,
     validation_note,
 )
 from forensic_gui.probability_text import fmt_p
@@ -224,8 +225,9 @@ class FindingsPanel(QWidget):
             rates = grade_rate_sentence(result.provenance, finding.grade, finding.kind,
                                         result.media.kind if result.media is not None else None)
             alternative = benign_alternative(finding.kind, finding.grade)
-            self._rates.setText(f"{rates} Also consistent with {alternative}" if alternative
-                                else rates)
+            unseen = unseen_manipulation(finding)
+            self._rates.setText(" ".join(filter(None, (
+                rates, f"Also consistent with {alternative}" if alternative else "", unseen))))
             self._rates.setVisible(True)
         self._grade.setStyleSheet(f"color: {colour}; font-size: 14px; font-weight: bold;")
         self._show_cautions(result)

@@ -143,6 +143,28 @@ def test_report_layout_names_and_captions(
     assert "Item 1: clip 01.mp4" in pages[0]
 
 
+def test_report_names_the_composites_a_no_support_finding_may_hide(
+    store: CaseStore, added: EvidenceRecord, evidence_file: Path, tmp_path: Path,
+) -> None:
+    """Composites of face parts escape the face-swap detectors
+    (engine.evaluation.part_composites): the report says so next to "no support" for a face
+    swap."""
+    from engine.types import Finding, Grade, KindFinding
+
+    result = make_result(evidence_file, added.sha256)
+    kinds = (KindFinding("face_swap", Grade.NO_SUPPORT, 0.2, ("sbi_effl0",)),)
+    finding = Finding(Grade.NO_SUPPORT, 0.2, ("sbi_effl0",), "test rule", kind="face_swap",
+                      kinds=kinds)
+    store.record_analysis(added.id, dataclasses.replace(result, finding=finding),
+                          actor="A. Analyst")
+    out = tmp_path / "report.pdf"
+    build_case_report(store, added.case_id, out, actor="R", sha256_fn=hash_file,
+                      detector_cards=detector_cards())
+    text = " ".join(_pages(out))
+    assert "Not seen well" in text
+    assert "largely miss a composite of face parts" in " ".join(text.split())
+
+
 @pytest.mark.parametrize(("kind", "expected"), [("face_swap", True), ("generated", False)])
 def test_report_names_retouching_next_to_a_face_swap_grade(
     store: CaseStore, added: EvidenceRecord, evidence_file: Path, tmp_path: Path,

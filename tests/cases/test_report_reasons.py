@@ -106,3 +106,23 @@ def test_a_supported_face_swap_names_retouching_as_an_alternative() -> None:
     assert benign_alternative("face_swap", Grade.NO_SUPPORT) == ""
     assert benign_alternative("generated", Grade.STRONG) == ""
     assert benign_alternative(None, Grade.WEAK) == ""
+
+
+def test_no_support_names_the_composites_the_face_swap_detectors_miss() -> None:
+    """Composites of face parts escape the face-swap detectors
+    (engine.evaluation.part_composites): said next to "no support" when they applied, and not
+    when the face-swap kind did not apply or a grade is supported."""
+    from engine.types import Finding, KindFinding
+    from forensic_gui.error_rates import unseen_manipulation
+
+    def finding(grade: Grade, face_swap: Grade) -> Finding:
+        kinds = (KindFinding("face_swap", face_swap, 0.2, ("sbi_effl0",)),
+                 KindFinding("generated", Grade.NO_SUPPORT, 0.1, ("gan_effl0",)))
+        return Finding(grade, 0.2, ("sbi_effl0", "gan_effl0"), "test rule", kind="face_swap",
+                       kinds=kinds)
+
+    text = unseen_manipulation(finding(Grade.NO_SUPPORT, Grade.NO_SUPPORT))
+    assert "largely miss a composite of face parts" in text
+    assert unseen_manipulation(finding(Grade.WEAK, Grade.WEAK)) == ""
+    assert unseen_manipulation(finding(Grade.NO_SUPPORT, Grade.NOT_APPLICABLE)) == ""
+    assert unseen_manipulation(None) == ""

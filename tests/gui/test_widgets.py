@@ -208,6 +208,7 @@ def test_findings_panel_shows_each_detector_and_provenance(qtbot, result):
     assert "real videos 2/40 (5.0%; 95% CI 0.6%–17%)" in panel.rates_text
     assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
     assert "Also consistent with retouching" in panel.rates_text  # a face-swap grade
+    assert "composite of face parts" not in panel.rates_text  # said with "no support" only
     assert "Very short clip (test)" in panel.cautions_text
     assert "Validation and error rates" in panel.provenance_text()
     # Why each kind got its grade: the bounds of real videos and what held the grade.
@@ -244,6 +245,7 @@ def test_findings_panel_says_no_support_is_not_authenticity(qtbot, result):
     assert "No support is not evidence that the file is authentic" in panel.rates_text
     assert "face-swap videos 20/40 (50%; 34%–66%)" in panel.rates_text
     assert "retouching" not in panel.rates_text
+    assert "also largely miss a composite of face parts" in panel.rates_text
     assert "under 0.500" in panel.reasons_text
 
 
