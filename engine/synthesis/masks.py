@@ -13,8 +13,8 @@ oval and the reduced set come from ``engine.faces.landmark_sets``.
 **Part shapes** (``"parts:<part>+<part>..."``, :data:`PART_SHAPES`) are not the reference's:
 the hull of one or more of the eyes (each with its brow), the nose and the mouth, grown by a
 tenth of the eye distance. A photo composite made by hand replaces one part of a face with
-another person's (an eye, the mouth); a blend the detectors have only ever seen end at the face
-outline leaves them blind to it (``engine.evaluation.part_composites``). Training draws them
+another person's (an eye, the mouth), and detectors that only ever saw blends ending at the face
+outline are nearly blind to it (``engine.evaluation.part_composites``). Training draws them
 only with ``part_prob`` (``engine.training.datasets.PairRecipe``); the four reference shapes
 and their draws are unchanged.
 """
