@@ -100,6 +100,8 @@ def composite(target_rgb_u8: npt.NDArray[np.uint8], target_lm: npt.NDArray[Any],
         # NOTE: seamlessClone needs the cut off the border: keep a 2 px frame clear.
         mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0
         ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            raise ValueError("the cut lies on the crop's border")
         centre = (int(xs.min() + xs.max() + 1) // 2, int(ys.min() + ys.max() + 1) // 2)
         # NOTE: seamlessClone writes into the mask it is given; it gets a copy.
         cloned = cv2.seamlessClone(donor[..., ::-1].copy(), target_rgb_u8[..., ::-1].copy(),
@@ -130,12 +132,20 @@ class Faces:
 
 def composites_of(faces: Faces, parts: tuple[str, ...] | None, blend: str,
                   ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
-    """Every face with the parts of the face ``DONOR_OFFSET`` further on; and which worked."""
+    """Every face with the parts of the face ``DONOR_OFFSET`` further on (never itself); and
+    which worked.
+
+    Raises:
+        ValueError: fewer than two faces (no donor).
+    """
     n = len(faces.crops)
+    if n < 2:
+        raise ValueError(f"composites need at least two faces; got {n}")
     out = faces.crops.copy()
     made = np.zeros(n, dtype=bool)
     for i in range(n):
         d = (i + DONOR_OFFSET) % n
+        d = (i + 1) % n if d == i else d
         try:
             out[i] = composite(faces.crops[i], faces.landmarks[i], faces.crops[d],
                                faces.landmarks[d], parts, blend)

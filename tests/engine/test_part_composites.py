@@ -23,6 +23,7 @@ from engine.evaluation.part_composites import (
     Faces,
     card_entry,
     composite,
+    composites_of,
     cut_mask,
     markdown,
     measure,
@@ -77,6 +78,19 @@ def test_a_composite_takes_the_donors_detail_inside_the_cut_only(
     eye = cut_mask(faces.landmarks[target], side, VARIANTS["one_eye"]).sum()
     whole = cut_mask(faces.landmarks[target], side, VARIANTS["whole_face"]).sum()
     assert eye < 0.15 * whole
+
+
+def test_every_face_gets_another_face_as_its_donor(faces: Faces) -> None:
+    """Seven faces: the fixed offset of 7 would give each face itself; it must not."""
+    seven = Faces(tuple(f"f{i}" for i in range(7)),
+                  np.stack([faces.crops[i % 4] for i in range(7)]),
+                  np.stack([faces.landmarks[i % 4] for i in range(7)]))
+    out, made = composites_of(seven, VARIANTS["mouth"], "feather")
+    assert made.all()
+    # a face pasted onto itself would come out unchanged; each neighbour here is another face
+    assert all(_changed(out[i], seven.crops[i]).any() for i in range(7))
+    with pytest.raises(ValueError, match="at least two faces"):
+        composites_of(Faces(("a",), faces.crops[:1], faces.landmarks[:1]), None, "feather")
 
 
 def test_an_unknown_blend_is_refused(faces: Faces) -> None:
