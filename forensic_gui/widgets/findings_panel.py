@@ -347,6 +347,10 @@ def _fit_columns(table: QTableWidget) -> None:
     header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Interactive)
     header.setMinimumSectionSize(40)
     table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    # NOTE: a header's centred label is clipped at both ends when its column is narrow
+    # ("d of manipulat"); left-aligned and elided it reads from its start.
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     table.setWordWrap(True)  # long names wrap; rows follow the width
 
