@@ -213,13 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     from engine.evaluation import face_measure_cli as cli
 
-    args = cli.parser(_PROG, __doc__, CARD_KEY, "detector to measure (repeatable; default: "
-                      "every face detector)").parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from engine.evaluation.bench_index import read_index_logged
-
-    items = read_index_logged(args.index)
-    bench = load_crops([it for it in items if it.label == 0], args.crops)
+    args, reals = cli.start(_PROG, __doc__, CARD_KEY, "detector to measure (repeatable; "
+                            "default: every face detector)", argv)
+    bench = load_crops(reals, args.crops)
     detectors = cli.load_face_detectors(
         args, lambda cfg: cfg.input_mode != "native_tiles" and cfg.clip_len <= 1)
     rows = measure(bench, detectors)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PredictFn", "command_line", "load_face_detectors", "parser", "publish"]
+__all__ = ["PredictFn", "command_line", "load_face_detectors", "parser", "publish", "start"]
 
 PredictFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float64]]
 
@@ -38,6 +38,22 @@ def parser(prog: str, doc: str | None, card_key: str, detector_help: str,
                    help=f"store each detector's figures in its model card ({card_key})")
     p.add_argument("--threads", type=int, default=2)
     return p
+
+
+def start(prog: str, doc: str | None, card_key: str, detector_help: str,
+          argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[Any]]:
+    """Parse the command line, set up logging and read the index: (options, real items).
+
+    Rows of the index that cannot be used are logged and left out
+    (``engine.evaluation.bench_index.read_index_logged``).
+    """
+    import logging
+
+    from engine.evaluation.bench_index import read_index_logged
+
+    args = parser(prog, doc, card_key, detector_help).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args, [it for it in read_index_logged(args.index) if it.label == 0]
 
 
 def load_face_detectors(args: argparse.Namespace, default: Callable[[Any], bool],

@@ -294,13 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     from engine.evaluation import face_measure_cli as cli
 
-    args = cli.parser(_PROG, __doc__, CARD_KEY, "detector to measure (repeatable; default: "
-                      "every detector of the face_swap kind)").parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from engine.evaluation.bench_index import read_index_logged
-
-    items = read_index_logged(args.index)
-    faces = load_faces([it for it in items if it.label == 0], args.crops)
+    args, reals = cli.start(_PROG, __doc__, CARD_KEY, "detector to measure (repeatable; "
+                            "default: every detector of the face_swap kind)", argv)
+    faces = load_faces(reals, args.crops)
     detectors = cli.load_face_detectors(args, lambda cfg: cfg.looks_for == "face_swap")
     rows = measure(faces, detectors)
     command = cli.command_line(_PROG, argv)

@@ -143,6 +143,18 @@ def test_report_layout_names_and_captions(
     assert "Item 1: clip 01.mp4" in pages[0]
 
 
+def _report_with_finding(store: CaseStore, added: EvidenceRecord, evidence_file: Path,
+                         tmp_path: Path, finding: object) -> str:
+    """The text of a case report whose one analysis carries ``finding``."""
+    result = make_result(evidence_file, added.sha256)
+    store.record_analysis(added.id, dataclasses.replace(result, finding=finding),
+                          actor="A. Analyst")
+    out = tmp_path / "report.pdf"
+    build_case_report(store, added.case_id, out, actor="R", sha256_fn=hash_file,
+                      detector_cards=detector_cards())
+    return " ".join(" ".join(_pages(out)).split())
+
+
 def test_report_names_the_composites_a_no_support_finding_may_hide(
     store: CaseStore, added: EvidenceRecord, evidence_file: Path, tmp_path: Path,
 ) -> None:
@@ -151,18 +163,11 @@ def test_report_names_the_composites_a_no_support_finding_may_hide(
     swap."""
     from engine.types import Finding, Grade, KindFinding
 
-    result = make_result(evidence_file, added.sha256)
     kinds = (KindFinding("face_swap", Grade.NO_SUPPORT, 0.2, ("sbi_effl0",)),)
-    finding = Finding(Grade.NO_SUPPORT, 0.2, ("sbi_effl0",), "test rule", kind="face_swap",
-                      kinds=kinds)
-    store.record_analysis(added.id, dataclasses.replace(result, finding=finding),
-                          actor="A. Analyst")
-    out = tmp_path / "report.pdf"
-    build_case_report(store, added.case_id, out, actor="R", sha256_fn=hash_file,
-                      detector_cards=detector_cards())
-    text = " ".join(_pages(out))
+    text = _report_with_finding(store, added, evidence_file, tmp_path, Finding(
+        Grade.NO_SUPPORT, 0.2, ("sbi_effl0",), "test rule", kind="face_swap", kinds=kinds))
     assert "Not seen well" in text
-    assert "largely miss a composite of face parts" in " ".join(text.split())
+    assert "largely miss a composite of face parts" in text
 
 
 @pytest.mark.parametrize(("kind", "expected"), [("face_swap", True), ("generated", False)])
@@ -174,12 +179,6 @@ def test_report_names_retouching_next_to_a_face_swap_grade(
     report's findings say so next to a supported face-swap grade, and not for another kind."""
     from engine.types import Finding, Grade
 
-    result = make_result(evidence_file, added.sha256)
-    finding = Finding(Grade.MODERATE, 0.9, ("sbi_effl0",), "test rule", kind=kind)
-    store.record_analysis(added.id, dataclasses.replace(result, finding=finding),
-                          actor="A. Analyst")
-    out = tmp_path / "report.pdf"
-    build_case_report(store, added.case_id, out, actor="R", sha256_fn=hash_file,
-                      detector_cards=detector_cards())
-    text = " ".join(_pages(out))
+    text = _report_with_finding(store, added, evidence_file, tmp_path, Finding(
+        Grade.MODERATE, 0.9, ("sbi_effl0",), "test rule", kind=kind))
     assert ("Also consistent with Retouching of the face alone" in text) is expected
