@@ -33,14 +33,11 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.card_text import BENIGN_EDITS_KEY as CARD_KEY
-from engine.evaluation.face_measure_cli import PredictFn
+from engine.evaluation.face_measure_cli import PredictFn, predict_all
 from engine.evaluation.intervals import rate_text
 from engine.training.bench_crops import BenchCrops, aggregate, load_crops
 
 logger = logging.getLogger(__name__)
-
-_BATCH = 64
-
 
 @functools.lru_cache(maxsize=4)
 def face_mask(side: int, margin: float = 0.25) -> npt.NDArray[np.float32]:
@@ -167,8 +164,7 @@ def measure(bench: BenchCrops, detectors: Mapping[str, tuple[PredictFn, float]],
     for view, edit in views:
         edited = crops if edit is None else edit_batch(edit, crops)
         for name, (predict, threshold) in detectors.items():
-            p_fake = np.concatenate([predict(edited[s:s + _BATCH])
-                                     for s in range(0, len(edited), _BATCH)])
+            p_fake = predict_all(predict, edited)
             item_scores = np.array([v for v in aggregate(bench, p_fake) if v is not None])
             rows.append(EditRow(name, view, threshold, len(p_fake),
                                 int(np.sum(p_fake >= threshold)), len(item_scores),
@@ -219,9 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detectors = cli.load_face_detectors(
         args, lambda cfg: cfg.input_mode != "native_tiles" and cfg.clip_len <= 1)
     rows = measure(bench, detectors)
-    command = cli.command_line(_PROG, argv)
-    cli.publish(args, markdown(rows, command, str(args.index)), CARD_KEY,
-                lambda name: card_entry(rows, name, command, str(args.index)), list(detectors))
+    cli.publish(args, argv, _PROG, CARD_KEY, rows, markdown, card_entry, list(detectors))
     return 0
 
 

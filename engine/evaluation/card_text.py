@@ -14,13 +14,19 @@ from typing import Any
 
 from engine.evaluation.intervals import rate_text
 
-__all__ = ["BENIGN_EDITS_KEY", "PART_COMPOSITES_KEY", "limits_sentences", "part_composite_reach",
-           "strongest_trigger"]
+__all__ = ["BENIGN_EDITS_KEY", "PART_COMPOSITES_KEY", "PART_VARIANTS", "composite_row_key",
+           "limits_sentences", "part_composite_reach", "strongest_trigger"]
 
 BENIGN_EDITS_KEY = "benign_edits"
 PART_COMPOSITES_KEY = "part_composites"
-_PART_ROWS = ("one_eye", "nose", "mouth", "both_eyes", "eyes_nose_mouth")
+# The composites that replace a part, not the whole face (``part_composites.VARIANTS``).
+PART_VARIANTS = ("one_eye", "nose", "mouth", "both_eyes", "eyes_nose_mouth")
 _SEES_PARTS_AUC = 0.75  # below this mean part AUC the sentence warns that it misses them
+
+
+def composite_row_key(variant: str, blend: str) -> str:
+    """The key of one composite's row in a card's :data:`PART_COMPOSITES_KEY` entry."""
+    return f"{variant}/{blend}"
 
 
 def strongest_trigger(entry: Mapping[str, Any] | None) -> str:
@@ -47,8 +53,9 @@ def part_composite_reach(entry: Mapping[str, Any] | None) -> str:
     (clone-tool rows) against untouched faces, from a card's :data:`PART_COMPOSITES_KEY` entry
     ('' when none was measured)."""
     rows = (entry or {}).get("rows", {})
-    parts = [rows[f"{name}/poisson"]["auc"] for name in _PART_ROWS if f"{name}/poisson" in rows]
-    whole = rows.get("whole_face/poisson")
+    keys = [composite_row_key(name, "poisson") for name in PART_VARIANTS]
+    parts = [rows[key]["auc"] for key in keys if key in rows]
+    whole = rows.get(composite_row_key("whole_face", "poisson"))
     if not parts or whole is None:
         return ""
     span = (f"AUC {min(parts):.2f}-{max(parts):.2f}" if max(parts) - min(parts) >= 0.005

@@ -18,9 +18,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PredictFn", "command_line", "load_face_detectors", "parser", "publish", "start"]
+__all__ = ["PredictFn", "load_face_detectors", "parser", "predict_all", "publish", "start"]
 
 PredictFn = Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float64]]
+_BATCH = 64
+
+
+def predict_all(predict: PredictFn, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """``predict`` over ``crops`` in batches of 64 (bounded memory for any number of crops)."""
+    return np.concatenate([predict(crops[s:s + _BATCH]) for s in range(0, len(crops), _BATCH)])
 
 
 def parser(prog: str, doc: str | None, card_key: str, detector_help: str,
@@ -73,22 +79,24 @@ def load_face_detectors(args: argparse.Namespace, default: Callable[[Any], bool]
     return detectors
 
 
-def command_line(prog: str, argv: Sequence[str] | None) -> str:
-    """The command as typed, for the table and the cards."""
-    return f"{prog} " + " ".join(sys.argv[1:] if argv is None else list(argv))
-
-
-def publish(args: argparse.Namespace, text: str, card_key: str,
-            entry_of: Callable[[str], Mapping[str, Any]], detectors: Sequence[str]) -> None:
-    """Print ``text``, write it to ``--markdown``, and with ``--record-cards`` store
-    ``entry_of(name)`` under ``card_key`` in each detector's card."""
+def publish(args: argparse.Namespace, argv: Sequence[str] | None, prog: str, card_key: str,
+            rows: Any, markdown: Callable[[Any, str, str], str],
+            card_entry: Callable[[Any, str, str, str], Mapping[str, Any]],
+            detectors: Sequence[str]) -> None:
+    """Print the table ``markdown(rows, command, source)``, write it to ``--markdown``, and with
+    ``--record-cards`` store ``card_entry(rows, name, command, source)`` under ``card_key`` in
+    each detector's card; ``command`` is the command line as typed."""
     from engine.runtime import WeightsStore
     from engine.training.card import record_card_entry
 
+    command = f"{prog} " + " ".join(sys.argv[1:] if argv is None else list(argv))
+    source = str(args.index)
+    text = markdown(rows, command, source)
     sys.stdout.write(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")
     if args.record_cards:
         store = WeightsStore(args.models_dir)
         for name in detectors:
-            record_card_entry(store.card_path(name), card_key, dict(entry_of(name)))
+            record_card_entry(store.card_path(name), card_key,
+                              dict(card_entry(rows, name, command, source)))

@@ -33,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.evaluation.card_text import PART_COMPOSITES_KEY as CARD_KEY
-from engine.evaluation.face_measure_cli import PredictFn
+from engine.evaluation.card_text import PART_VARIANTS, composite_row_key
+from engine.evaluation.face_measure_cli import PredictFn, predict_all
 from engine.evaluation.intervals import auc_rows, rate_text
 from engine.synthesis.masks import PARTS, hull_mask, landmarks_68
 
@@ -44,7 +45,6 @@ _GROW_PX = 5  # the cut-out reaches this far past each part's landmark hull (256
 _FEATHER_SIGMA_PX = 3.0  # a soft layer-mask brush
 _CLONE_GROW_PX = 3  # how far past the cut a clone's result is kept
 _CLONE_FEATHER_PX = 2.0
-_BATCH = 64
 
 # What is replaced, in the words of the table; ``None`` = the whole face (face-oval hull).
 VARIANTS: dict[str, tuple[str, ...] | None] = {
@@ -55,7 +55,6 @@ VARIANTS: dict[str, tuple[str, ...] | None] = {
     "eyes_nose_mouth": ("left_eye", "right_eye", "nose", "mouth"),
     "whole_face": None,
 }
-PART_VARIANTS = ("one_eye", "nose", "mouth", "both_eyes", "eyes_nose_mouth")
 BLENDS = ("poisson", "feather")
 _WORDS = {"one_eye": "one eye with its brow", "nose": "the nose", "mouth": "the mouth",
           "both_eyes": "both eyes", "eyes_nose_mouth": "eyes, nose and mouth",
@@ -176,10 +175,6 @@ class Row:
                 "originals_above": self.originals_above}
 
 
-def _predict(predict: PredictFn, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-    return np.concatenate([predict(crops[s:s + _BATCH]) for s in range(0, len(crops), _BATCH)])
-
-
 def _auc(pos: npt.NDArray[np.float64], neg: npt.NDArray[np.float64]) -> float:
     return float(auc_rows(pos[None, :], neg[None, :])[0])
 
@@ -190,12 +185,12 @@ def measure(faces: Faces, detectors: Mapping[str, tuple[PredictFn, float]]) -> l
     The ``"mean"`` rows score each crop by the mean ``p_fake`` of the detectors given, which is
     how fusion combines the face-swap kind (``engine.fusion.per_kind``).
     """
-    originals = {name: _predict(p, faces.crops) for name, (p, _) in detectors.items()}
+    originals = {name: predict_all(p, faces.crops) for name, (p, _) in detectors.items()}
     rows: list[Row] = []
     for variant, parts in VARIANTS.items():
         for blend in BLENDS:
             crops, made = composites_of(faces, parts, blend)
-            scores = {name: _predict(p, crops[made]) for name, (p, _) in detectors.items()}
+            scores = {name: predict_all(p, crops[made]) for name, (p, _) in detectors.items()}
             views: dict[str, tuple[Any, Any, float | None]] = {
                 name: (scores[name], originals[name][made], t)
                 for name, (_, t) in detectors.items()}
@@ -252,8 +247,8 @@ def markdown(rows: Sequence[Row], command: str, source: str) -> str:
 
 def card_entry(rows: Sequence[Row], detector: str, command: str, source: str) -> dict[str, Any]:
     """What a detector's model card stores under :data:`CARD_KEY`."""
-    mine = {f"{r.variant}/{r.blend}": {**r.to_dict(),
-                                        "words": f"{_WORDS[r.variant]}; {_WORDS[r.blend]}"}
+    mine = {composite_row_key(r.variant, r.blend):
+            {**r.to_dict(), "words": f"{_WORDS[r.variant]}; {_WORDS[r.blend]}"}
             for r in rows if r.detector == detector}
     return {"command": command, "source": source,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -299,9 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     faces = load_faces(reals, args.crops)
     detectors = cli.load_face_detectors(args, lambda cfg: cfg.looks_for == "face_swap")
     rows = measure(faces, detectors)
-    command = cli.command_line(_PROG, argv)
-    cli.publish(args, markdown(rows, command, str(args.index)), CARD_KEY,
-                lambda name: card_entry(rows, name, command, str(args.index)), list(detectors))
+    cli.publish(args, argv, _PROG, CARD_KEY, rows, markdown, card_entry, list(detectors))
     return 0
 
 

@@ -93,6 +93,14 @@ def test_every_face_gets_another_face_as_its_donor(faces: Faces) -> None:
         composites_of(Faces(("a",), faces.crops[:1], faces.landmarks[:1]), None, "feather")
 
 
+def test_the_card_sentence_reads_every_part_row_the_measurement_writes() -> None:
+    """card_text.PART_VARIANTS names the composites that replace a part: every variant but
+    the whole face."""
+    from engine.evaluation.card_text import PART_VARIANTS
+
+    assert set(PART_VARIANTS) == set(VARIANTS) - {"whole_face"}
+
+
 def test_an_unknown_blend_is_refused(faces: Faces) -> None:
     with pytest.raises(ValueError, match="blend must be one of"):
         composite(faces.crops[0], faces.landmarks[0], faces.crops[1], faces.landmarks[1],
