@@ -8,7 +8,10 @@ mapooon/SelfBlendedImages, albumentations 1.1 semantics), see docs METHODS.md se
    68-point set instead of the face oval;
 2. source-target generator: with p=0.5 the source is T(I) and the target I, else the reverse.
    T = RGB shift +-20 (p=0.3), HSV shift +-0.3, brightness/contrast +-0.1, then ONE of
-   {nearest down-scale by 2 or 4 + bilinear up-scale, sharpen alpha 0.2-0.5};
+   {nearest down-scale by 2 or 4 + bilinear up-scale, sharpen alpha 0.2-0.5}. Our one
+   extension, off unless a training config asks for it (``decoder_prob``): the source may be
+   the face as an autoencoder decoded it (``decoded_u8``), colour-jittered, in place of T's
+   degradation, because the face swaps analysts receive paste a decoder-drawn face;
 3. random affine of source AND mask (translate x +-3%, y +-1.5%, scale 0.95-1/0.95 per axis),
    then elastic deformation of the mask (alpha 50, sigma 7);
 4. mask blur: resize to 192-256 px, Gaussian k1, zero every value < 1, Gaussian k2 with
@@ -42,6 +45,7 @@ __all__ = [
     "SBI_CONTINUOUS_RANGES",
     "SbiParams",
     "blend_mask",
+    "colour_jitter",
     "params_from_unit",
     "params_to_unit",
     "sample_sbi_params",
@@ -156,6 +160,8 @@ def self_blend(
     landmarks_xy: np.ndarray,
     rng: np.random.Generator,
     params: SbiParams | None = None,
+    *,
+    decoded_u8: np.ndarray | None = None,
 ) -> BlendResult:
     """Make one self-blended fake from a real face crop.
 
@@ -164,6 +170,10 @@ def self_blend(
         landmarks_xy: (478, 2) Face Mesh landmarks in crop pixels.
         rng: source of every random draw (unused when ``params`` is given).
         params: replay these parameters instead of sampling new ones.
+        decoded_u8: the same crop as an autoencoder decoded it (aligned pixel for pixel;
+            ``engine.training.decoded_faces``). It then replaces T's degradation and is always
+            the source: the blend pastes a decoder-drawn face into the real picture, as an
+            autoencoder face swap does, after T's colour jitter (``p.degrade`` is not used).
 
     Returns:
         The fake, its final mask M, the X-ray target, the (possibly jittered) target image
@@ -174,7 +184,12 @@ def self_blend(
     h, w = rgb_u8.shape[:2]
     mask = _initial_mask(landmarks_xy, (h, w), p)
     source, target = rgb_u8.copy(), rgb_u8.copy()
-    if p.transform_source:
+    if decoded_u8 is not None:
+        if decoded_u8.shape != rgb_u8.shape:
+            raise SynthesisInputError(f"decoded twin {decoded_u8.shape} does not match the "
+                                      f"face {rgb_u8.shape}")
+        source = colour_jitter(decoded_u8, p)
+    elif p.transform_source:
         source = source_transform(source, p)
     else:
         target = source_transform(target, p)
@@ -200,11 +215,16 @@ def _initial_mask(landmarks_xy: np.ndarray, shape_hw: tuple[int, int], p: SbiPar
     return mask
 
 
-def source_transform(rgb_u8: np.ndarray, p: SbiParams) -> np.ndarray:
-    """T(I): colour jitter, then ONE of down/up-scale or sharpen."""
+def colour_jitter(rgb_u8: np.ndarray, p: SbiParams) -> np.ndarray:
+    """T's first half: RGB shift, HSV shift, brightness and contrast."""
     out = color.rgb_shift(rgb_u8, (p.rgb_shift_r, p.rgb_shift_g, p.rgb_shift_b))
     out = color.shift_hsv(out, p.hue_shift, p.sat_shift, p.val_shift)
-    out = color.brightness_contrast(out, p.brightness, p.contrast)
+    return color.brightness_contrast(out, p.brightness, p.contrast)
+
+
+def source_transform(rgb_u8: np.ndarray, p: SbiParams) -> np.ndarray:
+    """T(I): colour jitter, then ONE of down/up-scale or sharpen."""
+    out = colour_jitter(rgb_u8, p)
     if p.degrade == "downscale":
         return color.downscale_upscale(out, p.downscale_factor)
     if p.degrade == "sharpen":

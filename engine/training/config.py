@@ -71,6 +71,12 @@ class TrainConfig:
             the retouch, so a retouched real face is taught as real. 0: never, as before.
         part_prob: probability that a fake blends face parts only (eyes, nose, mouth:
             ``engine.synthesis.parts``), as a hand-made photo composite does. 0: never.
+        decoder_prob: probability that a pair is a self-blend whose source is the face as an
+            autoencoder decoded it (TAEF2; an autoencoder face swap pastes a decoder-drawn
+            face), made from the faces of ``decoder_bank``. 0: never.
+        decoder_bank: the folder of those decoded faces (``engine.training.decoded_faces``),
+            relative to the parent of ``--out`` like ``init_from``; needed with
+            ``decoder_prob``.
         sources: face-cache sources used (e.g. ``["utkface", "celeba"]``).
         max_reals: cap on real faces used from the cache (0 = all).
         val_reals: real faces from the cache's validation split (identity/clip-disjoint
@@ -121,6 +127,8 @@ class TrainConfig:
     video_share: float = 0.0
     retouch_prob: float = 0.0
     part_prob: float = 0.0
+    decoder_prob: float = 0.0
+    decoder_bank: str = ""
     val_capture_prob: float = 0.0
     sources: tuple[str, ...] = ("utkface", "celeba", "videos_real")
     max_reals: int = 0
@@ -147,9 +155,11 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         for name in ("p_bi", "agda_prob", "capture_prob", "video_share", "val_capture_prob",
-                     "retouch_prob", "part_prob"):
+                     "retouch_prob", "part_prob", "decoder_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
+        if self.decoder_prob > 0.0 and not self.decoder_bank:
+            raise ValueError("decoder_prob needs decoder_bank (engine.training.decoded_faces)")
         if self.trunk_runtime not in ("torch", "onnx"):
             raise ValueError(f"trunk_runtime must be torch or onnx; got {self.trunk_runtime!r}")
         if self.xray_target not in ("mask", "boundary"):
@@ -184,7 +194,8 @@ class TrainConfig:
 
         return PairRecipe(p_bi=self.p_bi, capture_prob=self.capture_prob,
                           xray_target=self.xray_target, video_share=self.video_share,
-                          retouch_prob=self.retouch_prob, part_prob=self.part_prob)
+                          retouch_prob=self.retouch_prob, part_prob=self.part_prob,
+                          decoder_prob=self.decoder_prob)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

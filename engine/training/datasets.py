@@ -58,12 +58,16 @@ class RealFaces:
         valid_xyxy: (K, 4) float32 part of each crop inside its source image
             (``FaceCache.valid_xyxy``), or ``None`` when not known (the capture chain then
             leaves the crop's margin as it is).
+        decoded: ``{index: (S, S, 3) uint8}``, the crops of some faces as an autoencoder
+            decoded them (``engine.training.decoded_faces``), or ``None``: for self-blends whose
+            source a decoder drew (``PairRecipe.decoder_prob``).
     """
 
     crops: Any
     landmarks: npt.NDArray[Any]
     groups: npt.NDArray[Any]
     valid_xyxy: npt.NDArray[Any] | None = None
+    decoded: dict[int, npt.NDArray[Any]] | None = None
 
     def __post_init__(self) -> None:
         k = len(self.crops)
@@ -80,8 +84,12 @@ class RealFaces:
         """The faces at ``indices`` (loaded into memory)."""
         idx = np.asarray(indices)
         valid = None if self.valid_xyxy is None else self.valid_xyxy[idx]
+        decoded = None
+        if self.decoded is not None:
+            decoded = {new: self.decoded[int(old)] for new, old in enumerate(idx)
+                       if int(old) in self.decoded}
         return RealFaces(np.stack([np.asarray(self.crops[int(i)]) for i in idx]),
-                         self.landmarks[idx], self.groups[idx], valid)
+                         self.landmarks[idx], self.groups[idx], valid, decoded)
 
     def valid(self, idx: int) -> tuple[float, float, float, float] | None:
         """The part of crop ``idx`` inside its source image, or ``None`` when not known."""
@@ -172,6 +180,9 @@ class PairRecipe:
         part_prob: probability that the fake blends face parts only (an eye, the nose, the
             mouth: ``engine.synthesis.parts``) instead of the whole face, as a hand-made
             photo composite does.
+        decoder_prob: probability that the pair is made from a face with a decoded twin
+            (``RealFaces.decoded``): a self-blend whose source is that twin, as an autoencoder
+            face swap pastes a decoder-drawn face (``engine.synthesis.sbi.self_blend``).
     """
 
     p_bi: float = 0.0
@@ -180,9 +191,11 @@ class PairRecipe:
     video_share: float = 0.0
     retouch_prob: float = 0.0
     part_prob: float = 0.0
+    decoder_prob: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("p_bi", "capture_prob", "video_share", "retouch_prob", "part_prob"):
+        for name in ("p_bi", "capture_prob", "video_share", "retouch_prob", "part_prob",
+                     "decoder_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]; got {getattr(self, name)}")
         if self.xray_target not in ("mask", "boundary"):
@@ -193,9 +206,12 @@ def synthesize_pair(
     faces: RealFaces, idx: int, rng: np.random.Generator, *, p_bi: float, postaug: bool,
     capture_prob: float = 0.0, xray_target: str = "mask", retouch_prob: float = 0.0,
     part_prob: float = 0.0,
+    decoder_prob: float = 0.0,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """``(real_rgb_u8, fake_rgb_u8, fake_xray_64)`` for face ``idx``.
 
+    With ``decoder_prob`` the pair may instead be made from a face with a decoded twin, drawn
+    among those (a self-blend of the twin into the face, never retouched or donor-blended).
     Order: (with ``retouch_prob``) a retouch of the real face, the blend (of face parts only
     with ``part_prob``), then (with
     ``capture_prob``) the capture chain, then (``postaug``) SBI's
@@ -203,15 +219,28 @@ def synthesize_pair(
 
     Raises:
         SynthesisInputError: the face cannot be blended (e.g. degenerate landmarks).
+        ValueError: ``decoder_prob`` > 0 and ``faces`` has no decoded twins.
     """
+    decoded = None
+    # NOTE: no draw at all without decoded sources, so earlier configs replay their exact pairs.
+    if decoder_prob > 0.0 and rng.random() < decoder_prob:
+        if not faces.decoded:
+            raise ValueError("decoder_prob > 0 needs faces with decoded twins "
+                             "(engine.training.decoded_faces)")
+        keys = sorted(faces.decoded)
+        idx = keys[int(rng.integers(len(keys)))]
+        decoded = faces.decoded[idx]
     crop = np.asarray(faces.crops[idx])
     lm = faces.landmarks[idx]
     # NOTE: no draw at all without retouching, so earlier configs replay their exact pairs.
-    if retouch_prob > 0.0 and rng.random() < retouch_prob:
+    if decoded is None and retouch_prob > 0.0 and rng.random() < retouch_prob:
         crop = retouch_face(crop, lm, rng)
     # NOTE: likewise no draw without part blends.
     parts = part_prob > 0.0 and rng.random() < part_prob
-    if p_bi > 0.0 and rng.random() < p_bi:
+    if decoded is not None:
+        fake = self_blend(crop, lm, rng, params=sample_part_sbi_params(rng) if parts else None,
+                          decoded_u8=np.asarray(decoded))
+    elif p_bi > 0.0 and rng.random() < p_bi:
         same_group = np.flatnonzero(faces.groups == faces.groups[idx])
         donor = nearest_donor(lm, faces.landmarks, rng, exclude=same_group.tolist())
         fake = blend_with_donor(crop, lm, np.asarray(faces.crops[donor]),
@@ -285,7 +314,8 @@ class PairSampler:
                 real, fake, xray = synthesize_pair(
                     self.faces, idx, self.rng, p_bi=self.p_bi, postaug=True,
                     capture_prob=self.recipe.capture_prob, xray_target=self.recipe.xray_target,
-                    retouch_prob=self.recipe.retouch_prob, part_prob=self.recipe.part_prob)
+                    retouch_prob=self.recipe.retouch_prob, part_prob=self.recipe.part_prob,
+                    decoder_prob=self.recipe.decoder_prob)
             except SynthesisInputError as exc:
                 self.skipped += 1
                 logger.warning("face %d skipped (%s); %d skipped so far", idx, exc, self.skipped)

@@ -521,6 +521,12 @@ def run_training(
     run that started it, so a run trained on one machine and released on another reports both.
     """
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.decoder_prob > 0.0:
+        from engine.training.decoded_faces import load_decoded
+
+        decoded = load_decoded(out.parent / cfg.decoder_bank, train_faces)
+        train_faces = dataclasses.replace(train_faces, decoded=decoded)
+        logger.info("%d training faces have a decoded twin (%s)", len(decoded), cfg.decoder_bank)
     if factory is imagenet_detector and cfg.init_from:
         factory = untrained_detector  # NOTE: init_from overwrites every weight
     run = setup(cfg, train_faces, factory=factory)

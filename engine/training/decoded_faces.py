@@ -1,0 +1,163 @@
+"""Decoder-made twins of training faces, for self-blends whose source a decoder drew.
+
+An autoencoder face swap (DeepFaceLab and DeepFaceLive, FaceForensics++'s Deepfakes) pastes a
+face that a neural decoder drew into the real frame. SBI's source transform stands in for that
+face with a down/up-scaled or sharpened copy (``engine.synthesis.sbi.source_transform``); a
+*decoded* copy, the face encoded and decoded again by TAEF2 (``engine.synthesis.taef2``), carries
+a real decoder's texture and upsampling instead, aligned pixel for pixel with the face, so the
+self-blend's only evidence is still what the blend leaves (``decoder_prob`` of
+``engine.training.config.TrainConfig``).
+
+TAEF2 takes about 1 s for a 256 px crop on one CPU core, far too slow inside the training loop,
+so the twins of a seeded sample of the training faces are made once here and stored in chunks
+(resumable; ``--shard``/``--shards`` split the chunks between processes)::
+
+    python -m engine.training.decoded_faces --config configs/training/CONFIG.toml \\
+        --data-root /root/.cache/forensic-dataset --out /work/cache/decoded_faces --n 1600
+
+The sample is drawn as training draws faces (``video_share``), without replacement. A run reads
+the folder named by its config's ``decoder_bank``; :func:`load_decoded` refuses a folder made
+from other faces (a SHA-256 of the sampled crops), so a bank is never paired with the wrong
+faces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.training.datasets import RealFaces, draw_weights
+
+__all__ = ["CHUNK", "load_decoded", "main", "plan_indices", "sample_fingerprint"]
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 50
+_PLAN = "plan.json"
+
+
+def plan_indices(faces: RealFaces, n: int, *, seed: int, video_share: float) -> list[int]:
+    """``n`` distinct face indices, drawn as training draws faces (seeded)."""
+    if not 1 <= n <= len(faces):
+        raise ValueError(f"n must lie in [1, {len(faces)}]; got {n}")
+    weights = draw_weights(faces.groups, video_share)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(faces), size=n, replace=False, p=weights)
+    return sorted(int(i) for i in chosen)
+
+
+def sample_fingerprint(faces: RealFaces, indices: list[int]) -> str:
+    """SHA-256 of the crops at ``indices``, in order: which faces a bank was made from."""
+    digest = hashlib.sha256()
+    for i in indices:
+        digest.update(np.ascontiguousarray(faces.crops[i]).tobytes())
+    return digest.hexdigest()
+
+
+def _chunk_path(out: Path, k: int) -> Path:
+    return out / f"chunk_{k:04d}.npz"
+
+
+def build(faces: RealFaces, out: Path, *, n: int, seed: int, video_share: float,
+          taef2_dir: Path, shard: int = 0, shards: int = 1) -> int:
+    """Make (or finish) the bank in ``out``; returns the number of chunks this shard wrote."""
+    from engine.synthesis.taef2 import load_taef2
+
+    out.mkdir(parents=True, exist_ok=True)
+    indices = plan_indices(faces, n, seed=seed, video_share=video_share)
+    plan = {"n_faces": len(faces), "indices": indices, "seed": seed, "video_share": video_share,
+            "fingerprint": sample_fingerprint(faces, indices), "decoder": "taef2"}
+    plan_path = out / _PLAN
+    if plan_path.exists():
+        if json.loads(plan_path.read_text(encoding="utf-8")) != plan:
+            raise ValueError(f"{out} holds a bank of other faces or settings; use another folder")
+    else:
+        plan_path.write_text(json.dumps(plan), encoding="utf-8")
+    taef2 = load_taef2(taef2_dir)
+    written = 0
+    for k in range(shard, -(-n // CHUNK), shards):
+        path = _chunk_path(out, k)
+        if path.exists():
+            continue
+        part = indices[k * CHUNK:(k + 1) * CHUNK]
+        decoded = np.stack([taef2.reconstruct(np.asarray(faces.crops[i])) for i in part])
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, indices=np.asarray(part, dtype=np.int64), decoded=decoded)
+        tmp.replace(path)
+        written += 1
+        logger.info("chunk %d: %d faces decoded", k, len(part))
+    return written
+
+
+def load_decoded(folder: Path, faces: RealFaces) -> dict[int, npt.NDArray[np.uint8]]:
+    """``{face index: its decoded twin}`` of a finished bank made from ``faces``.
+
+    Raises:
+        FileNotFoundError: no bank, or a chunk is missing (the build did not finish).
+        ValueError: the bank was made from other faces.
+    """
+    plan_path = folder / _PLAN
+    if not plan_path.is_file():
+        raise FileNotFoundError(f"no decoded-face bank in {folder} "
+                                "(python -m engine.training.decoded_faces)")
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    indices = [int(i) for i in plan["indices"]]
+    if plan["n_faces"] != len(faces) or max(indices) >= len(faces):
+        raise ValueError(f"{folder} was made from {plan['n_faces']} faces; these are "
+                         f"{len(faces)}")
+    if sample_fingerprint(faces, indices) != plan["fingerprint"]:
+        raise ValueError(f"{folder} was made from other faces than these (crop SHA-256 differs)")
+    out: dict[int, npt.NDArray[np.uint8]] = {}
+    for k in range(-(-len(indices) // CHUNK)):
+        path = _chunk_path(folder, k)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the bank's build did not finish")
+        with np.load(path) as data:
+            for i, twin in zip(data["indices"], data["decoded"], strict=True):
+                out[int(i)] = twin
+    if sorted(out) != indices:
+        raise ValueError(f"{folder}: its chunks do not hold the planned faces")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m engine.training.decoded_faces",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, required=True,
+                        help="the training config whose training faces are sampled")
+    parser.add_argument("--data-root", type=Path, required=True, help="the face cache")
+    parser.add_argument("--out", type=Path, required=True, help="bank folder (outside the repo)")
+    parser.add_argument("--n", type=int, default=1600, help="faces to decode")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--taef2-dir", type=Path, default=Path("../shared/models/taef2"))
+    parser.add_argument("--shard", type=int, default=0)
+    parser.add_argument("--shards", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    import torch
+
+    from engine.training.config import load_config
+    from engine.training.face_pack import config_faces
+
+    if not 0 <= args.shard < args.shards:
+        parser.error("--shard must lie in [0, --shards)")
+    torch.set_num_threads(args.threads)
+    cfg = load_config(args.config)
+    faces = config_faces(args.data_root, cfg)["train"]
+    build(faces, args.out, n=args.n, seed=args.seed, video_share=cfg.video_share,
+          taef2_dir=args.taef2_dir, shard=args.shard, shards=args.shards)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
