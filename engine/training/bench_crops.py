@@ -138,11 +138,21 @@ def aggregate(bench: BenchCrops, p_fake: npt.NDArray[Any]) -> list[float | None]
     return out
 
 
-def _predict(loaded: Any, crops: npt.NDArray[np.uint8], *, calibrated: bool) -> npt.NDArray[Any]:
+def _predict(loaded: Any, crops: npt.NDArray[np.uint8], *, calibrated: bool,
+             flip: bool = False) -> npt.NDArray[Any]:
+    """Each crop's score; with ``flip`` the mean logit of the crop and its mirror image (a
+    test-time augmentation, measured on the dev bench in docs/MODELS.md and not used by the app)."""
     parts = []
     for start in range(0, len(crops), _BATCH):
-        out = loaded.predict(crops[start : start + _BATCH])
-        parts.append(out.p_fake if calibrated else out.p_fake_raw)
+        batch = crops[start : start + _BATCH]
+        views = [batch, np.ascontiguousarray(batch[:, :, ::-1])] if flip else [batch]
+        logits = []
+        for view in views:
+            out = loaded.predict(view)
+            p = np.clip(np.asarray(out.p_fake if calibrated else out.p_fake_raw, np.float64),
+                        1e-7, 1.0 - 1e-7)
+            logits.append(np.log(p / (1.0 - p)))
+        parts.append(1.0 / (1.0 + np.exp(-np.mean(logits, axis=0))))
     return np.concatenate(parts)
 
 
@@ -191,11 +201,14 @@ def _scorers(args: argparse.Namespace) -> dict[str, tuple[Any, bool]]:
     return scorers
 
 
-def score(bench: BenchCrops, scorers: dict[str, tuple[Any, bool]]) -> list[dict[str, float]]:
-    """Per item, ``{label: file score}`` for every ``label -> (loaded detector, calibrated)``."""
+def score(bench: BenchCrops, scorers: dict[str, tuple[Any, bool]], *,
+          flip: bool = False) -> list[dict[str, float]]:
+    """Per item, ``{label: file score}`` for every ``label -> (loaded detector, calibrated)``
+    (``flip``: see :func:`_predict`)."""
     rows: list[dict[str, float]] = [{} for _ in bench.items]
     for label, (loaded, calibrated) in scorers.items():
-        per_item = aggregate(bench, _predict(loaded, bench.crops, calibrated=calibrated))
+        per_item = aggregate(bench, _predict(loaded, bench.crops, calibrated=calibrated,
+                                             flip=flip))
         for row, value in zip(rows, per_item, strict=True):
             if value is not None:
                 row[label] = value
@@ -220,6 +233,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="NAME=PATH: a training checkpoint of detector NAME (raw); repeatable")
     sc.add_argument("--input-size", type=int, default=None,
                     help="score at this input size instead of the registered one")
+    sc.add_argument("--flip", action="store_true",
+                    help="score each crop and its mirror image, mean logit (an experiment)")
     sc.add_argument("--threads", type=int, default=2)
     return parser.parse_args(argv)
 
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scorers = _scorers(args)
     bench = load_crops(items, args.crops)
-    rows = score(bench, scorers)
+    rows = score(bench, scorers, flip=args.flip)
     sys.stdout.write(format_report(transfer_report(items, rows, list(scorers))) + "\n")
     return 0
 
