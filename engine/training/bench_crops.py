@@ -142,17 +142,21 @@ def _predict(loaded: Any, crops: npt.NDArray[np.uint8], *, calibrated: bool,
              flip: bool = False) -> npt.NDArray[Any]:
     """Each crop's score; with ``flip`` the mean logit of the crop and its mirror image (a
     test-time augmentation, measured on the dev bench in docs/MODELS.md and not used by the app)."""
+    from engine.fusion.calibration import logit
+
+    def scores(batch: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
+        out = loaded.predict(batch)
+        return np.asarray(out.p_fake if calibrated else out.p_fake_raw)
+
     parts = []
     for start in range(0, len(crops), _BATCH):
         batch = crops[start : start + _BATCH]
-        views = [batch, np.ascontiguousarray(batch[:, :, ::-1])] if flip else [batch]
-        logits = []
-        for view in views:
-            out = loaded.predict(view)
-            p = np.clip(np.asarray(out.p_fake if calibrated else out.p_fake_raw, np.float64),
-                        1e-7, 1.0 - 1e-7)
-            logits.append(np.log(p / (1.0 - p)))
-        parts.append(1.0 / (1.0 + np.exp(-np.mean(logits, axis=0))))
+        if not flip:
+            parts.append(scores(batch))
+            continue
+        mirror = np.ascontiguousarray(batch[:, :, ::-1])
+        mean_logit = (logit(scores(batch)) + logit(scores(mirror))) / 2.0
+        parts.append(1.0 / (1.0 + np.exp(-mean_logit)))
     return np.concatenate(parts)
 
 
