@@ -12,6 +12,7 @@ through :func:`engine.runtime.cfg.preprocess`, the function inference uses.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,12 @@ class RealFaces:
                        if int(old) in self.decoded}
         return RealFaces(np.stack([np.asarray(self.crops[int(i)]) for i in idx]),
                          self.landmarks[idx], self.groups[idx], valid, decoded)
+
+    @functools.cached_property
+    def decoded_indices(self) -> tuple[int, ...]:
+        """The indices of the faces with a decoded twin, in order (sorted once, drawn from for
+        every decoder-drawn pair)."""
+        return tuple(sorted(self.decoded or {}))
 
     def valid(self, idx: int) -> tuple[float, float, float, float] | None:
         """The part of crop ``idx`` inside its source image, or ``None`` when not known."""
@@ -227,7 +234,7 @@ def synthesize_pair(
         if not faces.decoded:
             raise ValueError("decoder_prob > 0 needs faces with decoded twins "
                              "(engine.training.decoded_faces)")
-        keys = sorted(faces.decoded)
+        keys = faces.decoded_indices
         idx = keys[int(rng.integers(len(keys)))]
         decoded = faces.decoded[idx]
     crop = np.asarray(faces.crops[idx])
