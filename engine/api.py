@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.api_fusion import explain_for, explain_grades, fuse_for, fuse_scores
+from engine.api_fusion import (
+    compare_to_reference,
+    explain_for,
+    explain_grades,
+    fuse_for,
+    fuse_scores,
+    reference_comparison_from_dict,
+)
 from engine.api_provenance import (
     apply_filter,
     file_provenance_from_dict,
@@ -37,6 +44,7 @@ from engine.api_provenance import (
 from engine.evaluation.intervals import rate_text
 from engine.filters.base import FilterInfo, FilterResult
 from engine.fusion.explain import GradeExplanation
+from engine.fusion.reference import ReferenceComparison, ReferenceDelta, ReferenceError
 from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
 from engine.media_reader import MediaReader
@@ -61,10 +69,14 @@ __all__ = [
     "GradeExplanation",
     "IsolationSettings",
     "MediaReader",
+    "ReferenceComparison",
+    "ReferenceDelta",
+    "ReferenceError",
     "TrustList",
     "TrustListError",
     "analyze",
     "apply_filter",
+    "compare_to_reference",
     "explain_for",
     "explain_grades",
     "file_provenance_from_dict",
@@ -81,6 +93,7 @@ __all__ = [
     "probe_media",
     "rate_text",
     "read_frame",
+    "reference_comparison_from_dict",
     "render_filter",
     "result_from_dict",
     "result_to_dict",

@@ -7,14 +7,16 @@ Kept apart so ``engine.api`` stays one screenful of doorways; the GUI imports th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.types import DetectorScore, Finding, MediaResult, Provenance
 
 if TYPE_CHECKING:
     from engine.fusion.explain import GradeExplanation
+    from engine.fusion.reference import ReferenceComparison, ReferenceNull
 
-__all__ = ["explain_for", "explain_grades", "fuse_for", "fuse_scores"]
+__all__ = ["compare_to_reference", "explain_for", "explain_grades", "fuse_for", "fuse_scores",
+           "reference_comparison_from_dict"]
 
 
 def fuse_scores(
@@ -81,3 +83,32 @@ def explain_for(result: MediaResult, scores: Sequence[DetectorScore], scope: str
     kind = result.media.kind if result.media is not None else None
     rule = FusionRule.from_dict(prov.fusion)
     return explain_kinds(finding.kinds, scores, rule, level_of(kind, scope))
+
+
+def compare_to_reference(suspect: MediaResult, reference: MediaResult, *,
+                         null: ReferenceNull | None = None) -> ReferenceComparison:
+    """``suspect`` set against genuine footage of the same source (``engine.fusion.reference``):
+    per kind and per detector, how much higher its evidence is, and how often genuine footage
+    set against genuine footage of one recording differed as much (docs/FINDINGS.md section 6).
+
+    ``null`` defaults to the shipped one (``<models>/fusion/reference_null.json``).
+
+    Raises:
+        ReferenceError: the two cannot be compared (not both analysed videos, the same bytes,
+            other detectors, too few frames, no null installed); the message says why.
+    """
+    from engine.fusion import reference as comparison
+
+    return comparison.compare_to_reference(
+        suspect, reference, null if null is not None else comparison.load_null())
+
+
+def reference_comparison_from_dict(data: dict[str, Any]) -> ReferenceComparison:
+    """A stored comparison read back (``ReferenceComparison.to_dict``'s inverse).
+
+    Raises:
+        ValueError: not a comparison record.
+    """
+    from engine.fusion.reference import ReferenceComparison
+
+    return ReferenceComparison.from_dict(data)

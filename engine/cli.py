@@ -2,8 +2,8 @@
 
     forensic-analyze PATH... [--detectors all|name,...] [--runtime auto|onnx|torch]
                      [--frames N | --fps F] [--max-faces N] [--maps DIR] [--jsonl OUT]
-                     [--csv OUT] [--c2pa-trust PEM] [--workers N] [--timeout S]
-                     [--max-memory-gb G]
+                     [--csv OUT] [--c2pa-trust PEM] [--reference REF] [--workers N]
+                     [--timeout S] [--max-memory-gb G]
 
 Folders are walked recursively (hidden files and folders skipped; every other file is tried,
 whatever its extension, because evidence is often misnamed, and non-media is reported as an
@@ -12,9 +12,12 @@ kind, status (``ok``/``no_face``/``error``), error, each detector's calibrated `
 (``null`` where not applicable, with the reason), the fused finding and its verbal grade,
 per-frame scores for videos, per-track scores, provenance, cautions, and ``file_provenance``
 (metadata, C2PA Content Credentials, inconsistencies; docs/PROVENANCE.md); ``--csv`` also
-writes a one-row-per-file triage table (``engine.triage_csv``). Every string is valid UTF-8: bytes
-of a file name that are not are written ``\\xNN`` in ``path``, and ``path_bytes_b64`` then holds
-the name's exact bytes (base64).
+writes a one-row-per-file triage table (``engine.triage_csv``). ``--reference REF`` names
+genuine footage of the same source: REF is analysed first (its line has ``"role":
+"reference"``) and every other line gets ``reference_comparison``, the file set against it
+(``engine.fusion.reference``, docs/FINDINGS.md section 6), or the reason it could not be.
+Every string is valid UTF-8: bytes of a file name that are not are written ``\\xNN`` in
+``path``, and ``path_bytes_b64`` then holds the name's exact bytes (base64).
 
 Each file is analysed in a worker process (``--workers`` of them, models loaded once each), so a
 file that crashes a decoder, loops, or allocates without end gets its own error line (after at
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -53,7 +57,7 @@ from engine.cli_io import (
 )
 from engine.cli_record import result_record
 from engine.errors import EngineError, MediaError, UnknownDetectorError
-from engine.jobs import JobCancelled, Progress, ThrottledSink
+from engine.jobs import JobCancelled, Progress, ThrottledSink, null_sink
 from engine.pathtext import printable
 from engine.types import DetectorScore, MediaResult
 
@@ -118,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--c2pa-trust", type=Path, metavar="PEM",
                         help="trust anchors (PEM certificates) for C2PA signatures; none by "
                              "default, so a valid signature reads 'valid', never 'trusted'")
+    parser.add_argument("--reference", type=Path, metavar="REF",
+                        help="genuine video of the same source: each video is also set "
+                             "against it, with how often genuine footage differs as much")
     parser.add_argument("--max-faces", type=int_in(1, MAX_FACES), default=4,
                         help="faces analysed per frame, the largest kept (default 4)")
     _add_isolation_arguments(parser)
@@ -149,9 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     options = _options(args, parser)
+    _check_reference(args.reference, parser)
     inputs = walk_inputs(args.paths)
     try:
-        check_output_paths(args.jsonl, args.maps, inputs, csv=args.csv)
+        # NOTE: the reference is evidence too: no output may overwrite it.
+        guarded = inputs if args.reference is None else dataclasses.replace(
+            inputs, files=[*inputs.files, str(args.reference)])
+        check_output_paths(args.jsonl, args.maps, guarded, csv=args.csv)
         stream = open_jsonl(args.jsonl) if args.jsonl is not None else sys.stdout.buffer
         csv_stream = open_jsonl(args.csv) if args.csv is not None else None
     except UsageProblem as exc:
@@ -202,7 +213,7 @@ def _run(analyzer: Any, inputs: Inputs, writer: JsonlWriter, args: argparse.Name
     try:
         triage = None if table is None else TriageCsv(table.write_line)
         _run_batch(analyzer, inputs, writer, maps_dir=args.maps, quiet=args.quiet,
-                   triage=triage)
+                   triage=triage, reference=args.reference)
         for w in writers:
             w.finish()
     except KeyboardInterrupt:
@@ -255,6 +266,20 @@ def _options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
     )
 
 
+def _check_reference(path: Path | None, parser: argparse.ArgumentParser) -> None:
+    """``--reference``: a file, and a null to count against (usage errors, said once)."""
+    if path is None:
+        return
+    if not path.is_file():
+        parser.error(f"--reference: not a file: {printable(str(path))}")
+    from engine.fusion.reference import ReferenceError, load_null
+
+    try:
+        load_null()
+    except ReferenceError as exc:
+        parser.error(f"--reference: {exc}")
+
+
 def _trust_list(path: Path | None, parser: argparse.ArgumentParser) -> str | None:
     """``--c2pa-trust``, checked once here (a usage error, not an error on every file)."""
     if path is None:
@@ -284,12 +309,18 @@ def _run_batch(
     maps_dir: Path | None,
     quiet: bool,
     triage: Any = None,
+    reference: Path | None = None,
 ) -> None:
     from tqdm import tqdm
 
     from engine.analysis.many import analyze_in_order, locked_sink
 
     paths = inputs.files
+    ref_result = None
+    if reference is not None:  # first, so every other line can be set against it
+        ref_result = _analyze_one(analyzer, str(reference), null_sink, {})
+        writer.write(with_exact_path({**result_record(ref_result), "role": "reference"},
+                                     str(reference)))
     with tqdm(
         total=len(paths), unit="file", file=sys.stderr, disable=True if quiet else None
     ) as bar:
@@ -306,6 +337,8 @@ def _run_batch(
         for path, result in zip(paths, results, strict=True):
             bar.set_description(printable(os.path.basename(path))[:30])
             record = result_record(result)
+            if ref_result is not None:
+                record["reference_comparison"] = _reference_field(result, ref_result)
             # NOTE: a picture without a face can still have a whole-picture map.
             if maps_dir is not None and result.status in ("ok", "no_face"):
                 record.update(_write_maps(result, maps_dir, analyzer))
@@ -313,6 +346,18 @@ def _run_batch(
             if triage is not None:
                 triage.write(result)
             bar.update(1)
+
+
+def _reference_field(result: MediaResult, reference: MediaResult) -> dict[str, Any]:
+    """The line's ``reference_comparison``: the comparison, or ``{"error": why not}``."""
+    from engine.api import ReferenceError, compare_to_reference
+
+    if reference.status == "error":
+        return {"error": f"the reference could not be analysed: {reference.error}"}
+    try:
+        return compare_to_reference(result, reference).summary_dict()
+    except ReferenceError as exc:
+        return {"error": str(exc)}
 
 
 def _analyze_one(analyzer: Any, path: str, sink: Any, unreadable: dict[str, str]) -> MediaResult:

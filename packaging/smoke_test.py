@@ -38,6 +38,7 @@ REQUIRED = (
     "resources/models/*.onnx",
     "resources/models/*.json",
     "resources/models/fusion/fusion.json",
+    "resources/models/fusion/reference_null.json",
     "resources/sample/demo_real.mp4",
     "resources/sample/demo_fake.mp4",
     "resources/icons/app.svg",

@@ -121,7 +121,7 @@ def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],
         oof_frames = {}
     context = {
         "command": command,
-        "index": _shown_path(args.index),
+        "index": shown_path(args.index),
         "index_sha256": hashlib.sha256(args.index.read_bytes()).hexdigest(),
         "cache_key": key,
         "row_errors": [vars(e) for e in row_errors],
@@ -179,7 +179,7 @@ def _install_rule(rule: Any) -> None:
     log.info("installed fusion rule %s", target)
 
 
-def _shown_path(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """``path`` relative to the repository's parent folder when it lies there (no home dirs)."""
     root = Path(__file__).resolve().parents[2]
     try:
