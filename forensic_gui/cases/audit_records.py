@@ -15,6 +15,8 @@ can be checked against a verified chain:
   evidence hash the analysis was made on is the item's;
 - verdicts: evidence, analyst, verdict, rationale and the verdict it supersedes equal the
   ``verdict.recorded`` payload;
+- reference comparisons: the two analyses, the statement and the stored comparison JSON (by its
+  SHA-256) equal the ``reference.compared`` payload;
 - each of these rows has its entry, and each entry still has its row.
 
 Honest limits: case fields (number, title) and the per-frame score and finding rows are not
@@ -32,13 +34,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forensic_gui.cases.maps_blob import maps_sha256
-from forensic_gui.cases.models import Analysis, AnalystVerdictRow, AuditEvent, Evidence, KeyFrame
+from forensic_gui.cases.models import (
+    Analysis,
+    AnalystVerdictRow,
+    AuditEvent,
+    Evidence,
+    KeyFrame,
+    ReferenceComparisonRow,
+)
 from forensic_gui.cases.provenance_record import provenance_sha256
 
 __all__ = ["record_problems"]
 
 _EVIDENCE_FIELDS = ("uuid", "original_path", "original_path_b64", "size_bytes", "sha256")
 _VERDICT_FIELDS = ("evidence_id", "analyst", "verdict", "rationale", "supersedes_id")
+_REFERENCE_FIELDS = ("suspect_analysis_id", "reference_analysis_id", "statement",
+                     "comparison_sha256")
 
 # payload by object id, with the entry's seq: {object_id: (seq, payload)}
 _Logged = dict[str, tuple[int, dict[str, Any]]]
@@ -49,11 +60,13 @@ def record_problems(session: Session) -> list[str]:
 
     Call it only on a chain that verified: the entries are the reference.
     """
-    logged = _logged(session, ("evidence.added", "analysis.recorded", "verdict.recorded"))
+    logged = _logged(session, ("evidence.added", "analysis.recorded", "verdict.recorded",
+                               "reference.compared"))
     return [
         *_evidence_problems(session, logged["evidence.added"]),
         *_analysis_problems(session, logged["analysis.recorded"]),
         *_verdict_problems(session, logged["verdict.recorded"]),
+        *_reference_problems(session, logged["reference.compared"]),
     ]
 
 
@@ -190,4 +203,21 @@ def _verdict_problems(session: Session, logged: _Logged) -> list[str]:
         _fields_differing(_VERDICT_FIELDS),
         "analyst verdict",
         "verdict.recorded",
+    )
+
+
+def _reference_problems(session: Session, logged: _Logged) -> list[str]:
+    fields = _fields_differing(_REFERENCE_FIELDS)
+
+    def changed(row: ReferenceComparisonRow, payload: dict[str, Any]) -> list[str]:
+        actual = hashlib.sha256(row.comparison_json.encode("utf-8")).hexdigest()
+        return fields(row, payload) + (["comparison"] if actual != row.comparison_sha256 else [])
+
+    return _compare(
+        session.scalars(select(ReferenceComparisonRow).order_by(ReferenceComparisonRow.id)),
+        logged,
+        lambda row: f"Reference comparison #{row.id}",
+        changed,
+        "reference comparison",
+        "reference.compared",
     )

@@ -18,6 +18,7 @@ __all__ = [
     "EvidenceFileError",
     "InvalidFieldError",
     "RecordNotFoundError",
+    "ReferenceRefusedError",
 ]
 
 
@@ -60,3 +61,8 @@ class InvalidFieldError(CaseStoreError, ValueError):
 
 class EvidenceFileError(CaseStoreError):
     """The evidence file is missing, not a regular file, or not the size the caller measured."""
+
+
+class ReferenceRefusedError(CaseStoreError, ValueError):
+    """Two analyses cannot be set against each other (not both videos with faces, other
+    detectors, too few frames, other cases); the message says which and what to do."""

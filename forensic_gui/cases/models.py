@@ -40,6 +40,7 @@ __all__ = [
     "Evidence",
     "FindingRow",
     "KeyFrame",
+    "ReferenceComparisonRow",
     "UtcDateTime",
     "utc_now",
 ]
@@ -232,6 +233,26 @@ class AnalystVerdictRow(Base):
     rationale: Mapped[str] = mapped_column(Text)
     created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime())
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("analyst_verdicts.id"))
+
+
+class ReferenceComparisonRow(Base):
+    """A suspect video's analysis set against a reference's (revision 0006). Write-once
+    (triggers); ``comparison_json`` is ``ReferenceComparison.to_dict()``, null included."""
+
+    __tablename__ = "reference_comparisons"
+    __table_args__ = (
+        CheckConstraint("suspect_analysis_id != reference_analysis_id", name="distinct"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    suspect_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    reference_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"))
+    created_at_utc: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    comparison_json: Mapped[str] = mapped_column(Text)
+    comparison_sha256: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

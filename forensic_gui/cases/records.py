@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from engine.api import ReferenceComparison
 from engine.errors import EvidenceHashMismatchError
 from engine.types import Grade, MediaResult
 
@@ -31,6 +32,7 @@ __all__ = [
     "FindingRecord",
     "KeyFrameImage",
     "KeyFrameRecord",
+    "ReferenceComparisonRecord",
     "ScoreRecord",
     "ScoreScope",
     "VerdictRecord",
@@ -252,6 +254,31 @@ class AnalysisSummary:
     status: str
     error: str | None = None
     kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceComparisonRecord:
+    """A suspect video's analysis set against genuine footage of its source (write-once).
+
+    Attributes:
+        suspect_file_name, reference_file_name: the two evidence items' file names.
+        comparison: what the engine made of the two stored analyses, with the genuine-vs-genuine
+            null it was counted against, exactly as stored.
+        created_by: the analyst who asked for it (and who vouches for the reference).
+    """
+
+    id: int
+    case_id: int
+    suspect_analysis_id: int
+    reference_analysis_id: int
+    suspect_evidence_id: int
+    reference_evidence_id: int
+    suspect_file_name: str
+    reference_file_name: str
+    created_at_utc: datetime
+    created_by: str
+    statement: str
+    comparison: ReferenceComparison
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from forensic_gui.cases.report_provenance import (
     limits_block,
     provenance_block,
 )
+from forensic_gui.cases.report_reference import reference_block
 from forensic_gui.cases.report_sections import (
     ItemData,
     case_section,
@@ -200,6 +201,7 @@ def _item_flowables(
     names = {name: detector_label(card.display_name, name) for name, card in cards.items()}
     blocks += findings_block(item, st, width, thresholds, names)
     blocks += validation_block(item.analysis, st, width)
+    blocks += reference_block(item.comparisons, st, width, names)
     blocks += timeline_block(item, st, width, thresholds)
     blocks.append(verdict_box(item, st, width))
     blocks += key_frames_block(item, st, width)
@@ -213,6 +215,7 @@ def _collect_items(
     store: CaseStore, case_id: int, actor: str, sha256_fn: Sha256Fn
 ) -> list[ItemData]:
     items: list[ItemData] = []
+    comparisons = store.reference_comparisons(case_id)
     for ev in store.list_evidence(case_id):
         check = store.verify_evidence(ev.id, actor=actor, sha256_fn=sha256_fn)
         analysis = store.latest_analysis(ev.id)
@@ -226,6 +229,7 @@ def _collect_items(
                 scores=store.scores(aid, scopes=("media", "frame")) if aid is not None else (),
                 key_frames=store.key_frames(aid) if aid is not None else (),
                 verdicts=store.verdicts(ev.id),
+                comparisons=tuple(c for c in comparisons if c.suspect_evidence_id == ev.id),
             )
         )
     return items

@@ -26,6 +26,7 @@ from forensic_gui.cases.records import (
     EvidenceRecord,
     FindingRecord,
     KeyFrameRecord,
+    ReferenceComparisonRecord,
     ScoreRecord,
     VerdictRecord,
 )
@@ -71,6 +72,8 @@ class ItemData:
     scores: tuple[ScoreRecord, ...]
     key_frames: tuple[KeyFrameRecord, ...]
     verdicts: tuple[VerdictRecord, ...]
+    comparisons: tuple[ReferenceComparisonRecord, ...] = ()
+    """The item's comparisons with reference footage (the item as the suspect), oldest first."""
 
 
 def case_section(

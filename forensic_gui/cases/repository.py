@@ -23,7 +23,6 @@ from engine.jobs import CancelToken, ProgressSink
 from engine.types import MediaInfo
 from forensic_gui.cases import audit
 from forensic_gui.cases import store_ops as ev
-from forensic_gui.cases.analyses import AnalysisStore
 from forensic_gui.cases.models import AnalystVerdictRow, AuditEvent, Case, Evidence
 from forensic_gui.cases.records import (
     AnalystVerdict,
@@ -35,6 +34,7 @@ from forensic_gui.cases.records import (
     EvidenceRecord,
     VerdictRecord,
 )
+from forensic_gui.cases.references import ReferenceStore
 
 __all__ = ["CaseStore"]
 
@@ -43,11 +43,12 @@ logger = logging.getLogger(__name__)
 _CASE_FIELDS = ("number", "title", "analyst", "notes", "status")
 
 
-class CaseStore(AnalysisStore):
+class CaseStore(ReferenceStore):
     """Cases, evidence, analyses, analyst verdicts and the audit log in one SQLite file.
 
     Create it with :meth:`open` (inherited, with the analysis methods, from
-    :class:`forensic_gui.cases.analyses.AnalysisStore`); close it with :meth:`close` or use it
+    :class:`forensic_gui.cases.analyses.AnalysisStore`, and the reference comparisons, from
+    :class:`forensic_gui.cases.references.ReferenceStore`); close it with :meth:`close` or use it
     as a context manager.
     """
 

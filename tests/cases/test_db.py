@@ -33,7 +33,7 @@ def test_empty_database_migrates_to_head(tmp_path: Path) -> None:
         assert store.list_cases() == ()
     engine = case_db.create_db_engine(path)
     try:
-        assert case_db.current_revision(engine) == case_db.head_revision() == "0005"
+        assert case_db.current_revision(engine) == case_db.head_revision() == "0006"
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         with engine.connect() as connection:
