@@ -97,6 +97,7 @@ class CaseController(QObject):
     integrity_checked = Signal(int, object)  # evidence id, EvidenceCheck
     analysis_recorded = Signal(int, object)  # evidence id, AnalysisRecord (result with maps)
     verdict_recorded = Signal(int)  # evidence id
+    reference_compared = Signal(int)  # evidence id of the suspect
     analysis_running_changed = Signal(bool)
     report_exported = Signal(object)  # ReportSummary
     stall_measured = Signal(float)  # longest GUI stall (ms) of the analyses that just ended
@@ -322,6 +323,18 @@ class CaseController(QObject):
             show_error(self._window, "Verdict not saved", str(exc))
             return False
         self.verdict_recorded.emit(draft.evidence_id)
+        return True
+
+    def compare_with_reference(self, suspect_evidence_id: int, suspect_analysis_id: int,
+                               reference_analysis_id: int) -> bool:
+        """Set a stored analysis against a reference's and store it; say why if it cannot be."""
+        try:
+            self.store.record_reference_comparison(suspect_analysis_id, reference_analysis_id,
+                                                   actor=self.actor)
+        except CaseStoreError as exc:
+            show_error(self._window, "Comparison not made", str(exc))
+            return False
+        self.reference_compared.emit(suspect_evidence_id)
         return True
 
     def export_report(self, case_id: int, out_path: Path) -> ExportJob:

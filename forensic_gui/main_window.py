@@ -27,10 +27,17 @@ from PySide6.QtWidgets import (
 
 from engine.types import MediaResult
 from forensic_gui.cases.maps_blob import has_maps
-from forensic_gui.cases.records import AnalysisRecord, EvidenceCheck, EvidenceRecord
+from forensic_gui.cases.records import (
+    AnalysisRecord,
+    EvidenceCheck,
+    EvidenceRecord,
+    ReferenceComparisonRecord,
+)
 from forensic_gui.cases.repository import CaseStore
 from forensic_gui.controller import CaseController, EngineServices
+from forensic_gui.dialogs.messages import show_info
 from forensic_gui.dialogs.new_case_dialog import NewCaseDialog
+from forensic_gui.dialogs.reference_dialog import ReferenceDialog, reference_candidates
 from forensic_gui.evidence_rows import build_evidence_rows, with_check, with_result, with_verdicts
 from forensic_gui.frame_requests import FrameRequests
 from forensic_gui.job_tracker import JobTracker
@@ -126,7 +133,8 @@ class MainWindow(QMainWindow):
         self.commands = build_actions(self, ActionSlots(
             new_case=self.new_case, add_files=self.add_files, add_folder=self.add_folder,
             analyze=self.analyze_selected, verify=self.verify_selected,
-            export=self.export_report, demo=self.create_demo_case, quit=self.close))
+            compare=self.compare_selected, export=self.export_report,
+            demo=self.create_demo_case, quit=self.close))
         self.trust_action = add_provenance_menu(self, self.controller)
 
     def _build_layout(self) -> None:
@@ -186,6 +194,7 @@ class MainWindow(QMainWindow):
         c.integrity_checked.connect(self._on_controller_integrity_checked)
         c.analysis_recorded.connect(self._on_controller_analysis_recorded)
         c.verdict_recorded.connect(self._on_controller_verdict_recorded)
+        c.reference_compared.connect(self._on_controller_reference_compared)
         c.stall_measured.connect(self._on_controller_stall_measured)
         self.tracker.jobs_changed.connect(self._update_actions)
 
@@ -234,6 +243,30 @@ class MainWindow(QMainWindow):
         for evidence_id in self.evidence_list.selected_ids():
             self.controller.verify(evidence_id)
 
+    def compare_selected(self) -> None:
+        """Ask which of the case's videos is genuine footage of the selected video's source,
+        then set the selected video against it (``CaseStore.record_reference_comparison``)."""
+        ids, case_id = self.evidence_list.selected_ids(), self.current_case_id
+        if len(ids) != 1 or case_id is None:
+            return
+        item = self.store.get_evidence(ids[0])
+        suspect = self.store.latest_analysis_summaries(case_id).get(item.id)
+        if suspect is None or suspect.status != "ok":
+            show_info(self, "Compare with reference", f"{item.file_name} has no analysis with "
+                      "scored faces: analyse it first.")
+            return
+        candidates = reference_candidates(self.store, case_id, item.id)
+        if not candidates:
+            show_info(self, "Compare with reference", "No other analysed video in this case.",
+                      "Add genuine footage of the same source to the case, analyse it, then "
+                      "compare.")
+            return
+        dialog = ReferenceDialog(item.file_name, candidates, parent=self)
+        chosen = dialog.chosen() if dialog.exec() == ReferenceDialog.DialogCode.Accepted else None
+        if chosen is not None:
+            self.controller.compare_with_reference(item.id, suspect.analysis_id,
+                                                   chosen.analysis_id)
+
     def export_report(self) -> None:
         """Choose where to write the PDF report of the current case, then write it."""
         case_id = self.current_case_id
@@ -254,6 +287,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_case)
         a.analyze.setEnabled(selected)
         a.verify.setEnabled(selected)
+        a.compare.setEnabled(len(self.evidence_list.selected_ids()) == 1)
         self.evidence_list.setEnabled(has_case)
 
     # -- showing a case and an evidence item ---------------------------------------------
@@ -331,6 +365,7 @@ class MainWindow(QMainWindow):
                                  analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
         self.provenance.set_record(result.file_provenance)
+        self.findings.set_comparisons(self._comparisons_of(item))
         has_faces = any(frame.faces for frame in result.frames)
         self.frame_panel.set_note(_NO_MAPS_NOTE if has_faces and not has_maps(result) else "")
         start = most_suspicious_frame(result)
@@ -384,6 +419,15 @@ class MainWindow(QMainWindow):
         self._update_row(evidence_id, lambda row: with_verdicts(row, history))
         if self._shown is not None and self._shown.item.id == evidence_id:
             self.verdict_form.set_evidence(evidence_id, history)
+
+    @Slot(int)
+    def _on_controller_reference_compared(self, evidence_id: int) -> None:
+        if self._shown is not None and self._shown.item.id == evidence_id:
+            self.findings.set_comparisons(self._comparisons_of(self._shown.item))
+
+    def _comparisons_of(self, item: EvidenceRecord) -> list[ReferenceComparisonRecord]:
+        return [c for c in self.store.reference_comparisons(item.case_id)
+                if c.suspect_evidence_id == item.id]
 
     @Slot(float)
     def _on_controller_stall_measured(self, stall_ms: float) -> None:

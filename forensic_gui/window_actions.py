@@ -23,6 +23,7 @@ class ActionSlots:
     add_folder: Callable[[], object]
     analyze: Callable[[], object]
     verify: Callable[[], object]
+    compare: Callable[[], object]
     export: Callable[[], object]
     demo: Callable[[], object]
     quit: Callable[[], object]
@@ -37,6 +38,7 @@ class WindowActions:
     add_folder: QAction
     analyze: QAction
     verify: QAction
+    compare: QAction
     export: QAction
     demo: QAction
     quit: QAction
@@ -69,6 +71,8 @@ def build_actions(window: QMainWindow, slots: ActionSlots) -> WindowActions:
                         "Check the SHA-256, then run the detectors on the selected items"),
         verify=_action(window, "Verify hash", "verify", slots.verify, None,
                        "Re-compute the SHA-256 of the selected items and compare it"),
+        compare=_action(window, "Compare with reference…", None, slots.compare, None,
+                        "Set the selected video against genuine footage of the same source"),
         export=_action(window, "Export report…", "export", slots.export, "Ctrl+E",
                        "Write the case report as PDF"),
         demo=_action(window, "Create demo case", "demo", slots.demo),
@@ -80,7 +84,8 @@ def build_actions(window: QMainWindow, slots: ActionSlots) -> WindowActions:
     case_menu.addSeparator()
     case_menu.addAction(actions.quit)
     evidence_menu = window.menuBar().addMenu("&Evidence")
-    for action in (actions.add_files, actions.add_folder, actions.analyze, actions.verify):
+    for action in (actions.add_files, actions.add_folder, actions.analyze, actions.verify,
+                   actions.compare):
         evidence_menu.addAction(action)
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main_toolbar")

@@ -6,6 +6,7 @@ Usage (from the repository root; re-runs itself under ``xvfb-run`` when there is
     python scripts/screenshot_app.py --out docs/screenshots            # demo case, real detectors
     python scripts/screenshot_app.py --out /tmp/shots --media clip.mp4  # any files, real detectors
     python scripts/screenshot_app.py --out docs/screenshots --docs     # the README's pictures
+    python scripts/screenshot_app.py --out /tmp/shots --media suspect.mp4 genuine.mp4 --compare
 
 With ``--fake-analyzer`` the detectors are replaced by the GUI tests' fake (``tests/gui/
 fakes.py``) on a generated video, to check the layout without weights. Without it the demo case
@@ -16,6 +17,11 @@ stall measured during each analysis.
 synthesized fake selected, a heatmap shown) and ``report_page<N>.png`` for page 1 and the fake's
 two pages of the exported PDF report (rendered with ``pdftoppm -r 70``; ``pdftotext`` finds the
 pages), as 256-colour PNGs to keep them small.
+
+``--compare`` (two ``--media`` files) sets the first against the second as reference footage
+(the Evidence menu's "Compare with reference…", the analyst's confirmation given), then saves
+the window with the first selected (``06_reference_comparison.png``) and the report's page
+that prints the comparison (``07_report_reference.png``).
 """
 
 from __future__ import annotations
@@ -186,9 +192,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="the detector whose heatmap is shown, when it has one")
     parser.add_argument("--docs", action="store_true",
                         help="demo case only: write main_window.png and the report pages")
+    parser.add_argument("--compare", action="store_true",
+                        help="set the first --media file against the second as reference")
     args = parser.parse_args(raw)
     if args.docs and (args.fake_analyzer or args.media):
         parser.error("--docs shows the demo case with the real detectors only")
+    if args.compare and len(args.media) != 2:
+        parser.error("--compare needs exactly two --media files: the suspect, the reference")
     _ensure_display(raw)
 
     from PySide6.QtWidgets import QApplication
@@ -215,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     video = _fill_case(app, window, work, fakes, args.media, args.timeout)
     if args.docs:
         _shoot_docs(app, window, work, args.out, args.overlay)
+    elif args.compare:
+        _shoot_comparison(app, window, work, args.out)
     else:
         _shoot_views(app, window, args.out, args.overlay)
     if video is not None:
@@ -266,6 +278,34 @@ def _shoot_docs(app: object, window: object, work: Path, out: Path, overlay: str
         subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", str(page), "-l", str(page),
                         "-singlefile", str(pdf), str(stem)], check=True)
         _save_small(stem.with_suffix(".png"), out / f"report_page{page}.png")
+
+
+def _shoot_comparison(app: object, window: object, work: Path, out: Path) -> None:
+    """The first row set against the second as reference, shown and printed."""
+    rows = window.evidence_list.rows  # type: ignore[attr-defined]
+    store = window.store  # type: ignore[attr-defined]
+    suspect, reference = (store.latest_analysis(r.evidence_id) for r in rows[:2])
+    if suspect is None or reference is None:
+        sys.exit("both files must have been analysed")
+    if not window.controller.compare_with_reference(  # type: ignore[attr-defined]
+            rows[0].evidence_id, suspect.id, reference.id):
+        sys.exit("the comparison was refused (see the message above)")
+    window.evidence_list.select_ids([rows[0].evidence_id])  # type: ignore[attr-defined]
+    _settle(app, 1.5)
+    _shoot(window, out, "06_reference_comparison")
+    pdf = work / "report.pdf"
+    job = window.controller.export_report(window.current_case_id, pdf)  # type: ignore[attr-defined]
+    outcome: list[object] = []
+    job.succeeded.connect(outcome.append)
+    job.failed.connect(outcome.append)
+    _wait(app, lambda: bool(outcome), 120, "the report export")
+    page = _page_with(pdf, "Comparison with reference footage")
+    stem = work / "report_reference"
+    subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", str(page), "-l", str(page),
+                    "-singlefile", str(pdf), str(stem)], check=True)
+    shutil.copy(stem.with_suffix(".png"), out / "07_report_reference.png")
+    shutil.copy(pdf, out / "report.pdf")
+    print(f"wrote {out / '07_report_reference.png'} (page {page}) and {out / 'report.pdf'}")
 
 
 def _page_with(pdf: Path, text: str) -> int:

@@ -13,7 +13,7 @@ cannot be mistaken for the analyst's verdict beside it.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QResizeEvent
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from engine.api import GradeExplanation, explain_grades
 from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
 from engine.types import DetectorProvenance, EvidenceKind, Grade, MediaResult
+from forensic_gui.cases.records import ReferenceComparisonRecord
 from forensic_gui.error_rates import (
     benign_alternative,
     grade_rate_sentence,
@@ -42,6 +43,7 @@ from forensic_gui.error_rates import (
     validation_note,
 )
 from forensic_gui.probability_text import fmt_p
+from forensic_gui.widgets.reference_note import reference_html
 
 __all__ = ["GRADE_COLOURS", "FindingsPanel"]
 
@@ -104,6 +106,13 @@ class FindingsPanel(QWidget):
         self._cautions.setTextFormat(Qt.TextFormat.RichText)
         self._cautions.setStyleSheet("background: #fef7e0; color: #3c4043; padding: 4px; "
                                      "border-radius: 3px;")
+        self._reference = QLabel("", self)
+        self._reference.setObjectName("reference_comparisons")
+        self._reference.setWordWrap(True)
+        self._reference.setTextFormat(Qt.TextFormat.RichText)
+        self._reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._reference.setStyleSheet("background: #e8f0fe; color: #202124; padding: 4px; "
+                                      "border-radius: 3px;")
         self._table = QTableWidget(0, len(_COLUMNS), self)
         self._table.setObjectName("detector_scores")
         self._table.setHorizontalHeaderLabels(_COLUMNS)
@@ -134,6 +143,7 @@ class FindingsPanel(QWidget):
         layout.addWidget(self._banner)
         layout.addWidget(self._grade)
         layout.addWidget(self._rates)
+        layout.addWidget(self._reference)
         layout.addWidget(self._cautions)
         layout.addWidget(self._kinds)
         layout.addWidget(self._why)
@@ -160,6 +170,17 @@ class FindingsPanel(QWidget):
     def reasons_text(self) -> str:
         """Why each kind got its grade, as shown (rich text), ``""`` when hidden."""
         return self._why.text() if not self._why.isHidden() else ""
+
+    @property
+    def reference_text(self) -> str:
+        """The item's reference comparisons as shown (rich text), ``""`` when none."""
+        return self._reference.text() if not self._reference.isHidden() else ""
+
+    def set_comparisons(self, records: Sequence[ReferenceComparisonRecord]) -> None:
+        """Show the shown item's comparisons with reference footage (none: hidden)."""
+        text = reference_html(records)
+        self._reference.setText(text)
+        self._reference.setVisible(bool(text))
 
     def kind_rows(self) -> list[tuple[str, ...]]:
         """The per-kind table's cells, row by row (for tests and screenshots)."""
@@ -190,6 +211,7 @@ class FindingsPanel(QWidget):
         self._kinds.setRowCount(0)
         self._kinds.setVisible(False)
         self._why.setVisible(False)
+        self._reference.setVisible(False)
         self._table.setRowCount(0)
         self._table.setVisible(False)
         self._provenance.clear()
