@@ -48,6 +48,7 @@ def reference_block(comparisons: Sequence[ReferenceComparisonRecord], st: Report
                 f"{c.reference_frames} frames scored.", st.body),
             Spacer(1, 2),
             Paragraph(f"<b>{esc(record.statement)}</b>", st.body),
+            *[Paragraph(f"Caution: {esc(caution)}", st.body) for caution in c.cautions],
             Spacer(1, 3),
             table(_rows(c.deltas, st, names or {}),
                   [width * 0.34, width * 0.14, width * 0.14, width * 0.14, width * 0.24]),

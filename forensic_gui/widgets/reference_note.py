@@ -33,6 +33,9 @@ def reference_html(records: Sequence[ReferenceComparisonRecord]) -> str:
             f"<p style='margin: 2px 0'>vs <b>{html.escape(record.reference_file_name)}</b> "
             f"({html.escape(record.created_by)}, "
             f"{record.created_at_utc.strftime('%Y-%m-%d %H:%M UTC')}): "
-            f"{html.escape(record.statement)}<br/><span style='color: #5f6368'>{kinds}</span></p>")
+            f"{html.escape(record.statement)}<br/><span style='color: #5f6368'>{kinds}</span>"
+            + "".join(f"<br/><span style='color: #b06000'>{html.escape(c)}</span>"
+                      for c in record.comparison.cautions)
+            + "</p>")
     parts.append(f"<span style='color: #5f6368'>{html.escape(_ASSUMES)}</span>")
     return "".join(parts)

@@ -3,6 +3,7 @@ genuine-vs-genuine differences (engine.fusion.reference, engine.evaluation.refer
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -279,3 +280,19 @@ def test_a_bad_reference_is_a_usage_error(tmp_path: Path, which: str) -> None:
     assert reference.exists() == (which == "overwritten")
     if which == "overwritten":
         assert reference.read_bytes() == b"\1" * 64
+
+
+def test_differences_the_null_does_not_cover_become_cautions() -> None:
+    logits = {"sbi": _flat(1.0), "gan": _flat(0.0)}
+    suspect, reference = _video("s", logits), _video("r", logits)
+    null = _null([{"kind:face_swap": 0.0}] * 4)
+    assert compare_to_reference(suspect, reference, null=null).cautions == ()
+    other = MediaInfo("r.mp4", "video", "mp4", 10_000, 256, 256, 8, 25.0, 0.32, 0, "hevc")
+    reference = dataclasses.replace(reference, media=other)
+    suspect = dataclasses.replace(suspect, media=MediaInfo(
+        "s.mp4", "video", "mp4", 40_000, 64, 64, 8, 25.0, 0.32, 0, "h264"))
+    (caution,) = compare_to_reference(suspect, reference, null=null).cautions
+    assert "codec: h264 here, hevc in the reference" in caution
+    assert "resolution: 64 px short side here, 256 px in the reference" in caution
+    assert "compression:" in caution
+    assert "frame rate" not in caution

@@ -97,3 +97,24 @@ def test_ok_waits_for_a_choice_and_the_analysts_confirmation(qtbot) -> None:
     dialog.confirm.setChecked(True)
     assert ok.isEnabled()
     assert dialog.chosen() == ReferenceCandidate(7, 3, "genuine.mp4")
+
+
+def test_the_note_shows_each_comparisons_cautions(fake_null: ReferenceNull) -> None:
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from engine.fusion.reference import ReferenceComparison
+    from forensic_gui.cases.records import ReferenceComparisonRecord
+    from forensic_gui.widgets.reference_note import reference_html
+
+    comparison = ReferenceComparison("a" * 64, "b" * 64, 16, 16, (), fake_null, None, None,
+                                     "No kind of evidence could be set against genuine footage.",
+                                     ("The two files differ in ways <two halves> do not.",))
+    record = ReferenceComparisonRecord(1, 1, 2, 3, 4, 5, "s.mp4", "g.mp4",
+                                       datetime(2026, 12, 7, tzinfo=UTC), "Tester",
+                                       comparison.statement, comparison)
+    text = reference_html([record])
+    assert "differ in ways &lt;two halves&gt; do not" in text
+    assert reference_html([dataclasses.replace(record, comparison=dataclasses.replace(
+        comparison, cautions=()))]).count("#b06000") == 0
+    assert reference_html([]) == ""
