@@ -287,7 +287,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_case)
         a.analyze.setEnabled(selected)
         a.verify.setEnabled(selected)
-        a.compare.setEnabled(len(self.evidence_list.selected_ids()) == 1)
+        ids = self.evidence_list.selected_ids()
+        a.compare.setEnabled(len(ids) == 1 and self.evidence_list.row_for(ids[0]).kind == "video")
         self.evidence_list.setEnabled(has_case)
 
     # -- showing a case and an evidence item ---------------------------------------------

@@ -118,3 +118,20 @@ def test_the_note_shows_each_comparisons_cautions(fake_null: ReferenceNull) -> N
     assert reference_html([dataclasses.replace(record, comparison=dataclasses.replace(
         comparison, cautions=()))]).count("#b06000") == 0
     assert reference_html([]) == ""
+
+
+def test_the_action_is_offered_for_one_selected_video_only(
+        qtbot, window: MainWindow, case_id: int, tiny_video: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 48), (90, 60, 40)).save(still)
+    with qtbot.waitSignal(window.controller.evidence_changed, timeout=TIMEOUT_MS):
+        window.import_paths([tiny_video, still])
+    by_name = {row.file_name: row.evidence_id for row in window.evidence_list.rows}
+    window.evidence_list.select_ids([by_name["tiny.mp4"]])
+    qtbot.waitUntil(lambda: window.commands.compare.isEnabled(), timeout=TIMEOUT_MS)
+    window.evidence_list.select_ids([by_name["still.png"]])
+    qtbot.waitUntil(lambda: not window.commands.compare.isEnabled(), timeout=TIMEOUT_MS)
+    window.evidence_list.select_ids(list(by_name.values()))
+    qtbot.waitUntil(lambda: not window.commands.compare.isEnabled(), timeout=TIMEOUT_MS)
