@@ -264,14 +264,7 @@ def _shoot_docs(app: object, window: object, work: Path, out: Path, overlay: str
     _settle(app, 1.0)
     _show_overlay(app, window, overlay)
     _save_small(window.grab(), out / "main_window.png")  # type: ignore[attr-defined]
-    pdf = work / "demo_report.pdf"
-    job = window.controller.export_report(window.current_case_id, pdf)  # type: ignore[attr-defined]
-    outcome: list[object] = []
-    job.succeeded.connect(outcome.append)
-    job.failed.connect(outcome.append)
-    _wait(app, lambda: bool(outcome), 120, "the report export")
-    if not pdf.is_file():
-        sys.exit(f"the report was not written: {outcome[0]}")
+    pdf = _export_report(app, window, work / "demo_report.pdf")
     fake_page = _page_with(pdf, "Item 2: demo_fake.mp4")
     for page in (1, fake_page, fake_page + 1):  # cover, the fake's findings, its key frames
         stem = work / f"report_page{page}"
@@ -293,12 +286,7 @@ def _shoot_comparison(app: object, window: object, work: Path, out: Path) -> Non
     window.evidence_list.select_ids([rows[0].evidence_id])  # type: ignore[attr-defined]
     _settle(app, 1.5)
     _shoot(window, out, "06_reference_comparison")
-    pdf = work / "report.pdf"
-    job = window.controller.export_report(window.current_case_id, pdf)  # type: ignore[attr-defined]
-    outcome: list[object] = []
-    job.succeeded.connect(outcome.append)
-    job.failed.connect(outcome.append)
-    _wait(app, lambda: bool(outcome), 120, "the report export")
+    pdf = _export_report(app, window, work / "report.pdf")
     page = _page_with(pdf, "Comparison with reference footage")
     stem = work / "report_reference"
     subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", str(page), "-l", str(page),
@@ -306,6 +294,18 @@ def _shoot_comparison(app: object, window: object, work: Path, out: Path) -> Non
     shutil.copy(stem.with_suffix(".png"), out / "07_report_reference.png")
     shutil.copy(pdf, out / "report.pdf")
     print(f"wrote {out / '07_report_reference.png'} (page {page}) and {out / 'report.pdf'}")
+
+
+def _export_report(app: object, window: object, pdf: Path) -> Path:
+    """Export the current case's PDF report to ``pdf`` as the menu does, and wait for it."""
+    job = window.controller.export_report(window.current_case_id, pdf)  # type: ignore[attr-defined]
+    outcome: list[object] = []
+    job.succeeded.connect(outcome.append)
+    job.failed.connect(outcome.append)
+    _wait(app, lambda: bool(outcome), 120, "the report export")
+    if not pdf.is_file():
+        sys.exit(f"the report was not written: {outcome[0]}")
+    return pdf
 
 
 def _page_with(pdf: Path, text: str) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 
 from engine.evaluation.bench_index import IndexReadError, read_index
 
-__all__ = ["main"]
+__all__ = ["main", "shown_path", "start_run"]
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 2 on a usage error, 1 when nothing could be scored."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.frames < 1:
         parser.error("--frames must be >= 1")
+    items, row_errors = start_run(parser, args, "devbench")
+    if not items:
+        sys.stderr.write("devbench: no usable row in the index\n")
+        return 1
+    given = list(argv if argv is not None else sys.argv[1:])
+    command = " ".join(["python -m engine.evaluation.devbench", *given])
+    run = _evaluate(args, items, row_errors, command)
+    sys.stdout.write(f"devbench: report in {run['report']}\n")
+    return 0
+
+
+def start_run(parser: argparse.ArgumentParser, args: argparse.Namespace,
+              prog: str) -> tuple[list[Any], list[Any]]:
+    """What every command over an index does first: logging (``--verbose``), the models folder
+    (``--models-dir``, through ``FORENSIC_MODELS_DIR`` so the app's own loading reads it), and
+    the index, whose bad rows are each reported on stderr while the run goes on.
+
+    Returns the usable items and the skipped rows; an unreadable index is a usage error.
+    """
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.models_dir is not None:
         import os
 
@@ -80,15 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexReadError as exc:
         parser.error(str(exc))
     for err in row_errors:
-        sys.stderr.write(f"devbench: row {err.row} ({err.rel_path}) skipped: {err.message}\n")
-    if not items:
-        sys.stderr.write("devbench: no usable row in the index\n")
-        return 1
-    given = list(argv if argv is not None else sys.argv[1:])
-    command = " ".join(["python -m engine.evaluation.devbench", *given])
-    run = _evaluate(args, items, row_errors, command)
-    sys.stdout.write(f"devbench: report in {run['report']}\n")
-    return 0
+        sys.stderr.write(f"{prog}: row {err.row} ({err.rel_path}) skipped: {err.message}\n")
+    return items, row_errors
 
 
 def _evaluate(args: argparse.Namespace, items: list[Any], row_errors: list[Any],

@@ -35,8 +35,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.evaluation.bench_index import IndexReadError, read_index
-from engine.evaluation.devbench import DEFAULT_CACHE, DEFAULT_INDEX, shown_path
+from engine.evaluation.devbench import DEFAULT_CACHE, DEFAULT_INDEX, shown_path, start_run
 
 __all__ = ["main", "measure_null", "split_halves"]
 
@@ -110,21 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run it; 0 on success, 2 on a usage error, 1 when no genuine video could be used."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.frames < 2 or args.min_frames < 1:
         parser.error("--frames must be >= 2 and --min-frames >= 1")
-    if args.models_dir is not None:
-        import os
-
-        os.environ["FORENSIC_MODELS_DIR"] = str(args.models_dir.resolve())
-    try:
-        items, row_errors = read_index(args.index)
-    except IndexReadError as exc:
-        parser.error(str(exc))
-    for err in row_errors:
-        sys.stderr.write(f"reference_null: row {err.row} ({err.rel_path}) skipped: "
-                         f"{err.message}\n")
+    items, _row_errors = start_run(parser, args, "reference_null")
     pairs, pair_errors = _read_pairs(args.pairs, {it.rel_path: it for it in items})
     for problem in pair_errors:
         sys.stderr.write(f"reference_null: {problem}\n")

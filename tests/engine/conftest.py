@@ -46,3 +46,20 @@ def rotated_videos(
 def media_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every case of ``bad_media.CASES`` written once, keyed by case name."""
     return make_all(tmp_path_factory.mktemp("corpus"), np.random.default_rng(0))
+
+
+@pytest.fixture
+def demo_index(tmp_path: Path) -> Path:
+    """The bundled demo clips copied into ``tmp_path`` with an index naming them (the real
+    clip as ``real_video``, the fake as ``faceswap_video``, source ``demo``): a benchmark the
+    size of a unit test, for the commands that run the app's analyzer over an index."""
+    import shutil
+
+    sample = Path(__file__).resolve().parents[2] / "resources" / "sample"
+    for name in ("demo_real.mp4", "demo_fake.mp4"):
+        shutil.copy(sample / name, tmp_path / name)
+    index = tmp_path / "index.csv"
+    index.write_text("path,label,kind,method,source_repo\n"
+                     "demo_real.mp4,real,real_video,camera,demo\n"
+                     "demo_fake.mp4,fake,faceswap_video,swap,demo\n", encoding="utf-8")
+    return index

@@ -4,7 +4,6 @@ together, the fitted rule's false-alarm design, and the command end to end."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -148,20 +147,13 @@ def test_the_platt_fit_reads_at_equal_priors() -> None:
 
 @pytest.mark.slow
 @pytest.mark.weights
-def test_the_command_runs_the_app_analyzer_and_reports_bad_rows(tmp_path: Path) -> None:
+def test_the_command_runs_the_app_analyzer_and_reports_bad_rows(tmp_path: Path,
+                                                                 demo_index: Path) -> None:
     from engine.evaluation.devbench import main
 
-    sample = REPO / "resources" / "sample"
-    for name in ("demo_real.mp4", "demo_fake.mp4"):
-        shutil.copy(sample / name, tmp_path / name)
-    (tmp_path / "index.csv").write_text(
-        "path,label,kind,method,source_repo\n"
-        "demo_real.mp4,real,real_video,camera,demo\n"
-        "demo_fake.mp4,fake,faceswap_video,swap,demo\n"
-        "gone.mp4,real,real_video,camera,demo\n"
-        "demo_real.mp4,fake,gan_image,x,demo2\n",
-        encoding="utf-8",
-    )
+    with demo_index.open("a", encoding="utf-8") as index:
+        index.write("gone.mp4,real,real_video,camera,demo\n"
+                    "demo_real.mp4,fake,gan_image,x,demo2\n")
     out, cache = tmp_path / "report", tmp_path / "cache"
     argv = ["--index", str(tmp_path / "index.csv"), "--out", str(out), "--cache", str(cache)]
     assert main(argv) == 0

@@ -207,16 +207,9 @@ def test_a_missing_or_broken_null_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.weights
 def test_the_command_measures_a_null_and_checks_pairs_with_the_app_analyzer(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, demo_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from engine.evaluation import reference_null
 
-    sample = REPO / "resources" / "sample"
-    for name in ("demo_real.mp4", "demo_fake.mp4"):
-        shutil.copy(sample / name, tmp_path / name)
-    (tmp_path / "index.csv").write_text(
-        "path,label,kind,method,source_repo\n"
-        "demo_real.mp4,real,real_video,camera,demo\n"
-        "demo_fake.mp4,fake,faceswap_video,swap,demo\n", encoding="utf-8")
     (tmp_path / "pairs.csv").write_text(
         "suspect,reference\ndemo_fake.mp4,demo_real.mp4\ngone.mp4,demo_real.mp4\n"
         "demo_real.mp4,demo_fake.mp4\n", encoding="utf-8")
