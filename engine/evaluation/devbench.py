@@ -36,7 +36,7 @@ from typing import Any
 
 from engine.evaluation.bench_index import IndexReadError, read_index
 
-__all__ = ["main", "shown_path", "start_run"]
+__all__ = ["install_json", "main", "shown_path", "start_run"]
 
 log = logging.getLogger(__name__)
 
@@ -183,12 +183,17 @@ def _install_thresholds(fits: dict[str, Any], context: dict[str, Any]) -> None:
 def _install_rule(rule: Any) -> None:
     from engine.fusion.rules import rule_file
 
-    target = rule_file()
+    install_json(rule_file(), rule.to_dict())
+    log.info("installed fusion rule %s", rule_file())
+
+
+def install_json(target: Path, data: Any, *, indent: int = 2) -> None:
+    """Write ``data`` as sorted JSON to ``target`` in the models folder, whole or not at all
+    (a temporary file renamed over it: the app never reads half a rule)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(rule.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=indent, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(target)
-    log.info("installed fusion rule %s", target)
 
 
 def shown_path(path: Path) -> str:

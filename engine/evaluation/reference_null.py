@@ -28,14 +28,19 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.evaluation.devbench import DEFAULT_CACHE, DEFAULT_INDEX, shown_path, start_run
+from engine.evaluation.devbench import (
+    DEFAULT_CACHE,
+    DEFAULT_INDEX,
+    install_json,
+    shown_path,
+    start_run,
+)
 
 __all__ = ["main", "measure_null", "split_halves"]
 
@@ -259,12 +264,8 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
 def _install(null: Any) -> None:
     from engine.fusion.reference import null_file
 
-    target = null_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(null.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(target)
-    log.info("installed the reference null %s", target)
+    install_json(null_file(), null.to_dict(), indent=1)
+    log.info("installed the reference null %s", null_file())
 
 
 if __name__ == "__main__":
