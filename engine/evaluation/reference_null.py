@@ -224,8 +224,8 @@ def _report(null: Any, checks: Sequence[tuple[str, str, Any]], skipped: Sequence
     lines += [
         "",
         f"**The statement** (the kind that stands out most, with the count of genuine "
-        f"comparisons that stood out as much on some kind, so picking the kind is measured "
-        f"too): {hits[0]} of {len(heads)} fakes at a count of at most 5% of the genuine "
+        f"comparisons that showed a difference as unusual on some kind, so picking the kind is "
+        f"counted too): {hits[0]} of {len(heads)} fakes at a count of at most 5% of the genuine "
         f"comparisons, {hits[1]} at most 1%.",
         "", "## Each fake against its source (second half against first half)", "",
         "| suspect | reference | statement | "
