@@ -196,7 +196,8 @@ class ReferenceComparison:
     Attributes:
         suspect_sha256, reference_sha256: the bytes each analysis was of.
         suspect_frames, reference_frames: frames with a score in each file.
-        deltas: kinds first (in the rule's order), then detectors by name.
+        deltas: kinds first (in :class:`~engine.types.EvidenceKind` order), then detectors by
+            name.
         null: the genuine-vs-genuine measurement the counts come from.
         headline_at_least, headline_n: how many of the genuine comparisons stood out on some
             kind at least as much as this one does on its most unusual kind
