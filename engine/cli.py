@@ -318,6 +318,9 @@ def _run_batch(
     paths = inputs.files
     ref_result = None
     if reference is not None:  # first, so every other line can be set against it
+        if not quiet:
+            sys.stderr.write(f"forensic-analyze: analysing the reference first: "
+                             f"{printable(str(reference))}\n")
         ref_result = _analyze_one(analyzer, str(reference), null_sink, {})
         writer.write(with_exact_path({**result_record(ref_result), "role": "reference"},
                                      str(reference)))
