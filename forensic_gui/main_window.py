@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import MediaResult
+from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.maps_blob import has_maps
 from forensic_gui.cases.records import (
     AnalysisRecord,
@@ -427,8 +428,13 @@ class MainWindow(QMainWindow):
             self.findings.set_comparisons(self._comparisons_of(self._shown.item))
 
     def _comparisons_of(self, item: EvidenceRecord) -> list[ReferenceComparisonRecord]:
-        return [c for c in self.store.reference_comparisons(item.case_id)
-                if c.suspect_evidence_id == item.id]
+        try:
+            found = self.store.reference_comparisons(item.case_id)
+        except CaseStoreError as exc:  # a damaged row: said once, the item is still shown
+            logger.error("reference comparisons not shown: %s", exc)
+            self.statusBar().showMessage(f"Reference comparisons not shown: {exc}", 30000)
+            return []
+        return [c for c in found if c.suspect_evidence_id == item.id]
 
     @Slot(float)
     def _on_controller_stall_measured(self, stall_ms: float) -> None:

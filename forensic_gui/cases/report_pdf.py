@@ -35,6 +35,7 @@ from reportlab.platypus import (
 )
 
 from engine.api import list_detectors, list_filters, sha256_file
+from forensic_gui.cases.errors import CaseStoreError
 from forensic_gui.cases.models import utc_now
 from forensic_gui.cases.records import AuditEntry, CaseRecord, ChainReport, EvidenceCheck
 from forensic_gui.cases.report_media_provenance import media_provenance_block
@@ -215,7 +216,11 @@ def _collect_items(
     store: CaseStore, case_id: int, actor: str, sha256_fn: Sha256Fn
 ) -> list[ItemData]:
     items: list[ItemData] = []
-    comparisons = store.reference_comparisons(case_id)
+    try:
+        comparisons = store.reference_comparisons(case_id)
+    except CaseStoreError as exc:  # the report's audit verification names the damaged row
+        logger.error("reference comparisons left out of the report: %s", exc)
+        comparisons = ()
     for ev in store.list_evidence(case_id):
         check = store.verify_evidence(ev.id, actor=actor, sha256_fn=sha256_fn)
         analysis = store.latest_analysis(ev.id)

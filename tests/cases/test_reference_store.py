@@ -17,6 +17,7 @@ from engine.fusion.reference import ReferenceNull
 from engine.types import MediaResult
 from forensic_gui.cases import CaseStore, EvidenceRecord
 from forensic_gui.cases.errors import CaseStoreError, ReferenceRefusedError
+from forensic_gui.cases.report_pdf import build_case_report
 from tests.cases.fabricate import hash_file, make_result
 
 
@@ -118,18 +119,26 @@ def test_a_comparison_cannot_be_changed_or_deleted_and_an_edit_is_named(
         raw.execute("DROP TRIGGER reference_comparisons_no_update")
         raw.execute("UPDATE reference_comparisons SET comparison_json = "
                     "replace(comparison_json, 'kind:face_swap', 'kind:temporal')")
-    with pytest.raises(CaseStoreError, match="no longer matches its SHA-256"):
-        store.reference_comparisons(case_id)
-    report = store.verify_audit_chain()
+    (altered,) = store.reference_comparisons(case_id)  # read as it now is, like an analysis
+    assert altered.comparison.deltas[0].name == "kind:temporal"
+    report = store.verify_audit_chain()  # and named by the verification every report prints
     assert not report.ok
-    assert any(f"Reference comparison #{record.id} was edited" in p for p in report.problems)
+    assert any(f"Reference comparison #{record.id} was edited" in p and "comparison changed" in p
+               for p in report.problems)
+    with closing(sqlite3.connect(store.db_path, isolation_level=None)) as raw:
+        raw.execute("UPDATE reference_comparisons SET comparison_json = '[1, 2]'")
+    with pytest.raises(CaseStoreError, match="cannot be read"):
+        store.reference_comparisons(case_id)
+    out = tmp_path / "report.pdf"  # one unreadable row never stops the report
+    summary = build_case_report(store, case_id, out, actor="A. Analyst", sha256_fn=hash_file,
+                                detector_cards=[])
+    assert not summary.chain.ok
+    assert out.stat().st_size > 0
 
 
 def test_the_report_prints_each_comparison_under_its_suspect_with_its_count_and_limits(
         store: CaseStore, case_id: int, tmp_path: Path, null: ReferenceNull) -> None:
     import pypdf
-
-    from forensic_gui.cases.report_pdf import build_case_report
 
     _, suspect_id = _add_video(store, case_id, tmp_path, "suspect.mp4", 1, shift=0.2)
     _, reference_id = _add_video(store, case_id, tmp_path, "genuine.mp4", 2, shift=-0.3)

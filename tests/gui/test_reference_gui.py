@@ -4,6 +4,8 @@ stored comparison, the findings panel's note and the messages when it cannot be 
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,16 @@ def test_a_video_set_against_a_reference_is_stored_shown_and_audited(
     assert window.store.audit_entries(case_id)[-1].action == "reference.compared"
     window.evidence_list.select_ids([reference_id])  # the reference itself has no comparison
     qtbot.waitUntil(lambda: window.findings.reference_text == "", timeout=TIMEOUT_MS)
+
+    # A row damaged under the app is said in the status bar; the item is still shown.
+    with closing(sqlite3.connect(window.store.db_path, isolation_level=None)) as raw:
+        raw.execute("DROP TRIGGER reference_comparisons_no_update")
+        raw.execute("UPDATE reference_comparisons SET comparison_json = '[1]'")
+    window.evidence_list.select_ids([suspect_id])
+    qtbot.waitUntil(lambda: "Reference comparisons not shown" in
+                    window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
+    assert window.findings.reference_text == ""
+    assert window.findings.grade_text.startswith("Finding:")
 
 
 def test_without_another_analysed_video_the_window_says_what_to_do(
