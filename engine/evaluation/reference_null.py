@@ -3,7 +3,7 @@
     python -m engine.evaluation.reference_null [--index ../shared/data/dev_bench/index.csv]
         [--pairs docs/devbench/reference_pairs.csv] [--report docs/devbench/reference.md]
         [--cache ~/.cache/forensic-devbench] [--models-dir DIR] [--frames 32]
-        [--min-frames 12] [--install]
+        [--min-frames 12] [--install] [--record-cards]
 
 A reference comparison (``engine.fusion.reference``) sets a suspect video against genuine
 footage of the same source. Its false-alarm rate is measured here, never modelled:
@@ -18,7 +18,8 @@ footage of the same source. Its false-alarm rate is measured here, never modelle
    the two never share a frame. The report says, per kind and per detector, how many fakes
    stand out against the null at 5% and at 1%.
 
-``--install`` writes the null to ``<models>/fusion/reference_null.json``, which the app reads.
+``--install`` writes the null to ``<models>/fusion/reference_null.json``, which the app reads;
+``--record-cards`` stores each detector's row, and its kind's, in its model card.
 A half is used only when it has at least ``--min-frames`` scored frames; that number is stored
 as the least a compared file must have. Never run it on media the detectors were trained on.
 """
@@ -42,7 +43,7 @@ from engine.evaluation.devbench import (
     start_run,
 )
 
-__all__ = ["main", "measure_null", "split_halves"]
+__all__ = ["main", "measure_null", "split_halves", "summarize"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="scored frames a half needs to count (default 12)")
     parser.add_argument("--install", action="store_true",
                         help="write the null to <models>/fusion/reference_null.json")
+    parser.add_argument("--record-cards", action="store_true",
+                        help="store each detector's figures in its model card")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     return parser
 
@@ -143,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.report.write_text(_report(null, checks, skipped, pair_errors, key), encoding="utf-8")
     if args.install:
         _install(null)
+    if args.record_cards:
+        _record_cards(null, [c for _, _, c in checks if not isinstance(c, str)], args.pairs)
     sys.stdout.write(f"reference_null: {null.n_videos} genuine videos; report in {args.report}\n")
     return 0
 
@@ -213,12 +218,10 @@ def _report(null: Any, checks: Sequence[tuple[str, str, Any]], skipped: Sequence
         "reached by at most 5% of genuine | at most 1% |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in names:
-        values = null.values(name)
-        row = [d for c in made for d in c.deltas if d.name == name and d.null_n]
-        hits = [sum(1 for d in row if d.null_at_least / d.null_n <= rate) for rate in RATES]
-        lines.append(f"| {name} | {_quantile(values, 0.95):+.2f} | {_quantile(values, 0.99):+.2f}"
-                     f" | {values[-1]:+.2f} | {len(row)} | {hits[0]} | {hits[1]} |")
+    for name, r in summarize(null, made).items():
+        lines.append(f"| {name} | {r['genuine_q95']:+.2f} | {r['genuine_q99']:+.2f}"
+                     f" | {r['genuine_max']:+.2f} | {r['n_fakes']} | {r['fakes_at_5pct']} | "
+                     f"{r['fakes_at_1pct']} |")
     heads = [c for c in made if c.headline_n]
     hits = [sum(1 for c in heads if c.headline_at_least / c.headline_n <= rate) for rate in RATES]
     lines += [
@@ -243,6 +246,43 @@ def _report(null: Any, checks: Sequence[tuple[str, str, Any]], skipped: Sequence
     if skipped or pair_errors:
         lines += ["## Left out", ""] + [f"- {p}" for p in [*skipped, *pair_errors]] + [""]
     return "\n".join(lines)
+
+
+def summarize(null: Any, comparisons: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Per detector and kind of the null: the genuine differences' 95th and 99th percentiles
+    and largest value, and how many of ``comparisons`` (fakes set against their source) genuine
+    footage reached at most 5% and at most 1% of the time (the report's table, the cards' rows).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name in null.names():
+        values = null.values(name)
+        row = [d for c in comparisons for d in c.deltas if d.name == name and d.null_n]
+        hits = [sum(1 for d in row if d.null_at_least / d.null_n <= rate) for rate in RATES]
+        out[name] = {"genuine_q95": _quantile(values, 0.95),
+                     "genuine_q99": _quantile(values, 0.99), "genuine_max": values[-1],
+                     "n_genuine": len(values), "n_fakes": len(row),
+                     "fakes_at_5pct": hits[0], "fakes_at_1pct": hits[1]}
+    return out
+
+
+def _record_cards(null: Any, comparisons: Sequence[Any], pairs_csv: Path) -> None:
+    """Each shipped detector's row (and its kind's) in its model card (``reference_comparison``)."""
+    from engine.runtime.weights import WeightsStore
+    from engine.training.card import record_card_entry
+
+    rows = summarize(null, comparisons)
+    store = WeightsStore()
+    for name in store.names():
+        if name not in rows:
+            continue
+        kind = store.cfg(name).looks_for
+        record_card_entry(store.card_path(name), "reference_comparison", {
+            "command": null.command, "measured_on": null.measured_on,
+            "n_videos": null.n_videos,
+            "pairs": shown_path(pairs_csv) if pairs_csv.is_absolute() else str(pairs_csv),
+            "detector": rows[name],
+            "kind": {"name": kind, **rows[f"kind:{kind}"]} if f"kind:{kind}" in rows else None,
+        })
 
 
 def _cell(d: Any) -> str:

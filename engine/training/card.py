@@ -276,6 +276,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         *_dev_bench_lines(card.get("metrics", {}).get("dev_bench")),
         *_benign_edit_lines(card.get("benign_edits")),
         *_part_composite_lines(card.get("part_composites")),
+        *_reference_lines(card.get("reference_comparison")),
         "## Limitations", "", card.get("limitations", ""), "",
     ]
     return "\n".join(lines)
@@ -311,6 +312,26 @@ def _part_composite_lines(entry: dict[str, Any] | None) -> list[str]:
     for m in entry.get("rows", {}).values():
         lines.append(f"| {m.get('words', '?')} | {m['auc']:.3f} | "
                      f"{rate_text(m['composites_above'], m['n'])} |")
+    return [*lines, ""]
+
+
+def _reference_lines(entry: dict[str, Any] | None) -> list[str]:
+    """Reference comparisons (``engine.evaluation.reference_null``; docs/FINDINGS.md section 6)."""
+    if not entry:
+        return []
+    lines = ["## Against genuine footage of the same source (reference comparisons)", "",
+             f"Command: `{entry.get('command', '')}`. Genuine differences: "
+             f"{entry.get('measured_on', '?')}, each half set against the other ("
+             f"{entry.get('n_videos', '?')} videos); fakes: each fake of "
+             f"`{entry.get('pairs', '?')}` (second half) against its own source (first half). "
+             "Differences are of the mean frame logit, suspect minus reference.", "",
+             "| evidence | genuine: 95th percentile / largest | fakes reached by at most 5% / "
+             "1% of genuine |", "|---|---|---|"]
+    for label, row in (("this detector", entry.get("detector")),
+                       (f"its kind ({(entry.get('kind') or {}).get('name')})", entry.get("kind"))):
+        if row:
+            lines.append(f"| {label} | {row['genuine_q95']:+.2f} / {row['genuine_max']:+.2f} | "
+                         f"{row['fakes_at_5pct']} / {row['fakes_at_1pct']} of {row['n_fakes']} |")
     return [*lines, ""]
 
 

@@ -189,7 +189,8 @@ def test_the_shipped_null_was_measured_with_the_shipped_weights() -> None:
     null = load_null()
     store = WeightsStore()
     shipped = {name: store.cfg(name).onnx_sha256 for name in store.names()}
-    # After shipping new weights: python -m engine.evaluation.reference_null --install
+    # After shipping new weights:
+    #   python -m engine.evaluation.reference_null --install --record-cards
     assert null.weights_sha256 == shipped
     assert null.n_videos >= 30
     assert null.min_frames >= 8
@@ -289,3 +290,23 @@ def test_differences_the_null_does_not_cover_become_cautions() -> None:
     assert "resolution: 64 px short side here, 256 px in the reference" in caution
     assert "compression:" in caution
     assert "frame rate" not in caution
+
+
+def test_the_summary_rows_count_fakes_against_genuine_and_render_in_a_card() -> None:
+    from engine.evaluation.reference_null import summarize
+    from engine.training.card import _reference_lines
+
+    null = _null([{"kind:face_swap": d / 10, "sbi": d / 10} for d in range(20)])  # 0.0-1.9
+    fakes = [compare_to_reference(_video(f"s{i}", {"sbi": _flat(v)}),
+                                  _video(f"r{i}", {"sbi": _flat(0.0)}), null=null)
+             for i, v in enumerate((5.0, 1.85, 0.3))]  # beyond all, 1 of 20, 17 of 20
+    rows = summarize(null, fakes)
+    assert rows["sbi"]["genuine_max"] == pytest.approx(1.9)
+    assert rows["sbi"]["genuine_q95"] == pytest.approx(1.805)
+    assert (rows["sbi"]["n_fakes"], rows["sbi"]["fakes_at_5pct"],
+            rows["sbi"]["fakes_at_1pct"]) == (3, 2, 1)
+    text = "\n".join(_reference_lines({"command": "cmd", "detector": rows["sbi"],
+                                       "kind": {"name": "face_swap",
+                                                **rows["kind:face_swap"]}}))
+    assert "| this detector | +1.81 / +1.90 | 2 / 1 of 3 |" in text
+    assert "| its kind (face_swap) |" in text
