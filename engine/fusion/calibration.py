@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CalibrationError", "PlattCalibration", "apply", "fit", "logit"]
+__all__ = ["CalibrationError", "PlattCalibration", "apply", "fit", "logit", "sigmoid"]
 
 _EPS = 1e-12
 
@@ -32,8 +32,9 @@ def logit(p: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
 
 
-def _sigmoid(z: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)  # overflow-free logistic
+def sigmoid(z: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The logistic function, the inverse of :func:`logit` (tanh form: no overflow)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64))))
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class PlattCalibration:
 
     def apply(self, p_fake_raw: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Calibrated probabilities in [0, 1], same shape as ``p_fake_raw`` (float64)."""
-        return _sigmoid(self.a * logit(p_fake_raw) + self.b)
+        return sigmoid(self.a * logit(p_fake_raw) + self.b)
 
     def as_tuple(self) -> tuple[float, float]:
         """``(a, b)``, the form stored in ``DetectorCfg.calibration``."""
@@ -80,7 +81,7 @@ def _newton_with_line_search(
     w = np.array([1.0, 0.0])
     loss = _log_loss(x, t, w)
     for _ in range(max_iter):
-        p = _sigmoid(x @ w)
+        p = sigmoid(x @ w)
         grad = x.T @ (p - t)
         if np.max(np.abs(grad)) < 1e-9 * len(t):
             break

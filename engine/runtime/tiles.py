@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from engine.fusion.calibration import apply as apply_calibration
+from engine.fusion.calibration import sigmoid
 
 __all__ = [
     "TilePolicy",
@@ -162,10 +163,6 @@ def normalise_tiles(tiles_u8: np.ndarray, cfg: Any) -> np.ndarray:
     return preprocess(np.ascontiguousarray(tiles_u8), cfg)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64))))
-
-
 def score_region(
     detector: Any, rgb_u8: np.ndarray, region_xyxy: tuple[int, int, int, int] | None = None, *,
     policy: TilePolicy, max_tiles: int, phase: int = 0, want_cams: bool = False,
@@ -212,12 +209,12 @@ def score_region(
     tile_logits = np.concatenate(logits)
     pooled = pool_logits(tile_logits, policy.top_fraction)
     calibration = getattr(detector, "calibration", None)
-    p_raw = float(_sigmoid(np.array([pooled]))[0])
+    p_raw = float(sigmoid(np.array([pooled]))[0])
     return TileScore(
         p_fake_raw=p_raw,
         p_fake=float(apply_calibration(np.array([p_raw]), calibration)[0]),
         tile_logits=tile_logits,
-        tile_p_fake=np.asarray(apply_calibration(_sigmoid(tile_logits), calibration)),
+        tile_p_fake=np.asarray(apply_calibration(sigmoid(tile_logits), calibration)),
         tiles_xyxy=boxes, region_xyxy=region,  # type: ignore[arg-type]
         cams=np.concatenate(cams) if cams else None)
 

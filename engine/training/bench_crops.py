@@ -142,7 +142,7 @@ def _predict(loaded: Any, crops: npt.NDArray[np.uint8], *, calibrated: bool,
              flip: bool = False) -> npt.NDArray[Any]:
     """Each crop's score; with ``flip`` the mean logit of the crop and its mirror image (a
     test-time augmentation, measured on the dev bench in docs/MODELS.md and not used by the app)."""
-    from engine.fusion.calibration import logit
+    from engine.fusion.calibration import logit, sigmoid
 
     def scores(batch: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
         out = loaded.predict(batch)
@@ -156,7 +156,7 @@ def _predict(loaded: Any, crops: npt.NDArray[np.uint8], *, calibrated: bool,
             continue
         mirror = np.ascontiguousarray(batch[:, :, ::-1])
         mean_logit = (logit(scores(batch)) + logit(scores(mirror))) / 2.0
-        parts.append(1.0 / (1.0 + np.exp(-mean_logit)))
+        parts.append(sigmoid(mean_logit))
     return np.concatenate(parts)
 
 
