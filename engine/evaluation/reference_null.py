@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.evaluation.devbench import (
     DEFAULT_CACHE,
     DEFAULT_INDEX,
@@ -258,8 +260,8 @@ def summarize(null: Any, comparisons: Sequence[Any]) -> dict[str, dict[str, Any]
         values = null.values(name)
         row = [d for c in comparisons for d in c.deltas if d.name == name and d.null_n]
         hits = [sum(1 for d in row if d.null_at_least / d.null_n <= rate) for rate in RATES]
-        out[name] = {"genuine_q95": _quantile(values, 0.95),
-                     "genuine_q99": _quantile(values, 0.99), "genuine_max": values[-1],
+        q95, q99 = (float(q) for q in np.quantile(values, [0.95, 0.99]))
+        out[name] = {"genuine_q95": q95, "genuine_q99": q99, "genuine_max": values[-1],
                      "n_genuine": len(values), "n_fakes": len(row),
                      "fakes_at_5pct": hits[0], "fakes_at_1pct": hits[1]}
     return out
@@ -291,14 +293,6 @@ def _cell(d: Any) -> str:
     if not d.null_n:
         return f"{d.delta:+.2f}"
     return f"{d.delta:+.2f} ({d.null_at_least}/{d.null_n})"
-
-
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile by linear interpolation (numpy's default), on sorted values."""
-    pos = q * (len(sorted_values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 def _install(null: Any) -> None:

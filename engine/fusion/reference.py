@@ -34,6 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from engine.fusion.calibration import logit
+from engine.fusion.replay import declared_kinds
 from engine.types import EvidenceKind, FrameResult, MediaResult
 
 __all__ = [
@@ -45,7 +49,6 @@ __all__ = [
     "compare_to_reference",
     "file_differences",
     "file_means",
-    "kinds_of",
     "load_null",
     "null_file",
 ]
@@ -263,13 +266,6 @@ class ReferenceComparison:
             raise ValueError(f"not a reference comparison: {exc!r}") from exc
 
 
-def kinds_of(result: MediaResult) -> dict[str, str]:
-    """Detector name -> the kind it declared, from the analysis's own provenance."""
-    if result.provenance is None:
-        return {}
-    return {d.name: d.looks_for for d in result.provenance.detectors if d.looks_for}
-
-
 def file_means(frames: Sequence[FrameResult]) -> dict[str, tuple[float, int]]:
     """Per detector: the mean over ``frames`` of the logit of its frame score, and how many
     frames had one (frames where it did not apply are left out)."""
@@ -313,7 +309,7 @@ def compare_to_reference(suspect: MediaResult, reference: MediaResult,
     if weights_s != weights_r:
         raise ReferenceError("the two analyses were made with different detectors or weights: "
                              "analyse both files again with the same models")
-    kinds = kinds_of(suspect)
+    kinds = declared_kinds(suspect.provenance)
     means_s, means_r = file_means(suspect.frames), file_means(reference.frames)
     common = sorted(set(means_s) & set(means_r))
     n_s = max((means_s[n][1] for n in common), default=0)
@@ -435,8 +431,7 @@ def _weights(result: MediaResult) -> dict[str, str]:
 
 
 def _logit(p: float) -> float:
-    q = min(1.0 - _EPS, max(_EPS, p))
-    return math.log(q) - math.log1p(-q)
+    return float(logit(np.clip(p, _EPS, 1.0 - _EPS)))
 
 
 def null_file(models_dir: Path | None = None) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from engine.types import DetectorScore, Finding, MediaKind, Provenance
 
-__all__ = ["FuseFn", "fuser_for", "level_of"]
+__all__ = ["FuseFn", "declared_kinds", "fuser_for", "level_of"]
 
 FuseFn = Callable[[Sequence[DetectorScore], str], Finding]
 
@@ -26,8 +26,14 @@ def fuser_for(provenance: Provenance | None) -> FuseFn:
     from engine.fusion.per_kind import Fuser
     from engine.fusion.rules import FusionRule
 
-    kinds_of = {d.name: d.looks_for for d in provenance.detectors if d.looks_for}
-    return Fuser(FusionRule.from_dict(provenance.fusion), kinds_of).fuse
+    return Fuser(FusionRule.from_dict(provenance.fusion), declared_kinds(provenance)).fuse
+
+
+def declared_kinds(provenance: Provenance | None) -> dict[str, str]:
+    """Detector name -> the kind it declared, as the analysis recorded it (none: ``{}``)."""
+    if provenance is None:
+        return {}
+    return {d.name: d.looks_for for d in provenance.detectors if d.looks_for}
 
 
 def level_of(media_kind: MediaKind | None, scope: str) -> str:
