@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.evaluation.bench_index import BenchItem
 
-__all__ = ["ScoredItem", "cache_key", "score_items"]
+__all__ = ["ScoredItem", "atomic_write_text", "cache_key", "score_items"]
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,12 @@ def _write_key_note(folder: Path, provenance: Sequence[Any], options: Any) -> No
 
 
 def _atomic_write_json(target: Path, data: Any) -> None:
+    atomic_write_text(target, json.dumps(data, allow_nan=False))
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` whole or not at all: a temporary file beside it, renamed
+    over it, so a reader (the app, a rerun) never meets half a file."""
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)

@@ -190,10 +190,10 @@ def _install_rule(rule: Any) -> None:
 def install_json(target: Path, data: Any, *, indent: int = 2) -> None:
     """Write ``data`` as sorted JSON to ``target`` in the models folder, whole or not at all
     (a temporary file renamed over it: the app never reads half a rule)."""
+    from engine.evaluation.bench_scores import atomic_write_text
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=indent, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(target, json.dumps(data, indent=indent, sort_keys=True) + "\n")
 
 
 def shown_path(path: Path) -> str:
