@@ -429,12 +429,12 @@ class MainWindow(QMainWindow):
 
     def _comparisons_of(self, item: EvidenceRecord) -> list[ReferenceComparisonRecord]:
         try:
-            found = self.store.reference_comparisons(item.case_id)
+            return list(self.store.reference_comparisons(item.case_id,
+                                                         suspect_evidence_id=item.id))
         except CaseStoreError as exc:  # a damaged row: said once, the item is still shown
             logger.error("reference comparisons not shown: %s", exc)
             self.statusBar().showMessage(f"Reference comparisons not shown: {exc}", 30000)
             return []
-        return [c for c in found if c.suspect_evidence_id == item.id]
 
     @Slot(float)
     def _on_controller_stall_measured(self, stall_ms: float) -> None:

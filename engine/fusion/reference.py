@@ -111,12 +111,12 @@ class ReferenceNull:
         "Most unusual" is the smallest share of genuine deltas reaching a kind's delta. Each
         genuine comparison's own shares leave itself out, so it is judged as a new file is.
         """
-        names = [k for k in kind_deltas if self.values(k)]
-        if not names:
+        values = {k: v for k in kind_deltas if (v := self.values(k))}  # sorted once per kind
+        if not values:
             return None
-        mine = min(_share(self.values(k), kind_deltas[k]) for k in names)
-        genuine = [min(_share(self.values(k), s[k], leave_out=True) for k in names if k in s)
-                   for s in self.samples if any(k in s for k in names)]
+        mine = min(_share(v, kind_deltas[k]) for k, v in values.items())
+        genuine = [min(_share(v, s[k], leave_out=True) for k, v in values.items() if k in s)
+                   for s in self.samples if any(k in s for k in values)]
         return sum(1 for g in genuine if g <= mine), len(genuine)
 
     def to_dict(self) -> dict[str, Any]:

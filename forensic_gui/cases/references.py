@@ -87,8 +87,11 @@ class ReferenceStore(AnalysisStore):
                 payload=_payload(row, comparison, names))
             return _record(row, names, evidence_ids)
 
-    def reference_comparisons(self, case_id: int) -> tuple[ReferenceComparisonRecord, ...]:
-        """Every comparison of the case, oldest first.
+    def reference_comparisons(self, case_id: int, *, suspect_evidence_id: int | None = None
+                              ) -> tuple[ReferenceComparisonRecord, ...]:
+        """Every comparison of the case, oldest first; only those whose suspect is that evidence
+        item when ``suspect_evidence_id`` is given (selected in SQL: showing one item does not
+        read the whole case's comparisons).
 
         A row altered under the store is read as it now is, as analyses are: the audit
         verification (``verify_audit_chain``, printed in every report) names it by its
@@ -102,10 +105,11 @@ class ReferenceStore(AnalysisStore):
         with self._read() as session:
             ev.get_case(session, case_id)
             return tuple(_record(row, (s_name, r_name), (s_ev, r_ev))
-                         for row, s_name, r_name, s_ev, r_ev in _rows(session, case_id))
+                         for row, s_name, r_name, s_ev, r_ev
+                         in _rows(session, case_id, suspect_evidence_id))
 
 
-def _rows(session: Session, case_id: int) -> list[Any]:
+def _rows(session: Session, case_id: int, suspect_evidence_id: int | None) -> list[Any]:
     suspect, reference = aliased(Analysis), aliased(Analysis)
     suspect_ev, reference_ev = aliased(Evidence), aliased(Evidence)
     query = (
@@ -118,6 +122,8 @@ def _rows(session: Session, case_id: int) -> list[Any]:
         .where(ReferenceComparisonRow.case_id == case_id)
         .order_by(ReferenceComparisonRow.id)
     )
+    if suspect_evidence_id is not None:
+        query = query.where(suspect_ev.id == suspect_evidence_id)
     return list(session.execute(query).all())
 
 

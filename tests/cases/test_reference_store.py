@@ -68,8 +68,10 @@ def case_id(store: CaseStore) -> int:
 
 def test_a_comparison_is_made_from_the_stored_analyses_kept_whole_and_audited(
         store: CaseStore, case_id: int, tmp_path: Path, null: ReferenceNull) -> None:
-    _, suspect_id = _add_video(store, case_id, tmp_path, "suspect.mp4", 1, shift=-0.2)
-    _, reference_id = _add_video(store, case_id, tmp_path, "genuine.mp4", 2, shift=-0.5)
+    suspect_item, suspect_id = _add_video(store, case_id, tmp_path, "suspect.mp4", 1,
+                                          shift=-0.2)
+    reference_item, reference_id = _add_video(store, case_id, tmp_path, "genuine.mp4", 2,
+                                              shift=-0.5)
     record = store.record_reference_comparison(suspect_id, reference_id, actor="A. Analyst")
     assert (record.suspect_file_name, record.reference_file_name) == ("suspect.mp4",
                                                                        "genuine.mp4")
@@ -80,6 +82,8 @@ def test_a_comparison_is_made_from_the_stored_analyses_kept_whole_and_audited(
     assert "a face swap or blend" in record.statement
     (stored,) = store.reference_comparisons(case_id)
     assert stored == record
+    assert store.reference_comparisons(case_id, suspect_evidence_id=suspect_item.id) == (record,)
+    assert store.reference_comparisons(case_id, suspect_evidence_id=reference_item.id) == ()
     assert isinstance(stored.comparison, ReferenceComparison)
     entry = store.audit_entries(case_id)[-1]
     assert entry.action == "reference.compared"
