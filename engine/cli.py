@@ -7,8 +7,9 @@
 
 Folders are walked recursively (hidden files and folders skipped; every other file is tried,
 whatever its extension, because evidence is often misnamed, and non-media is reported as an
-error line; a folder that cannot be read gets an error line too). Each line holds: path, sha256,
-kind, status (``ok``/``no_face``/``error``), error, each detector's calibrated ``p_fake``
+error line; a folder that cannot be read gets an error line too; a folder with no file to try
+is named on stderr, and when no file is left at all it is a usage error). Each line holds: path,
+sha256, kind, status (``ok``/``no_face``/``error``), error, each detector's calibrated ``p_fake``
 (``null`` where not applicable, with the reason), the fused finding and its verbal grade,
 per-frame scores for videos, per-track scores, provenance, cautions, and ``file_provenance``
 (metadata, C2PA Content Credentials, inconsistencies; docs/PROVENANCE.md); ``--csv`` also
@@ -158,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _options(args, parser)
     _check_reference(args.reference, parser)
     inputs = walk_inputs(args.paths)
+    for folder in inputs.empty:
+        sys.stderr.write(f"forensic-analyze: the folder {printable(folder)} holds no file to "
+                         "analyse (hidden files and folders are skipped)\n")
+    if not inputs.files:
+        parser.error("nothing to analyse: the folders given hold no files")
     try:
         # NOTE: the reference is evidence too: no output may overwrite it.
         guarded = inputs if args.reference is None else dataclasses.replace(

@@ -65,11 +65,15 @@ class Inputs:
         folders: the folders that were walked.
         unreadable: folder -> why it (or a folder inside it) could not be read; each also
             appears in ``files``, so it gets its own error line.
+        empty: the folders named on the command line in which the walk found no file to try
+            (empty, or hidden files only), so the command can say so instead of printing
+            nothing for them.
     """
 
     files: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)
+    empty: list[str] = field(default_factory=list)
 
 
 def walk_inputs(paths: Sequence[str]) -> Inputs:
@@ -94,6 +98,8 @@ def walk_inputs(paths: Sequence[str]) -> Inputs:
         for root, dirs, files in os.walk(raw, onerror=note):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(os.path.join(root, name) for name in files if not name.startswith("."))
+        if not found:
+            inputs.empty.append(raw)
         inputs.files.extend(sorted(found))
     return inputs
 

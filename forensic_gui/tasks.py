@@ -207,8 +207,9 @@ def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
                reader: ReaderLike | None = None) -> ImportReport:
     """Probe and hash every file under ``paths`` (see :func:`expand_paths`), then add them.
 
-    A file that is not usable media, cannot be read, or is already in the case (same SHA-256)
-    becomes an :class:`ImportFailure`; the rest of the batch goes on. Files are probed with
+    A file that is not usable media, cannot be read, or is already in the case (same SHA-256),
+    and a folder with no file to add, becomes an :class:`ImportFailure`; the rest of the batch
+    goes on. Files are probed with
     ``reader`` (the app's is a worker process, so a file that crashes the decoder is only
     refused; ``None`` probes in this process) and hashed here (only regular files are read).
     Progress counts bytes hashed over the whole batch. Nothing is written before every file
@@ -218,7 +219,14 @@ def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
         JobCancelled: ``cancel`` was set before anything was written.
     """
     reader = reader if reader is not None else in_process_reader()
-    probed, failures = _probe_and_hash(expand_paths(paths), reader, progress, cancel)
+    files = expand_paths(paths)
+    probed, failures = _probe_and_hash(files, reader, progress, cancel)
+    # NOTE: a folder with nothing to add (empty, or hidden files only) is said, not passed
+    # over: a dropped folder that adds nothing would otherwise leave no word at all.
+    failures += [ImportFailure(str(folder), "the folder holds no file to add (hidden files "
+                               "and folders are skipped)")
+                 for folder in paths if folder.is_dir()
+                 and not any(f.is_relative_to(folder) for f in files)]
     cancel.raise_if_cancelled()  # the last checkpoint: from here on the batch is written
     added: list[EvidenceRecord] = []
     with access.open() as store:

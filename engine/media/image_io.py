@@ -273,6 +273,16 @@ def _header_error(path: str, sniffed: Sniffed, exc: Exception) -> Exception:
         return TruncatedMediaError(
             path, f"The {sniffed.format_name.upper()} file ends inside its header"
         )
+    if isinstance(exc, UnidentifiedImageError):
+        # NOTE: Pillow's own text names its file object ("<_io.BufferedReader name=...>"),
+        # which says nothing to an analyst; a TIFF it cannot identify is as often a valid file
+        # of a sample format it does not read (32-bit float colour) as a damaged one.
+        name = sniffed.format_name.upper()
+        if sniffed.format_name == "tiff":
+            return CorruptMediaError(
+                path, f"The {name} header cannot be read: it is damaged, or the pixels use a "
+                "sample format that is not supported (such as floating-point colour)")
+        return CorruptMediaError(path, f"The {name} header cannot be read")
     return CorruptMediaError(
         path, f"The {sniffed.format_name.upper()} header cannot be read ({exc})"
     )

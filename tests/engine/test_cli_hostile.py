@@ -112,3 +112,33 @@ def test_an_unreadable_folder_gets_its_own_line(tmp_path: Path,
     locked = str(tmp_path / "locked")
     assert locked in inputs.files
     assert inputs.unreadable[locked] == "Cannot read this folder: Permission denied"
+
+
+def test_a_folder_with_nothing_to_analyse_is_named_and_alone_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty folder (or one of hidden files only) gave no line and no word before."""
+    from engine.cli import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    hidden = tmp_path / "hidden_only"
+    (hidden / ".cache").mkdir(parents=True)
+    (hidden / ".cache" / "clip.mp4").write_bytes(b"x")
+    (hidden / ".notes.jpg").write_bytes(b"x")
+    inputs = walk_inputs([str(empty), str(hidden)])
+    assert inputs.files == []
+    assert inputs.empty == [str(empty), str(hidden)]
+    with pytest.raises(SystemExit) as stopped:
+        main([str(empty), str(hidden), "--quiet"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"the folder {empty} holds no file to analyse" in err
+    assert f"the folder {hidden} holds no file to analyse" in err
+    assert "nothing to analyse" in err
+
+
+def test_a_folder_with_files_is_not_called_empty(tmp_path: Path) -> None:
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / "clip.mp4").write_bytes(b"x")
+    assert walk_inputs([str(tmp_path)]).empty == []

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from engine.errors import MediaTooLargeError, UnsupportedFormatError
+from engine.errors import CorruptMediaError, MediaTooLargeError, UnsupportedFormatError
 from engine.media import MediaLimits, iter_frames, probe, read_frame, read_image, sample_frames
 from tests.engine.bad_media import huge_png_header
 
@@ -75,6 +75,19 @@ def test_tiff_float_is_unsupported(tmp_path: Path) -> None:
     path = _save(tmp_path / "float.tif", Image.new("F", (8, 6), 0.5), "TIFF")
     with pytest.raises(UnsupportedFormatError, match="'F'"):
         read_image(path)
+
+
+def test_a_colour_float_tiff_pillow_cannot_identify_is_explained_in_words(tmp_path: Path) -> None:
+    """OpenCV writes 3-channel float32 TIFFs that Pillow does not identify; the message said
+    only "cannot identify image file <_io.BufferedReader name=...>" before."""
+    import cv2
+
+    path = tmp_path / "float_rgb.tif"
+    assert cv2.imwrite(str(path), np.full((6, 8, 3), 0.5, np.float32))
+    with pytest.raises(CorruptMediaError) as raised:
+        read_image(str(path))
+    assert "floating-point colour" in raised.value.reason
+    assert "BufferedReader" not in str(raised.value)
 
 
 def test_image_is_a_one_frame_medium(tmp_path: Path) -> None:

@@ -176,3 +176,24 @@ def test_preload_collects_garbage_on_the_gui_thread_only(qtbot, monkeypatch):
         job.start()
     qtbot.waitUntil(lambda: bool(collect_threads), timeout=TIMEOUT_MS)
     assert collect_threads == [threading.main_thread()]
+
+
+def test_a_folder_with_nothing_to_add_is_a_reason_not_silence(store, tiny_video, tmp_path):
+    from engine.jobs import CancelToken, null_sink
+    from forensic_gui.tasks import run_import
+
+    case = store.create_case(number="C", title="t", analyst="a", actor="a")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    hidden = tmp_path / "hidden_only"
+    hidden.mkdir()
+    shutil.copy(tiny_video, hidden / ".clip.mp4")
+    full = tmp_path / "full"
+    full.mkdir()
+    shutil.copy(tiny_video, full / "clip.mp4")
+    report = run_import([empty, hidden, full], case.id, access=StoreAccess(store.db_path, "a"),
+                        progress=null_sink, cancel=CancelToken())
+    assert [r.file_name for r in report.added] == ["clip.mp4"]
+    assert [(f.path, f.message) for f in report.failures] == [
+        (str(folder), "the folder holds no file to add (hidden files and folders are skipped)")
+        for folder in (empty, hidden)]
