@@ -13,7 +13,8 @@ sha256, kind, status (``ok``/``no_face``/``error``), error, each detector's cali
 (``null`` where not applicable, with the reason), the fused finding and its verbal grade,
 per-frame scores for videos, per-track scores, provenance, cautions, and ``file_provenance``
 (metadata, C2PA Content Credentials, inconsistencies; docs/PROVENANCE.md); ``--csv`` also
-writes a one-row-per-file triage table (``engine.triage_csv``). ``--reference REF`` names
+writes a one-row-per-file triage table (``engine.triage_csv``; with ``--reference``, a row for
+the reference and each file's comparison too). ``--reference REF`` names
 genuine footage of the same source: REF is analysed first (its line has ``"role":
 "reference"``) and every other line gets ``reference_comparison``, the file set against it
 (``engine.fusion.reference``, docs/FINDINGS.md section 6), or the reason it could not be.
@@ -217,7 +218,8 @@ def _run(analyzer: Any, inputs: Inputs, writer: JsonlWriter, args: argparse.Name
 
     writers = [writer] if table is None else [writer, table]
     try:
-        triage = None if table is None else TriageCsv(table.write_line)
+        triage = None if table is None else TriageCsv(
+            table.write_line, with_reference=args.reference is not None)
         _run_batch(analyzer, inputs, writer, maps_dir=args.maps, quiet=args.quiet,
                    triage=triage, reference=args.reference)
         for w in writers:
@@ -330,6 +332,8 @@ def _run_batch(
         ref_result = _analyze_one(analyzer, str(reference), null_sink, {})
         writer.write(with_exact_path({**result_record(ref_result), "role": "reference"},
                                      str(reference)))
+        if triage is not None:
+            triage.write(ref_result, role="reference")
     with tqdm(
         total=len(paths), unit="file", file=sys.stderr, disable=True if quiet else None
     ) as bar:
@@ -353,7 +357,7 @@ def _run_batch(
                 record.update(_write_maps(result, maps_dir, analyzer))
             writer.write(with_exact_path(record, path))
             if triage is not None:
-                triage.write(result)
+                triage.write(result, comparison=record.get("reference_comparison"))
             bar.update(1)
 
 

@@ -6,7 +6,11 @@ score against the bounds set from real media, ``engine.fusion.explain``), every 
 (``per_kind_grades``, e.g. ``face_swap=MODERATE; temporal=NOT_APPLICABLE;
 generated=NO_SUPPORT``), the C2PA state,
 whether Content Credentials declare generative AI, the signer, how many inconsistencies are
-marked "look at this first", and the top three inconsistencies. Rows are written and flushed
+marked "look at this first", and the top three inconsistencies. With ``--reference`` three
+columns follow (``REFERENCE_COLUMNS``): the row's ``role`` (``reference``, the first row, or
+``suspect``), the comparison's statement (or ``not compared: why``) and its cautions, so a
+spreadsheet sorted by the finding still shows what the reference footage said. Without it the
+table is as before. Rows are written and flushed
 as results arrive, so an interrupted batch leaves a complete file of what was done. Every text
 cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab
 or carriage return) is prefixed with an apostrophe: file names and metadata are
@@ -17,19 +21,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.provenance.model import SEVERITY_LABELS
 from engine.types import MediaResult
 
-__all__ = ["COLUMNS", "TriageCsv", "csv_line", "kind_grades", "triage_row"]
+__all__ = ["COLUMNS", "REFERENCE_COLUMNS", "TriageCsv", "csv_line", "kind_grades",
+           "reference_cells", "triage_row"]
 
 COLUMNS = (
     "path", "sha256", "kind", "status", "error", "overall_grade", "overall_kind", "overall_p_fake",
     "overall_reason", "per_kind_grades", "c2pa_state", "c2pa_ai_declared", "c2pa_signer",
     "n_look_first", "top_inconsistencies",
 )
+REFERENCE_COLUMNS = ("role", "reference_statement", "reference_cautions")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TOP_N = 3
 
@@ -86,24 +92,41 @@ def triage_row(result: MediaResult) -> dict[str, Any]:
     }
 
 
+def reference_cells(role: str, comparison: Mapping[str, Any] | None) -> dict[str, str]:
+    """The :data:`REFERENCE_COLUMNS` of a row: ``comparison`` is the JSON line's
+    ``reference_comparison`` (a comparison's summary, or ``{"error": why}``), ``None`` for the
+    reference itself."""
+    if comparison is None:
+        return {"role": role, "reference_statement": "", "reference_cautions": ""}
+    if "error" in comparison:
+        return {"role": role, "reference_statement": f"not compared: {comparison['error']}",
+                "reference_cautions": ""}
+    return {"role": role, "reference_statement": str(comparison["statement"]),
+            "reference_cautions": " | ".join(str(c) for c in comparison.get("cautions", ()))}
+
+
 class TriageCsv:
     """Writes the header at once, then one row per :meth:`write`, each as one whole line.
 
     Args:
         write_line: writes one complete text line, whole or not at all (the CLI passes
             ``engine.cli_io.JsonlWriter.write_line``, so a full disk never leaves half a row).
+        with_reference: add :data:`REFERENCE_COLUMNS` (a batch run with ``--reference``).
     """
 
-    def __init__(self, write_line: Callable[[str], None]) -> None:
+    def __init__(self, write_line: Callable[[str], None], *, with_reference: bool = False) -> None:
         self._write_line = write_line
-        self._write_line(csv_line(COLUMNS))
+        self._columns = COLUMNS + REFERENCE_COLUMNS if with_reference else COLUMNS
+        self._write_line(csv_line(self._columns))
 
-    def write(self, result: MediaResult) -> None:
-        """Append the row of ``result``."""
+    def write(self, result: MediaResult, *, role: str = "suspect",
+              comparison: Mapping[str, Any] | None = None) -> None:
+        """Append the row of ``result``; ``role`` and ``comparison`` fill the reference columns
+        (see :func:`reference_cells`) when the table has them."""
         from engine.pathtext import printable_tree
 
-        row = printable_tree(triage_row(result))
-        self._write_line(csv_line([_safe(row[c]) for c in COLUMNS]))
+        row = printable_tree({**triage_row(result), **reference_cells(role, comparison)})
+        self._write_line(csv_line([_safe(row[c]) for c in self._columns]))
 
 
 def csv_line(values: Sequence[Any]) -> str:

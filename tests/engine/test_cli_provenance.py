@@ -53,3 +53,18 @@ def test_csv_and_json_carry_provenance(tmp_path: Path) -> None:
         "[look at this first] Content Credentials fail validation")
     assert rows[2]["status"] == "error"
     assert all(len(r["sha256"]) == 64 for r in rows)
+
+
+def test_the_triage_table_has_reference_columns_only_with_a_reference() -> None:
+    from engine.triage_csv import COLUMNS, REFERENCE_COLUMNS, TriageCsv, reference_cells
+
+    plain: list[str] = []
+    TriageCsv(plain.append)
+    assert plain == [",".join(COLUMNS) + "\n"]  # the table of a run without --reference
+    with_ref: list[str] = []
+    TriageCsv(with_ref.append, with_reference=True)
+    assert with_ref == [",".join(COLUMNS + REFERENCE_COLUMNS) + "\n"]
+    assert reference_cells("suspect", {"statement": "s", "cautions": ["a", "b"]}) == {
+        "role": "suspect", "reference_statement": "s", "reference_cautions": "a | b"}
+    assert reference_cells("suspect", {"error": "too short"})["reference_statement"] == (
+        "not compared: too short")

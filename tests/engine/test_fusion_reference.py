@@ -3,7 +3,9 @@ genuine-vs-genuine differences (engine.fusion.reference, engine.evaluation.refer
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import math
 import shutil
@@ -239,11 +241,19 @@ def test_the_cli_sets_every_video_against_the_reference_and_says_why_not(
                                                                   "demo_real.mp4"))
     notes = tmp_path / "notes.txt"
     notes.write_text("not media\n", encoding="utf-8")
-    out = tmp_path / "out.jsonl"
+    out, table = tmp_path / "out.jsonl", tmp_path / "triage.csv"
     argv = [str(fake), str(real), str(notes), "--reference", str(real), "--jsonl", str(out),
-            "--quiet", "--workers", "1"]
+            "--csv", str(table), "--quiet", "--workers", "1"]
     assert main(argv) == 0
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    rows = list(csv.DictReader(io.StringIO(table.read_text(encoding="utf-8"))))
+    assert [(Path(r["path"]).name, r["role"]) for r in rows] == [
+        ("demo_real.mp4", "reference"), ("demo_fake.mp4", "suspect"),
+        ("demo_real.mp4", "suspect"), ("notes.txt", "suspect")]
+    assert rows[0]["reference_statement"] == ""
+    assert rows[1]["reference_statement"] == lines[1]["reference_comparison"]["statement"]
+    assert rows[2]["reference_statement"] == (
+        "not compared: the suspect and the reference are the same bytes")
     assert [(Path(r["path"]).name, r.get("role")) for r in lines] == [
         ("demo_real.mp4", "reference"), ("demo_fake.mp4", None), ("demo_real.mp4", None),
         ("notes.txt", None)]
