@@ -82,6 +82,7 @@ def cautions_for(inputs: CautionInputs) -> tuple[Caution, ...]:
         _heavy_compression(inputs.info),
         _short_clip(inputs),
         _generated_in_video(inputs),
+        _no_face_scored(inputs),
     ]
     return tuple(c for c in out if c is not None)
 
@@ -212,6 +213,29 @@ def _generated_in_video(inputs: CautionInputs) -> Caution | None:
         "video compression hides what they read (one H.264 frame at default quality takes "
         "their ranking of held-out generated portraits from 0.94 to 0.55). Here, no support "
         "for a fully generated face or image is weak evidence that there is none.",
+    )
+
+
+def _no_face_scored(inputs: CautionInputs) -> Caution | None:
+    """No face scored: the generated-image detectors alone read the picture, and their error
+    rates come from pictures of faces.
+
+    NOTE: measured (docs/MODELS_GEN.md, "Pictures without a face"): on 11 genuine CC0
+    photographs without a face (scikit-image's sample photos), the generated kind's score (the
+    mean of its detectors) had a median of 0.51, against 0.10 for the dev bench's 61 genuine
+    photos of faces and 0.55 for its 47 GAN faces; none reached weak support, and the linear
+    probe alone scored 8 of the 11 at 0.97 or more.
+    """
+    if "generated" not in inputs.kinds_run or any(inputs.faces.usable):
+        return None
+    return Caution(
+        "no_face_scored",
+        "No face was scored, so only the generated-image detectors read this file, on the whole "
+        "picture, and their error rates were measured on pictures of faces. Genuine photographs "
+        "without a face score far higher with them (in a check on 11, a median of 0.51 against "
+        "0.10 for genuine face photos and 0.55 for GAN faces; none reached weak support). Here "
+        "the generated-image grade is weak evidence either way: weigh the file's provenance "
+        "and the picture itself.",
     )
 
 

@@ -103,6 +103,24 @@ def test_a_lossy_video_read_by_generated_image_detectors_is_cautioned() -> None:
     assert codes(_info(), both) == []  # a still: what they were validated on
 
 
+def test_a_file_with_no_face_scored_says_the_generated_grade_is_weak_evidence() -> None:
+    """The generated-image detectors' error rates come from face pictures; genuine photographs
+    without a face score near GAN faces with them (docs/MODELS_GEN.md)."""
+    both = frozenset({"face_swap", "generated"})
+
+    def codes(found: FoundFaces, kinds: frozenset[str] = both) -> list[str]:
+        return [c.code for c in cautions_for(CautionInputs(_info(), found, 4, 0,
+                                                           kinds_run=kinds))]
+
+    assert codes(_found([])) == ["no_face_scored"]
+    assert codes(_found([_crop(0, (10, 10, 30, 30))], [False])) == [
+        "faces_too_small", "no_face_scored"]  # found, but too small to score
+    assert codes(_found([_crop(0, (500, 200, 700, 450))])) == []
+    assert codes(_found([]), frozenset({"face_swap"})) == []  # nothing read the picture
+    (caution,) = cautions_for(CautionInputs(_info(), _found([]), 4, 0, kinds_run=both))
+    assert "weak evidence either way" in caution.message
+
+
 @pytest.mark.slow
 @pytest.mark.weights
 def test_a_crowd_photo_says_how_many_faces_were_found_and_scored(shared_data: Path) -> None:
