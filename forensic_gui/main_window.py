@@ -70,7 +70,6 @@ _CASE_LIST_MIN_PX = 170
 # a zero-delay single shot as a posted event, in the same pass as the repaint the step before it
 # asked for, so the timeline's and the findings panel's drawing ran as one block of the GUI
 # thread (121-197 ms on the demo case; docs/PERFORMANCE.md); a timer fires after that repaint.
-# The window is each timer's context, so a step never runs on a window already destroyed.
 _NEXT_STEP_MS = 1
 _NO_MAPS_NOTE = ("This analysis has no stored heatmaps (it was run without them, or by an older "
                  "version): run Analyze again to see them. Its key frames in the report show them.")
@@ -362,7 +361,7 @@ class MainWindow(QMainWindow):
         # NOTE: the findings, then the frame, follow in later event-loop turns, each drawn
         # before the next starts, so the GUI thread is never blocked for the whole of it (the
         # 100 ms stall budget); nothing is shown if another item was selected in between.
-        QTimer.singleShot(_NEXT_STEP_MS, self, lambda: self._show_findings(shown, analysis))
+        QTimer.singleShot(_NEXT_STEP_MS, lambda: self._show_findings(shown, analysis))
 
     def _show_findings(self, shown: _Shown, analysis: AnalysisRecord) -> None:
         """The findings panel of the item being shown, then (next step) its frame."""
@@ -372,7 +371,7 @@ class MainWindow(QMainWindow):
                                  analysed_by=analysis.analysed_by,
                                  analysed_at=analysis.created_at_utc.strftime("%Y-%m-%d %H:%M UTC"))
         self.findings.set_comparisons(self._comparisons_of(shown.item))
-        QTimer.singleShot(_NEXT_STEP_MS, self, lambda: self._show_details(shown, analysis))
+        QTimer.singleShot(_NEXT_STEP_MS, lambda: self._show_details(shown, analysis))
 
     def _show_details(self, shown: _Shown, analysis: AnalysisRecord) -> None:
         """The provenance panel and the most suspicious frame of the item being shown."""
@@ -419,8 +418,7 @@ class MainWindow(QMainWindow):
         if self._update_row(evidence_id, lambda row: with_result(row, analysis.result)):
             # NOTE: shown in the next event-loop turn, apart from the job's own bookkeeping, so
             # the GUI thread never does both in one go (the 100 ms stall budget).
-            QTimer.singleShot(_NEXT_STEP_MS, self,
-                              lambda: self._show_recorded(evidence_id, analysis))
+            QTimer.singleShot(_NEXT_STEP_MS, lambda: self._show_recorded(evidence_id, analysis))
 
     def _show_recorded(self, evidence_id: int, analysis: AnalysisRecord) -> None:
         if self.evidence_list.selected_ids() == (evidence_id,):
