@@ -205,6 +205,7 @@ def _report(null: Any, checks: Sequence[tuple[str, str, Any]], skipped: Sequence
             pair_errors: Sequence[str], key: str) -> str:
     made = [c for _, _, c in checks if not isinstance(c, str)]
     names = null.names()
+    kind_names = [n for n in names if n.startswith("kind:")]
     lines = [
         "# Reference comparisons on the dev bench: genuine against genuine, fakes against "
         "their source",
@@ -233,15 +234,14 @@ def _report(null: Any, checks: Sequence[tuple[str, str, Any]], skipped: Sequence
         f"counted too): {hits[0]} of {len(heads)} fakes at a count of at most 5% of the genuine "
         f"comparisons, {hits[1]} at most 1%.",
         "", "## Each fake against its source (second half against first half)", "",
-        "| suspect | reference | statement | "
-        + " | ".join(n for n in names if n.startswith("kind:")) + " |",
-        "|---|---|---|" + "---|" * sum(n.startswith("kind:") for n in names)]
+        "| suspect | reference | statement | " + " | ".join(kind_names) + " |",
+        "|---|---|---|" + "---|" * len(kind_names)]
     for s, r, c in checks:
         if isinstance(c, str):
-            lines.append(f"| {s} | {r} | not compared: {c} |" + " |" * 3)
+            lines.append(f"| {s} | {r} | not compared: {c} |" + " |" * len(kind_names))
             continue
         by_name = {d.name: d for d in c.deltas}
-        cells = [_cell(by_name.get(n)) for n in names if n.startswith("kind:")]
+        cells = [_cell(by_name.get(n)) for n in kind_names]
         head = "-" if not c.headline_n else f"{c.headline_at_least}/{c.headline_n}"
         lines.append(f"| {s} | {r} | {head} | " + " | ".join(cells) + " |")
     lines += ["", "Each cell: delta (genuine differences at least as large / all of them).", ""]

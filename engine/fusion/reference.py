@@ -385,12 +385,9 @@ def _bits_per_pixel(info: Any) -> float | None:
 
 
 def _median_face_px(frames: Sequence[FrameResult]) -> float | None:
-    widths = sorted(max(f.bbox_xyxy[2] - f.bbox_xyxy[0] for f in frame.faces)
-                    for frame in frames if frame.faces)
-    if not widths:
-        return None
-    mid = len(widths) // 2
-    return widths[mid] if len(widths) % 2 else 0.5 * (widths[mid - 1] + widths[mid])
+    widths = [max(f.bbox_xyxy[2] - f.bbox_xyxy[0] for f in frame.faces)
+              for frame in frames if frame.faces]
+    return float(np.median(widths)) if widths else None
 
 
 def _delta(name: str, s: float, r: float, null: ReferenceNull, *,
