@@ -7,9 +7,11 @@ footage of the same source. The store records the analyst's name with the compar
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -66,13 +68,13 @@ class ReferenceDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare with reference footage")
-        text = QLabel(EXPLANATION.format(name=_esc(suspect_name)), self)
+        text = QLabel(EXPLANATION.format(name=html.escape(suspect_name, quote=False)), self)
         text.setWordWrap(True)
         self.choices = QListWidget(self)
         self.choices.setObjectName("reference_choices")
         for candidate in candidates:
             row = QListWidgetItem(f"{candidate.file_name}  (evidence #{candidate.evidence_id})")
-            row.setData(0x0100, candidate)  # Qt.ItemDataRole.UserRole
+            row.setData(Qt.ItemDataRole.UserRole, candidate)
             self.choices.addItem(row)
         self.confirm = QCheckBox("I hold the chosen item to be genuine footage of the same "
                                  "source.", self)
@@ -94,12 +96,8 @@ class ReferenceDialog(QDialog):
     def chosen(self) -> ReferenceCandidate | None:
         """The selected candidate, ``None`` when none is selected."""
         row = self.choices.currentItem()
-        return None if row is None else row.data(0x0100)
+        return None if row is None else row.data(Qt.ItemDataRole.UserRole)
 
     def _update_ok_enabled(self, *_args: object) -> None:
         ok = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(self.chosen() is not None and self.confirm.isChecked())
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
