@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         viewer.addWidget(self.frame_panel)
         viewer.addWidget(self.timeline)
         viewer.setSizes([520, 300])
+        self._bind_frame_keys(viewer)
         side = QSplitter(Qt.Orientation.Vertical)
         self.side_tabs = side_tabs(self.findings, self.provenance, self)
         side.addWidget(self.side_tabs)
@@ -182,6 +183,34 @@ class MainWindow(QMainWindow):
             warning = QLabel("No detector is installed: analyses find faces but give no scores.")
             warning.setStyleSheet("color: #d93025; font-weight: bold;")
             self.statusBar().addPermanentWidget(warning)
+
+    def _bind_frame_keys(self, viewer: QWidget) -> None:
+        """Frame-by-frame review from the keyboard, while the frame view or the timeline has
+        the focus (a text field elsewhere keeps its arrow keys): the keys of
+        ``timeline.STEP_KEYS_TIP``."""
+        timeline = self.timeline
+        bindings: tuple[tuple[Qt.Key, Callable[[], bool]], ...] = (
+            (Qt.Key.Key_Right, lambda: timeline.step(1)),
+            (Qt.Key.Key_Left, lambda: timeline.step(-1)),
+            (Qt.Key.Key_Home, lambda: timeline.step_to_end(last=False)),
+            (Qt.Key.Key_End, lambda: timeline.step_to_end(last=True)),
+            (Qt.Key.Key_PageDown, lambda: self._step_to_flagged(forward=True)),
+            (Qt.Key.Key_PageUp, lambda: self._step_to_flagged(forward=False)),
+        )
+        self.frame_keys: list[QShortcut] = []
+        for key, move in bindings:
+            shortcut = QShortcut(QKeySequence(key), viewer)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(move)
+            self.frame_keys.append(shortcut)
+
+    def _step_to_flagged(self, *, forward: bool) -> bool:
+        moved = self.timeline.step_to_flagged(forward)
+        if not moved:
+            self.statusBar().showMessage(
+                f"No {'later' if forward else 'earlier'} analysed frame in a shaded span "
+                "(a frame whose own finding supports manipulation).", 5000)
+        return moved
 
     def _connect(self) -> None:
         c = self.controller

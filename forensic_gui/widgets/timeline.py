@@ -7,8 +7,10 @@ finding supports manipulation (light for weak support, darker for moderate or st
 shading comes from each frame's graded finding, whose thresholds depend on the kind and are set
 from real media (docs/FINDINGS.md), so a curve above the dashed line is not by itself a span.
 A click or a drag of the cursor line picks the nearest analysed frame and asks the frame view to
-show it. With several faces, a selector switches between "all faces" (each frame's max over
-faces, the video rule) and one face track.
+show it; so do the keys the main window binds to ``step``, ``step_to_end`` and
+``step_to_flagged`` (the next or previous analysed frame, the first or last, the next or
+previous frame inside a shaded span). With several faces, a selector switches between "all
+faces" (each frame's max over faces, the video rule) and one face track.
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from engine import api
 from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
 
-__all__ = ["FUSED_CURVE", "TimelineWidget"]
+__all__ = ["FUSED_CURVE", "STEP_KEYS_HINT", "STEP_KEYS_TIP", "TimelineWidget"]
 
 FUSED_CURVE = "fused"
+# NOTE: the keys are bound by the main window (forensic_gui.main_window), over the frame view
+# and the timeline together; the legend names them and its tooltip says what they do.
+STEP_KEYS_HINT = "keys: \u2190 \u2192 PgUp PgDn Home End"
+STEP_KEYS_TIP = ("With the frame or the plot clicked: \u2190 \u2192 step through the analysed "
+                 "frames, PgUp PgDn jump to the previous or next frame in a shaded span (a "
+                 "frame whose own finding supports manipulation), Home End go to the first or "
+                 "last analysed frame.")
 # NOTE: each detector's threshold (DetectorCfg.threshold, recorded in the analysis's provenance)
 # is its own, taken from real media (engine.evaluation.fit_thresholds), so each gets its own
 # dashed line in its colour; the shaded spans come from the frames' own graded findings.
@@ -73,6 +82,8 @@ class TimelineWidget(QWidget):
         self._legend = QLabel("", self)
         self._legend.setObjectName("timeline_legend")
         self._legend.setWordWrap(True)
+        self._legend.setToolTip(STEP_KEYS_TIP)
+        self._plot.setToolTip(STEP_KEYS_TIP)
         self._build_layout()
         self._result: MediaResult | None = None
         self._labels: dict[str, str] = {}
@@ -89,6 +100,7 @@ class TimelineWidget(QWidget):
         self._threshold_lines: dict[str, pg.InfiniteLine] = {}
         self._legend_entries: list[str] = []
         self._regions: list[pg.LinearRegionItem] = []
+        self._flagged: list[bool] = []  # per analysed frame: inside a shaded span
         self._current_frame_idx: int | None = None
         self.clear("No analysis to show. Select an evidence item and run Analyze.")
 
@@ -148,10 +160,43 @@ class TimelineWidget(QWidget):
         """The shaded ``(t_start, t_end)`` spans, in seconds."""
         return [tuple(float(v) for v in region.getRegion()) for region in self._regions]  # type: ignore[misc]
 
+    def step(self, offset: int) -> bool:
+        """Show the analysed frame ``offset`` places after the current one (before it when
+        negative), stopping at the first and last; False when the cursor cannot move."""
+        position = self._position()
+        if position is None:
+            return False
+        return self._go_to(min(max(position + offset, 0), len(self._frames) - 1))
+
+    def step_to_end(self, last: bool) -> bool:
+        """Show the first analysed frame, or the last one; False when there is none."""
+        if not self._frames:
+            return False
+        return self._go_to(len(self._frames) - 1 if last else 0)
+
+    def step_to_flagged(self, forward: bool) -> bool:
+        """Show the next analysed frame (the previous one when not ``forward``) whose own
+        finding supports manipulation, for the faces shown (the shaded spans); False when there
+        is none that way."""
+        position = self._position()
+        if position is None:
+            return False
+        order = range(position + 1, len(self._frames)) if forward else range(position - 1, -1, -1)
+        for i in order:
+            if self._flagged[i]:
+                return self._go_to(i)
+        return False
+
+    def flagged_frame_indices(self) -> list[int]:
+        """The ``frame_idx`` of every analysed frame inside a shaded span."""
+        return [f.frame_idx for f, flagged in zip(self._frames, self._flagged, strict=True)
+                if flagged]
+
     def clear(self, message: str) -> None:
         """Remove every curve and show ``message`` as the plot title."""
         self._result = None
         self._frames = []
+        self._flagged = []
         self._t_sec = np.zeros(0)
         self._current_frame_idx = None
         self._clear_items()
@@ -210,6 +255,23 @@ class TimelineWidget(QWidget):
 
     # -- drawing -------------------------------------------------------------------------
 
+    def _position(self) -> int | None:
+        """Where the cursor is in the analysed frames (the first when none is current)."""
+        if not self._frames:
+            return None
+        for i, frame in enumerate(self._frames):
+            if frame.frame_idx == self._current_frame_idx:
+                return i
+        return 0
+
+    def _go_to(self, position: int) -> bool:
+        frame_idx = self._frames[position].frame_idx
+        if frame_idx == self._current_frame_idx:
+            return False
+        self.set_current_frame(frame_idx)
+        self.seek_requested.emit(frame_idx)
+        return True
+
     def _clear_items(self) -> None:
         self._clear_curves()
         self._clear_regions()
@@ -232,6 +294,7 @@ class TimelineWidget(QWidget):
 
     def _redraw(self) -> None:
         self._clear_regions()
+        self._flagged = [False] * len(self._frames)
         self._cursor.setVisible(bool(self._frames))
         if self._result is None or not self._frames:
             self._clear_curves()
@@ -239,6 +302,7 @@ class TimelineWidget(QWidget):
             return
         track = self.selected_track
         per_detector, findings = self._series(track)
+        self._flagged = [f is not None and f.grade in _ELEVATED for f in findings]
         fused = np.array([np.nan if f is None or f.p_fake is None else f.p_fake
                           for f in findings])
         # NOTE: a detector that applied on no frame gets no curve (all-NaN data has no bounds).
@@ -288,6 +352,8 @@ class TimelineWidget(QWidget):
                      f"{_unbreakable(_THRESHOLD_LEGEND)}"
                      "&nbsp;&nbsp; "
                      f"{_unbreakable('shaded: frames graded weak or above')}"
+                     "&nbsp;&nbsp; "
+                     f"{_unbreakable(STEP_KEYS_HINT)}"
                      "</span>")
         self._legend.setText("&nbsp;&nbsp; ".join([*self._legend_entries, threshold]))
 

@@ -171,6 +171,33 @@ def test_timeline_spans_threshold_and_seek(qtbot, result):
     assert timeline.threshold_lines() == {}
 
 
+def test_timeline_steps_frame_by_frame_and_between_flagged_frames(qtbot, result):
+    timeline = TimelineWidget()
+    qtbot.addWidget(timeline)
+    assert not timeline.step(1)  # nothing shown: nothing to step through
+    assert not timeline.step_to_flagged(forward=True)
+    timeline.set_result(result, {SBI: "SBI"})
+    frames = sorted(f.frame_idx for f in result.frames)
+    assert timeline.current_frame_idx == frames[0]
+    with qtbot.waitSignal(timeline.seek_requested) as blocker:
+        assert timeline.step(1)
+    assert blocker.args == [frames[1]]
+    assert timeline.step(-5)  # clamped at the first frame
+    assert timeline.current_frame_idx == frames[0]
+    assert not timeline.step(-1)
+    assert timeline.flagged_frame_indices() == list(range(8, 16))  # the shaded span
+    assert timeline.step_to_flagged(forward=True)
+    assert timeline.current_frame_idx == 8
+    assert not timeline.step_to_flagged(forward=False)
+    assert timeline.step_to_end(last=True)
+    assert timeline.current_frame_idx == frames[-1]
+    assert timeline.step_to_flagged(forward=False)
+    assert timeline.current_frame_idx == 14
+    timeline.clear("nothing")
+    assert timeline.flagged_frame_indices() == []
+    assert not timeline.step_to_end(last=False)
+
+
 def test_timeline_draws_each_detectors_own_threshold_from_the_analysis(qtbot, result):
     """Thresholds come from real media per detector; an analysis keeps those it recorded."""
     import dataclasses

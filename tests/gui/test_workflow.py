@@ -129,6 +129,55 @@ def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, 
     assert window.store.verify_audit_chain().ok
 
 
+def test_the_keyboard_steps_through_the_analysed_and_the_flagged_frames(
+        qtbot, window, case_id, tiny_video):
+    """Left/Right, Home/End and PgUp/PgDn over the frame view and the timeline; a text field
+    elsewhere keeps its own keys. The canned analysis flags frames 8-15 (its shaded span)."""
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    import_files(qtbot, window, [tiny_video])
+    window.evidence_list.select_ids([window.evidence_list.rows[0].evidence_id])
+    analyze_selected(qtbot, window)
+    # the result is shown over a few event-loop turns, the frame last; the stall measurement
+    # ends after that
+    qtbot.waitUntil(lambda: not window.controller.stall_monitor.running, timeout=TIMEOUT_MS)
+    plot = window.timeline.findChild(object, "timeline_plot")
+    view_box = plot.getPlotItem().getViewBox()
+    scene_pos = view_box.mapViewToScene(QPointF(3 / VIDEO_FPS, 0.5))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
+                     pos=plot.mapFromScene(scene_pos))
+    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == 3, timeout=TIMEOUT_MS)
+    assert window.timeline.flagged_frame_indices() == list(range(8, 16))
+    plot.setFocus()
+    qtbot.waitUntil(plot.hasFocus, timeout=TIMEOUT_MS)
+
+    def press(key: Qt.Key, frame_idx: int) -> None:
+        qtbot.keyClick(plot, key)
+        assert window.timeline.current_frame_idx == frame_idx
+        qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == frame_idx,
+                        timeout=TIMEOUT_MS)
+
+    press(Qt.Key.Key_Right, 4)
+    press(Qt.Key.Key_Left, 3)
+    press(Qt.Key.Key_PageDown, 8)
+    press(Qt.Key.Key_PageDown, 9)
+    press(Qt.Key.Key_End, 15)
+    press(Qt.Key.Key_Right, 15)  # the last frame stays
+    press(Qt.Key.Key_Home, 0)
+    qtbot.keyClick(plot, Qt.Key.Key_PageUp)  # nothing flagged before frame 0: said, not moved
+    assert window.timeline.current_frame_idx == 0
+    assert "No earlier analysed frame in a shaded span" in window.statusBar().currentMessage()
+
+    rationale = window.verdict_form.findChild(QPlainTextEdit)
+    rationale.setFocus()
+    qtbot.waitUntil(rationale.hasFocus, timeout=TIMEOUT_MS)
+    qtbot.keyClicks(rationale, "jaw")
+    qtbot.keyClick(rationale, Qt.Key.Key_Left)
+    qtbot.keyClick(rationale, Qt.Key.Key_End)
+    assert window.timeline.current_frame_idx == 0
+    assert rationale.toPlainText() == "jaw"
+
+
 def test_cancel_leaves_no_partial_analysis(qtbot, window, case_id, tiny_video, analyzer_factory):
     gate = threading.Event()
     analyzer_factory.analyzer = FakeAnalyzer(n_steps=6, gate=gate)
