@@ -9,6 +9,7 @@ verdict, never instead of it).
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from engine.evaluation.fit_thresholds import THRESHOLD_MEANING
+from engine.types import DetectorScore
 from forensic_gui.cases.records import (
     AnalysisRecord,
     CaseRecord,
@@ -140,17 +142,44 @@ def evidence_section(items: Sequence[ItemData], st: ReportStyles, width: float) 
     return [Paragraph("Evidence", st.h1), table(rows, widths, extra=extra)]
 
 
+def labelled_scores(
+    scores: Sequence[ScoreRecord], pictures: Sequence[DetectorScore], names: dict[str, str]
+) -> list[tuple[ScoreRecord | DetectorScore, str]]:
+    """The detector table's rows: each file-level score with its detector's name, and a
+    whole-picture detector's score of the pictures alone where it differs from its main row.
+
+    A whole-picture detector's main row is the max of faces and picture, frame by frame; one
+    that scores no face region (the shipped generated-image detectors) has a main row that *is*
+    its whole-picture score, which the table printed twice, as if two things were measured: it
+    is one row then, named for what it scored.
+    """
+    media = {s.detector: s for s in scores if s.scope == "media"}
+    picture = {s.detector: s for s in pictures}
+    rows: list[tuple[ScoreRecord | DetectorScore, str]] = []
+    for score in media.values():
+        name = names.get(score.detector, score.detector)
+        alone = picture.get(score.detector)
+        same = alone is not None and _same_score(score, alone)
+        rows.append((score, f"{name} (whole picture)" if same else name))
+    rows += [(s, f"{names.get(s.detector, s.detector)}: whole picture") for s in pictures
+             if s.detector not in media or not _same_score(media[s.detector], s)]
+    return rows
+
+
+def _same_score(a: ScoreRecord | DetectorScore, b: DetectorScore) -> bool:
+    def close(x: float | None, y: float | None) -> bool:
+        return (x is None and y is None) or (
+            x is not None and y is not None and math.isclose(x, y, rel_tol=0.0, abs_tol=1e-9))
+    return close(a.p_fake, b.p_fake) and close(a.p_fake_raw, b.p_fake_raw)
+
+
 def _detector_rows(
     item: ItemData, st: ReportStyles, thresholds: dict[str, float], names: dict[str, str]
 ) -> list[Any]:
     header = ["Detector", "Calibrated p_fake", "Threshold", "Applicable", "Raw output"]
     rows: list[Any] = [[Paragraph(h, st.cell_bold) for h in header]]
-    # NOTE: a whole-picture detector also lists its score of the pictures alone (with or
-    # without faces); its main row is the max of faces and picture, frame by frame.
     pictures = item.analysis.result.picture_scores if item.analysis is not None else ()
-    labelled = [(s, names.get(s.detector, s.detector)) for s in item.scores if s.scope == "media"]
-    labelled += [(s, f"{names.get(s.detector, s.detector)}: whole picture") for s in pictures]
-    for score, label in labelled:
+    for score, label in labelled_scores(item.scores, pictures, names):
         applicable = "yes" if score.p_fake is not None else f"no: {score.reason or 'not stated'}"
         threshold = thresholds.get(score.detector)
         rows.append(

@@ -126,3 +126,22 @@ def test_no_support_names_the_composites_the_face_swap_detectors_miss() -> None:
     assert unseen_manipulation(finding(Grade.WEAK, Grade.WEAK)) == ""
     assert unseen_manipulation(finding(Grade.NO_SUPPORT, Grade.NOT_APPLICABLE)) == ""
     assert unseen_manipulation(None) == ""
+
+
+def test_a_whole_picture_score_is_one_row_where_it_is_the_detectors_score() -> None:
+    """A generated-image detector that scores no face region has a file score that is its
+    whole-picture score: printed twice, it read as two measurements."""
+    from forensic_gui.cases.records import ScoreRecord
+    from forensic_gui.cases.report_sections import labelled_scores
+
+    def media(name: str, p: float) -> ScoreRecord:
+        return ScoreRecord(1, "media", None, None, None, name, p, p / 2, None)
+
+    scores = [media("gan", 0.006), media("probe", 0.961), media("sbi", 0.4),
+              ScoreRecord(1, "frame", 3, 0.1, None, "gan", 0.9, 0.9, None)]
+    pictures = [DetectorScore("gan", 0.006, 0.003), DetectorScore("probe", 0.95, 0.475),
+                DetectorScore("other", 0.2, 0.1)]
+    names = {"gan": "GAN", "probe": "Probe"}
+    labels = [label for _score, label in labelled_scores(scores, pictures, names)]
+    assert labels == ["GAN (whole picture)", "Probe", "sbi", "Probe: whole picture",
+                      "other: whole picture"]
