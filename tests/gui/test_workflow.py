@@ -52,6 +52,19 @@ def analyze_selected(qtbot, window: MainWindow) -> tuple:
     return tuple(blocker.args)
 
 
+def click_plot_at_frame(qtbot, window: MainWindow, frame_idx: int):
+    """Click the timeline's plot at the time of ``frame_idx`` (the canned video's frames are
+    1 / VIDEO_FPS apart) and wait for the frame view to show it; the plot widget is returned."""
+    plot = window.timeline.findChild(object, "timeline_plot")
+    view_box = plot.getPlotItem().getViewBox()
+    scene_pos = view_box.mapViewToScene(QPointF(frame_idx / VIDEO_FPS, 0.5))
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
+                     pos=plot.mapFromScene(scene_pos))
+    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == frame_idx,
+                    timeout=TIMEOUT_MS)
+    return plot
+
+
 # NOTE: one long test on purpose: each step needs the state the previous one left (the issue's
 # "import -> analyze -> timeline -> seek -> verdict -> PDF" path through one window).
 def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, tmp_path,
@@ -95,12 +108,7 @@ def test_import_analyze_seek_verdict_export(qtbot, window, case_id, tiny_video, 
     assert "support for a face swap or blend" in window.evidence_list.rows[0].finding_text
 
     # A click on the plot seeks the frame view to the nearest analysed frame.
-    plot = window.timeline.findChild(object, "timeline_plot")
-    view_box = plot.getPlotItem().getViewBox()
-    scene_pos = view_box.mapViewToScene(QPointF(12 / VIDEO_FPS, 0.5))
-    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
-                     pos=plot.mapFromScene(scene_pos))
-    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == 12, timeout=TIMEOUT_MS)
+    click_plot_at_frame(qtbot, window, 12)
     assert window.timeline.current_frame_idx == 12
     assert window.frame_panel.view.box_count == 1
     assert window.frame_panel.overlay_choices() == (XRAY,)
@@ -141,12 +149,7 @@ def test_the_keyboard_steps_through_the_analysed_and_the_flagged_frames(
     # the result is shown over a few event-loop turns, the frame last; the stall measurement
     # ends after that
     qtbot.waitUntil(lambda: not window.controller.stall_monitor.running, timeout=TIMEOUT_MS)
-    plot = window.timeline.findChild(object, "timeline_plot")
-    view_box = plot.getPlotItem().getViewBox()
-    scene_pos = view_box.mapViewToScene(QPointF(3 / VIDEO_FPS, 0.5))
-    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
-                     pos=plot.mapFromScene(scene_pos))
-    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == 3, timeout=TIMEOUT_MS)
+    plot = click_plot_at_frame(qtbot, window, 3)
     assert window.timeline.flagged_frame_indices() == list(range(8, 16))
     plot.setFocus()
     qtbot.waitUntil(plot.hasFocus, timeout=TIMEOUT_MS)
