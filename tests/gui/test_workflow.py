@@ -170,6 +170,12 @@ def test_the_keyboard_steps_through_the_analysed_and_the_flagged_frames(
     qtbot.keyClick(plot, Qt.Key.Key_PageUp)  # nothing flagged before frame 0: said, not moved
     assert window.timeline.current_frame_idx == 0
     assert "No earlier analysed frame in a shaded span" in window.statusBar().currentMessage()
+    frame_view = window.frame_panel.view  # the same keys with the frame itself in focus
+    frame_view.setFocus()
+    qtbot.waitUntil(frame_view.hasFocus, timeout=TIMEOUT_MS)
+    qtbot.keyClick(frame_view, Qt.Key.Key_Right)
+    assert window.timeline.current_frame_idx == 1
+    qtbot.waitUntil(lambda: window.frame_panel.current_frame_idx == 1, timeout=TIMEOUT_MS)
 
     rationale = window.verdict_form.findChild(QPlainTextEdit)
     rationale.setFocus()
@@ -177,7 +183,7 @@ def test_the_keyboard_steps_through_the_analysed_and_the_flagged_frames(
     qtbot.keyClicks(rationale, "jaw")
     qtbot.keyClick(rationale, Qt.Key.Key_Left)
     qtbot.keyClick(rationale, Qt.Key.Key_End)
-    assert window.timeline.current_frame_idx == 0
+    assert window.timeline.current_frame_idx == 1
     assert rationale.toPlainText() == "jaw"
 
 
