@@ -239,7 +239,7 @@ class _SelfTest(QObject):
         # NOTE: the window measures its event-loop stalls until the last result is drawn
         # (``stall_measured``, half a second after this signal). The self-test's own checks
         # below run on the GUI thread, so they wait for that figure: started here, they were
-        # counted as the application's stall (170-280 ms instead of 60-95 ms).
+        # counted as the application's stall (168-276 ms instead of 58-108 ms).
         self._step = "measuring the GUI's responsiveness"
 
     def _on_stall_measured(self, max_stall_ms: float) -> None:
