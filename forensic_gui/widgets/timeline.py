@@ -82,8 +82,9 @@ class TimelineWidget(QWidget):
         self._legend = QLabel("", self)
         self._legend.setObjectName("timeline_legend")
         self._legend.setWordWrap(True)
+        # NOTE: on the legend only: a tooltip on the plot would pop up over the curves while
+        # the analyst reads them.
         self._legend.setToolTip(STEP_KEYS_TIP)
-        self._plot.setToolTip(STEP_KEYS_TIP)
         self._build_layout()
         self._result: MediaResult | None = None
         self._labels: dict[str, str] = {}
