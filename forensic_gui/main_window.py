@@ -197,12 +197,10 @@ class MainWindow(QMainWindow):
             (Qt.Key.Key_PageDown, lambda: self._step_to_flagged(forward=True)),
             (Qt.Key.Key_PageUp, lambda: self._step_to_flagged(forward=False)),
         )
-        self.frame_keys: list[QShortcut] = []
-        for key, move in bindings:
+        for key, move in bindings:  # each shortcut is owned by the viewer, its parent
             shortcut = QShortcut(QKeySequence(key), viewer)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(move)
-            self.frame_keys.append(shortcut)
 
     def _step_to_flagged(self, *, forward: bool) -> bool:
         moved = self.timeline.step_to_flagged(forward)
