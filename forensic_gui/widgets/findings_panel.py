@@ -47,9 +47,12 @@ from forensic_gui.widgets.reference_note import reference_html
 
 __all__ = ["GRADE_COLOURS", "FindingsPanel"]
 
+# NOTE: "no support" is drawn in the ordinary text colour, not green: green reads as "cleared",
+# and on the dev bench most fakes read no support too (the rates under the grade say how many).
+# Green is kept for what was checked and holds (an intact hash, valid Content Credentials).
 GRADE_COLOURS = {
     Grade.NOT_APPLICABLE: "#5f6368",
-    Grade.NO_SUPPORT: "#188038",
+    Grade.NO_SUPPORT: "#202124",
     Grade.WEAK: "#b06000",
     Grade.MODERATE: "#d93025",
     Grade.STRONG: "#a50e0e",

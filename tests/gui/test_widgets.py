@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QSlider, QTableWidget, QToolButton
+from PySide6.QtWidgets import QLabel, QMessageBox, QSlider, QTableWidget, QToolButton
 
 from engine import api
 from engine.jobs import CancelToken
@@ -274,6 +274,9 @@ def test_findings_panel_says_no_support_is_not_authenticity(qtbot, result):
     assert "retouching" not in panel.rates_text
     assert "also largely miss a composite of face parts" in panel.rates_text
     assert "under 0.500" in panel.reasons_text
+    # the heading is not drawn in the green that marks a verified hash: it clears nothing
+    heading = panel.findChild(QLabel, "fused_grade").styleSheet()
+    assert "color: #202124" in heading and "#188038" not in heading
 
 
 def test_findings_panel_says_why_a_detector_did_not_apply(qtbot, tiny_video):
