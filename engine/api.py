@@ -45,6 +45,7 @@ from engine.evaluation.intervals import rate_text
 from engine.filters.base import FilterInfo, FilterResult
 from engine.fusion.explain import GradeExplanation
 from engine.fusion.reference import ReferenceComparison, ReferenceDelta, ReferenceError
+from engine.inputs import Inputs, walk_inputs
 from engine.isolation import IsolationSettings
 from engine.jobs import CancelToken, Progress, ProgressSink, null_sink
 from engine.media_reader import MediaReader
@@ -67,6 +68,7 @@ __all__ = [
     "FilterInfo",
     "FilterResult",
     "GradeExplanation",
+    "Inputs",
     "IsolationSettings",
     "MediaReader",
     "ReferenceComparison",
@@ -99,6 +101,7 @@ __all__ = [
     "result_to_dict",
     "run_worker_process",
     "sha256_file",
+    "walk_inputs",
 ]
 
 

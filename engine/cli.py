@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli_io import (
-    Inputs,
     JsonlWriter,
     OutputError,
     UsageProblem,
@@ -54,16 +53,16 @@ from engine.cli_io import (
     int_in,
     number_in,
     open_jsonl,
-    walk_inputs,
     with_exact_path,
 )
 from engine.cli_record import result_record
 from engine.errors import EngineError, MediaError, UnknownDetectorError
+from engine.inputs import Inputs, walk_inputs
 from engine.jobs import JobCancelled, Progress, ThrottledSink, null_sink
 from engine.pathtext import printable
 from engine.types import DetectorScore, MediaResult
 
-__all__ = ["build_parser", "expand_paths", "main", "result_record"]
+__all__ = ["build_parser", "main", "result_record"]
 
 log = logging.getLogger(__name__)
 
@@ -301,14 +300,6 @@ def _trust_list(path: Path | None, parser: argparse.ArgumentParser) -> str | Non
     return str(path)
 
 
-def expand_paths(paths: Sequence[str]) -> list[str]:
-    """Files in the order given; folders walked recursively, sorted by path, hidden skipped.
-
-    A path that does not exist is yielded as is, so it gets its own error line.
-    """
-    return walk_inputs(paths).files
-
-
 def _run_batch(
     analyzer: Any,
     inputs: Inputs,
@@ -345,7 +336,7 @@ def _run_batch(
         # come out in input order.
         sink = locked_sink(ThrottledSink(show, max_hz=5.0))
         results = analyze_in_order(
-            lambda path: _analyze_one(analyzer, path, sink, inputs.unreadable),
+            lambda path: _analyze_one(analyzer, path, sink, inputs.not_walked),
             paths, workers=analyzer.files_in_flight())
         for path, result in zip(paths, results, strict=True):
             bar.set_description(printable(os.path.basename(path))[:30])
@@ -373,10 +364,10 @@ def _reference_field(result: MediaResult, reference: MediaResult) -> dict[str, A
         return {"error": str(exc)}
 
 
-def _analyze_one(analyzer: Any, path: str, sink: Any, unreadable: dict[str, str]) -> MediaResult:
+def _analyze_one(analyzer: Any, path: str, sink: Any, not_walked: dict[str, str]) -> MediaResult:
     """Analyse one file; an unexpected failure becomes an error line, logged with traceback."""
-    if path in unreadable:
-        return MediaResult(path, "error", None, None, error=f"{unreadable[path]} ({path})")
+    if path in not_walked:
+        return MediaResult(path, "error", None, None, error=f"{not_walked[path]} ({path})")
     try:
         result: MediaResult = analyzer.analyze(path, progress=sink)
     except JobCancelled:

@@ -1,7 +1,7 @@
 """What ``forensic-analyze`` reads and writes around the analyses: inputs, outputs, lines.
 
-- :func:`walk_inputs`: files in the order given, folders walked; a folder that cannot be read
-  is reported (it becomes an error line) instead of silently contributing nothing.
+- The inputs themselves are walked by :func:`engine.inputs.walk_inputs` (shared with the app's
+  import); a folder that cannot be read becomes an error line, not silence.
 - :func:`check_output_paths`: ``--jsonl`` and ``--maps`` are checked before any work. The
   JSONL file must not be, or alias (symlink, hard link), an input file, and must not lie in a
   walked folder (a later run would analyse it, and this run truncated something it read); it
@@ -26,15 +26,13 @@ import json
 import math
 import os
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from engine.inputs import Inputs
 from engine.pathtext import path_b64, printable, printable_tree
 
 __all__ = [
-    "Inputs",
     "JsonlWriter",
     "OutputError",
     "UsageProblem",
@@ -43,7 +41,6 @@ __all__ = [
     "json_safe",
     "number_in",
     "open_jsonl",
-    "walk_inputs",
     "with_exact_path",
 ]
 
@@ -54,54 +51,6 @@ class UsageProblem(Exception):
 
 class OutputError(Exception):
     """The output could not be written; the message says what and what is still complete."""
-
-
-@dataclass
-class Inputs:
-    """What the command line names: the files to analyse, in order.
-
-    Attributes:
-        files: every input file, in the order given, folders walked (sorted, hidden skipped).
-        folders: the folders that were walked.
-        unreadable: folder -> why it (or a folder inside it) could not be read; each also
-            appears in ``files``, so it gets its own error line.
-        empty: the folders named on the command line in which the walk found no file to try
-            (empty, or hidden files only), so the command can say so instead of printing
-            nothing for them.
-    """
-
-    files: list[str] = field(default_factory=list)
-    folders: list[str] = field(default_factory=list)
-    unreadable: dict[str, str] = field(default_factory=dict)
-    empty: list[str] = field(default_factory=list)
-
-
-def walk_inputs(paths: Sequence[str]) -> Inputs:
-    """Files in the order given; folders walked recursively, sorted by path, hidden skipped.
-
-    A path that does not exist is kept as is, so it gets its own error line. A folder that
-    cannot be listed is kept too, with the reason in ``unreadable``.
-    """
-    inputs = Inputs()
-    for raw in paths:
-        if not os.path.isdir(raw):
-            inputs.files.append(raw)
-            continue
-        inputs.folders.append(raw)
-        found: list[str] = []
-
-        def note(exc: OSError, found: list[str] = found, top: str = raw) -> None:
-            where = exc.filename if isinstance(exc.filename, str) else top
-            inputs.unreadable[where] = f"Cannot read this folder: {exc.strerror}"
-            found.append(where)
-
-        for root, dirs, files in os.walk(raw, onerror=note):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            found.extend(os.path.join(root, name) for name in files if not name.startswith("."))
-        if not found:
-            inputs.empty.append(raw)
-        inputs.files.extend(sorted(found))
-    return inputs
 
 
 def check_output_paths(

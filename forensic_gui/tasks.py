@@ -19,7 +19,7 @@ records (cases, verdicts, single hash checks).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,7 +46,6 @@ __all__ = [
     "ReaderLike",
     "StoreAccess",
     "ViewFilter",
-    "expand_paths",
     "in_process_reader",
     "load_frame",
     "run_analysis",
@@ -184,32 +183,17 @@ class FrameImage:
     filtered: FilterOverlay | None = None
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders walked recursively (sorted, hidden entries skipped), no repeats.
-
-    Every entry of a folder that is not a folder is kept, special files and broken links
-    included, so each gets its own "not added" reason instead of being passed over in silence.
-    """
-    seen: dict[Path, None] = {}
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if not child.is_dir() and not hidden:
-                    seen.setdefault(child, None)
-        else:
-            seen.setdefault(path, None)
-    return list(seen)
-
-
 def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
                progress: ProgressSink, cancel: CancelToken,
                reader: ReaderLike | None = None) -> ImportReport:
-    """Probe and hash every file under ``paths`` (see :func:`expand_paths`), then add them.
+    """Probe and hash every file under ``paths``, then add them.
 
+    Folders are walked by ``api.walk_inputs``, the walker ``forensic-analyze`` uses (sorted,
+    hidden entries skipped, nothing passed over in silence); a file named twice is added once.
     A file that is not usable media, cannot be read, or is already in the case (same SHA-256),
-    and a folder with no file to add, becomes an :class:`ImportFailure`; the rest of the batch
-    goes on. Files are probed with
+    a folder that cannot be read, a link to a folder inside a dropped folder (not followed),
+    and a folder with no file to add, each becomes an :class:`ImportFailure`; the rest of the
+    batch goes on. Files are probed with
     ``reader`` (the app's is a worker process, so a file that crashes the decoder is only
     refused; ``None`` probes in this process) and hashed here (only regular files are read).
     Progress counts bytes hashed over the whole batch. Nothing is written before every file
@@ -219,14 +203,14 @@ def run_import(paths: Sequence[Path], case_id: int, *, access: StoreAccess,
         JobCancelled: ``cancel`` was set before anything was written.
     """
     reader = reader if reader is not None else in_process_reader()
-    files = expand_paths(paths)
+    inputs = api.walk_inputs([str(path) for path in paths])
+    files = list(dict.fromkeys(Path(f) for f in inputs.files if f not in inputs.not_walked))
     probed, failures = _probe_and_hash(files, reader, progress, cancel)
+    failures += [ImportFailure(path, why) for path, why in inputs.not_walked.items()]
     # NOTE: a folder with nothing to add (empty, or hidden files only) is said, not passed
     # over: a dropped folder that adds nothing would otherwise leave no word at all.
-    failures += [ImportFailure(str(folder), "the folder holds no file to add (hidden files "
-                               "and folders are skipped)")
-                 for folder in paths if folder.is_dir()
-                 and not any(f.is_relative_to(folder) for f in files)]
+    failures += [ImportFailure(folder, "the folder holds no file to add (hidden files "
+                               "and folders are skipped)") for folder in inputs.empty]
     cancel.raise_if_cancelled()  # the last checkpoint: from here on the batch is written
     added: list[EvidenceRecord] = []
     with access.open() as store:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.api import AnalysisOptions, Analyzer
-from engine.cli import _write_maps, expand_paths, main
+from engine.cli import _write_maps, main
 from tests.engine.analysis_fakes import FakeDetector, FakeFaceFinder, fake_factory, write_test_video
 
 
@@ -81,6 +81,25 @@ def test_lines_go_to_stdout_without_jsonl(
     assert "not found" in lines[1]["error"].lower()
 
 
+def test_a_linked_folder_in_a_walked_folder_gets_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A link to a folder is not followed, and says so instead of contributing nothing."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    write_test_video(str(evidence / "clip.avi"), n_frames=6)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_test_video(str(elsewhere / "other.avi"), n_frames=6)
+    (evidence / "more").symlink_to(elsewhere, target_is_directory=True)
+    assert main([str(evidence), "--frames", "2", "--quiet"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(Path(r["path"]).name, r["status"]) for r in lines] == [
+        ("clip.avi", "no_face"), ("more", "error")]
+    assert "link to a folder" in lines[1]["error"]
+    assert "not followed" in lines[1]["error"]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -97,15 +116,6 @@ def test_usage_errors_exit_with_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc_info:
         main(argv)
     assert exc_info.value.code == 2
-
-
-def test_folders_are_walked_in_sorted_order(tmp_path: Path) -> None:
-    (tmp_path / "b").mkdir()
-    (tmp_path / ".git").mkdir()
-    for rel in ("z.jpg", "b/a.jpg", ".git/x.jpg", "b/.y.jpg"):
-        (tmp_path / rel).write_bytes(b"x")
-    found = [Path(p).relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])]
-    assert found == ["b/a.jpg", "z.jpg"]
 
 
 def test_maps_are_written_on_each_detectors_top_frame(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli_io import JsonlWriter, OutputError, walk_inputs
+from engine.cli_io import JsonlWriter, OutputError
+from engine.inputs import walk_inputs
 from tests.engine import hostile_cli
 
 
@@ -97,23 +98,6 @@ def test_lines_are_valid_utf8_and_keep_the_exact_name(tmp_path: Path) -> None:
     assert record == {"path": "/x/clip_\\xff.mp4", "error": "in \\xfe"}
 
 
-def test_an_unreadable_folder_gets_its_own_line(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """As root every folder is readable, so the walk's error is made by hand."""
-    (tmp_path / "ok.jpg").write_bytes(b"x")
-    real_walk = __import__("os").walk
-
-    def walk(top: str, onerror: object = None, **kw: object) -> object:
-        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))  # type: ignore[operator]
-        return real_walk(top, onerror=onerror, **kw)
-
-    monkeypatch.setattr("engine.cli_io.os.walk", walk)
-    inputs = walk_inputs([str(tmp_path)])
-    locked = str(tmp_path / "locked")
-    assert locked in inputs.files
-    assert inputs.unreadable[locked] == "Cannot read this folder: Permission denied"
-
-
 def test_a_folder_with_nothing_to_analyse_is_named_and_alone_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,9 +120,3 @@ def test_a_folder_with_nothing_to_analyse_is_named_and_alone_is_a_usage_error(
     assert f"the folder {empty} holds no file to analyse" in err
     assert f"the folder {hidden} holds no file to analyse" in err
     assert "nothing to analyse" in err
-
-
-def test_a_folder_with_files_is_not_called_empty(tmp_path: Path) -> None:
-    (tmp_path / "deep" / "er").mkdir(parents=True)
-    (tmp_path / "deep" / "er" / "clip.mp4").write_bytes(b"x")
-    assert walk_inputs([str(tmp_path)]).empty == []

@@ -197,3 +197,40 @@ def test_a_folder_with_nothing_to_add_is_a_reason_not_silence(store, tiny_video,
     assert [(f.path, f.message) for f in report.failures] == [
         (str(folder), "the folder holds no file to add (hidden files and folders are skipped)")
         for folder in (empty, hidden)]
+
+
+def test_an_unreadable_or_linked_folder_in_a_drop_is_a_reason_not_silence(
+        store, tiny_video, tmp_path, monkeypatch):
+    """The import walks folders as forensic-analyze does: what it cannot walk, it names."""
+    import os
+
+    from engine.inputs import LINKED_FOLDER
+    from engine.jobs import CancelToken, null_sink
+    from forensic_gui.tasks import run_import
+
+    case = store.create_case(number="C", title="t", analyst="a", actor="a")
+    dropped = tmp_path / "dropped"
+    (dropped / "locked").mkdir(parents=True)
+    shutil.copy(tiny_video, dropped / "clip.mp4")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(tiny_video, elsewhere / "other.mp4")
+    (dropped / "linked").symlink_to(elsewhere, target_is_directory=True)
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):
+        # NOTE: as root every folder is readable, so the walk's error is made by hand.
+        for root, dirs, files in real_walk(top, onerror=onerror, **kw):
+            if root.endswith("locked"):
+                onerror(PermissionError(13, "Permission denied", root))
+                continue
+            yield root, dirs, files
+
+    monkeypatch.setattr("engine.inputs.os.walk", walk)
+    report = run_import([dropped, dropped / "clip.mp4"], case.id,
+                        access=StoreAccess(store.db_path, "a"),
+                        progress=null_sink, cancel=CancelToken())
+    assert [r.file_name for r in report.added] == ["clip.mp4"]  # named twice, added once
+    assert sorted((f.path, f.message) for f in report.failures) == [
+        (str(dropped / "linked"), LINKED_FOLDER),
+        (str(dropped / "locked"), "Cannot read this folder: Permission denied")]
