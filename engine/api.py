@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from engine.api_provenance import (
     load_trust_list,
     render_filter,
 )
+from engine.closing import Closing
 from engine.evaluation.intervals import rate_text
 from engine.filters.base import FilterInfo, FilterResult
 from engine.fusion.explain import GradeExplanation
@@ -208,7 +208,7 @@ DEFAULT_ISOLATION = IsolationSettings()
 """One worker, a 300 s budget per file, a 4 GiB memory ceiling (see engine/isolation.py)."""
 
 
-class Analyzer:
+class Analyzer(Closing):
     """Analyses media files with models loaded once, each file isolated from the caller.
 
     By default every request runs in a pool of worker processes (``isolation``; see
@@ -348,17 +348,6 @@ class Analyzer:
     def close(self) -> None:
         """Release the models (with a pool: stop its workers; a running request ends)."""
         self._backend.close()
-
-    def __enter__(self) -> Analyzer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def analyze(

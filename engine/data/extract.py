@@ -16,9 +16,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from engine.closing import Closing
 from engine.data.manifest import CropRow
 from engine.data.parts import PartBuffer
 from engine.data.sources import Part, Source
@@ -36,7 +36,7 @@ __all__ = ["FaceExtractor"]
 log = logging.getLogger(__name__)
 
 
-class FaceExtractor:
+class FaceExtractor(Closing):
     """Holds the face detector for a whole run and turns parts into :class:`PartBuffer` s."""
 
     def __init__(
@@ -198,17 +198,6 @@ class FaceExtractor:
     def close(self) -> None:
         """Release the detector."""
         self._detector.close()
-
-    def __enter__(self) -> FaceExtractor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _catching(frames: Iterator[Frame], stopped: list[MediaError]) -> Iterator[Frame]:

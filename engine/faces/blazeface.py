@@ -10,11 +10,11 @@ background faces of film and crowd shots that a whole-frame pass shrinks below i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from engine.closing import Closing
 from engine.faces.boxes import containment, nms, tile_origins
 from engine.faces.crop import warp_bounded
 
@@ -33,7 +33,7 @@ class FaceBox:
     det_score: float
 
 
-class BlazeFace:
+class BlazeFace(Closing):
     """Both BlazeFace models, plus tiling for big frames.
 
     Args:
@@ -101,17 +101,6 @@ class BlazeFace:
         """Release the MediaPipe graphs."""
         self._full_range.close()
         self._short_range.close()
-
-    def __enter__(self) -> BlazeFace:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def square_crop(

@@ -27,11 +27,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from engine.closing import Closing
 from engine.faces.blazeface import BlazeFace, FaceBox, equalise, is_dark, square_crop
 from engine.faces.boxes import containment, iou_matrix, nms
 from engine.faces.mesh_result import (
@@ -60,7 +60,7 @@ _CROP_SIDE_PX = 256
 _MATCH_IOU = 0.3  # landmark box vs BlazeFace box: the two boxes differ (forehead), 0.3 is safe
 
 
-class FaceMeshDetector:
+class FaceMeshDetector(Closing):
     """Finds faces, their detector score and their Face Mesh landmarks in RGB images.
 
     One instance holds four MediaPipe graphs and is not thread-safe; calls are serialised with a
@@ -256,17 +256,6 @@ class FaceMeshDetector:
         self._boxes.close()
         self._mesh.close()
         self._crop_mesh.close()
-
-    def __enter__(self) -> FaceMeshDetector:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _check_image(rgb_u8: np.ndarray) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from types import TracebackType
 
 import numpy as np
 
+from engine.closing import Closing
 from engine.errors import CorruptMediaError, MediaTooLargeError, ZeroFramesError
 from engine.jobs import CancelToken
 from engine.media.anim_timing import frame_durations_s
@@ -39,7 +39,7 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeEr
 _DEFAULT_DURATION_S = 0.1
 
 
-class AnimationDecoder:
+class AnimationDecoder(Closing):
     """One open animated image; the same reading interface as ``VideoDecoder``.
 
     Raises (on construction):
@@ -100,17 +100,6 @@ class AnimationDecoder:
                 f"{work / 1e9:.1f} gigapixels to composite, over the limit of "
                 f"{limits.max_animation_pixels / 1e9:.1f}",
             )
-
-    def __enter__(self) -> AnimationDecoder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the image and the file."""

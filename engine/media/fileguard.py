@@ -30,9 +30,9 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from types import TracebackType
 from typing import BinaryIO
 
+from engine.closing import Closing
 from engine.errors import EvidenceChangedError, UnreadableMediaError
 
 __all__ = ["FileIdentity", "GuardedFile", "describe_special", "open_regular", "refuse_special"]
@@ -103,7 +103,7 @@ def refuse_special(path: str) -> os.stat_result:
     return st
 
 
-class GuardedFile:
+class GuardedFile(Closing):
     """A regular file opened read-only; see the module docstring. Use :func:`open_regular`."""
 
     def __init__(self, path: str, fd: int, identity: FileIdentity) -> None:
@@ -167,17 +167,6 @@ class GuardedFile:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-    def __enter__(self) -> GuardedFile:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _what_changed(before: FileIdentity, after: FileIdentity) -> str:

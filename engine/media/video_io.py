@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.closing import Closing
 from engine.errors import CorruptMediaError
 from engine.jobs import CancelToken
 from engine.media.av_open import DEMUXERS, frame_orientation, frame_to_rgb, open_video_container
@@ -65,7 +66,7 @@ class _SeekUnreliable(Exception):
     """Packets after a seek carry timestamps the scan did not see."""
 
 
-class VideoDecoder:
+class VideoDecoder(Closing):
     """One open video whose frames are read by exact index, seeking to keyframes.
 
     Use as a context manager. ``index`` is the frame index; ``report`` collects what decoding
@@ -114,12 +115,6 @@ class VideoDecoder:
         if DEMUXERS.get(sniffed.format_name) in _UNSEEKABLE_DEMUXERS:
             mark_unseekable(self.index)
         self._fill_report()
-
-    def __enter__(self) -> VideoDecoder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the decoder and the file (also done by the context manager)."""
