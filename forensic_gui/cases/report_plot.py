@@ -2,6 +2,8 @@
 
 Drawn with ``reportlab.graphics`` (vector, no Qt, no matplotlib). Frames where a detector did
 not apply are gaps in its line, never zeros: a missing number must not look like "authentic".
+Frames whose own finding supports manipulation are shaded, the same spans as the app's
+timeline (``forensic_gui.cases.flagged_spans``), so the PDF shows what the analyst saw.
 """
 
 from __future__ import annotations
@@ -11,13 +13,22 @@ from dataclasses import dataclass
 
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Group, String
+from reportlab.graphics.shapes import Drawing, Group, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 
+from engine.types import Grade
+from forensic_gui.cases.flagged_spans import FlaggedSpan, flagged_spans
 from forensic_gui.cases.records import FindingRecord, ScoreRecord
 
-__all__ = ["FUSED_LABEL", "TimelineSeries", "timeline_drawing", "timeline_series"]
+__all__ = [
+    "FUSED_LABEL",
+    "SPAN_NOTE",
+    "TimelineSeries",
+    "frame_spans",
+    "timeline_drawing",
+    "timeline_series",
+]
 
 FUSED_LABEL = "finding (strongest kind)"
 # NOTE: colour-blind-safe palette (Okabe-Ito), fused always black.
@@ -29,6 +40,12 @@ _PALETTE = (
     colors.HexColor("#D55E00"),
     colors.HexColor("#56B4E9"),
 )
+
+# NOTE: the app's span colours (amber for weak, red for moderate, deeper red for strong).
+_SPAN_FILL = {Grade.WEAK: (colors.HexColor("#FBBC04"), 0.25),
+              Grade.MODERATE: (colors.HexColor("#D93025"), 0.22),
+              Grade.STRONG: (colors.HexColor("#D93025"), 0.38)}
+SPAN_NOTE = "shaded: frames graded weak or above"
 
 Point = tuple[float, float]
 
@@ -79,6 +96,25 @@ def timeline_series(
     return tuple(series)
 
 
+def frame_spans(frame_findings: Sequence[FindingRecord]) -> list[FlaggedSpan]:
+    """The shaded spans of the file's frame findings (all faces: no track), in time order."""
+    frames = sorted((f for f in frame_findings if f.scope == "frame" and f.track_id is None
+                     and f.t_sec is not None), key=lambda f: f.t_sec or 0.0)
+    return flagged_spans([f.t_sec or 0.0 for f in frames], [f.grade for f in frames])
+
+
+def _add_spans(drawing: Drawing, plot: LinePlot, spans: Sequence[FlaggedSpan],
+               t_range: Point) -> None:
+    """Each span as a translucent band behind the lines, clipped to the plot."""
+    scale = plot.width / (t_range[1] - t_range[0])
+    for span in spans:
+        x0 = plot.x + (max(span.t_start, t_range[0]) - t_range[0]) * scale
+        x1 = plot.x + (min(span.t_end, t_range[1]) - t_range[0]) * scale
+        fill, opacity = _SPAN_FILL[span.grade]
+        drawing.add(Rect(x0, plot.y, max(x1 - x0, 0.5), plot.height, fillColor=fill,
+                         fillOpacity=opacity, strokeColor=None))
+
+
 def _time_range(series: Sequence[TimelineSeries]) -> tuple[float, float]:
     times = [t for s in series for run in s.runs for t, _ in run]
     t_min, t_max = (min(times), max(times)) if times else (0.0, 1.0)
@@ -125,9 +161,11 @@ def _legend(series: Sequence[TimelineSeries], x: float, y: float) -> Legend:
 
 
 def timeline_drawing(
-    series: Sequence[TimelineSeries], *, width_pt: float, height_pt: float = 170.0
+    series: Sequence[TimelineSeries], *, width_pt: float, height_pt: float = 170.0,
+    spans: Sequence[FlaggedSpan] = (),
 ) -> Drawing:
-    """A vector plot of ``series`` against time, y axis calibrated p_fake in [0, 1]."""
+    """A vector plot of ``series`` against time, y axis calibrated p_fake in [0, 1], with
+    ``spans`` (:func:`frame_spans`) shaded behind the lines."""
     drawing = Drawing(width_pt, height_pt)
     legend_w = 150.0
     plot = LinePlot()
@@ -143,6 +181,7 @@ def timeline_drawing(
     plot.yValueAxis.labels.fontSize = 7
     plot.yValueAxis.visibleGrid = True
     plot.yValueAxis.gridStrokeColor = colors.HexColor("#DDDDDD")
+    _add_spans(drawing, plot, spans, t_range)
     drawing.add(plot)
     drawing.add(
         String(plot.x + plot.width / 2, 4, "time in the video (s)", fontSize=7, textAnchor="middle")
@@ -150,5 +189,9 @@ def timeline_drawing(
     y_label = Group(String(0, 0, "calibrated p_fake", fontSize=7, textAnchor="middle"))
     y_label.transform = (0, 1, -1, 0, 9, plot.y + plot.height / 2)  # rotated 90 degrees
     drawing.add(y_label)
-    drawing.add(_legend(series, plot.x + plot.width + 12.0, plot.y + plot.height))
+    legend = _legend(series, plot.x + plot.width + 12.0, plot.y + plot.height)
+    drawing.add(legend)
+    if spans:
+        note_y = plot.y + plot.height - legend.deltay * (len(series) + 1)
+        drawing.add(String(legend.x, note_y, SPAN_NOTE, fontSize=7))
     return drawing

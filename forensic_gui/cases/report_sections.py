@@ -32,7 +32,7 @@ from forensic_gui.cases.records import (
     ScoreRecord,
     VerdictRecord,
 )
-from forensic_gui.cases.report_plot import timeline_drawing, timeline_series
+from forensic_gui.cases.report_plot import frame_spans, timeline_drawing, timeline_series
 from forensic_gui.cases.report_style import (
     WARN_RED,
     ReportStyles,
@@ -280,7 +280,8 @@ def timeline_block(
             else "Not analysed: no timeline."
         )
         return [title, Paragraph(reason, st.body)]
-    return [KeepTogether([title, timeline_drawing(series, width_pt=width)])]
+    drawing = timeline_drawing(series, width_pt=width, spans=frame_spans(frame_findings))
+    return [KeepTogether([title, drawing])]
 
 
 def key_frames_block(item: ItemData, st: ReportStyles, width: float) -> list[Flowable]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine import api
 from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
+from forensic_gui.cases.flagged_spans import ELEVATED_GRADES, flagged_spans
 
 __all__ = ["FUSED_CURVE", "STEP_KEYS_HINT", "STEP_KEYS_TIP", "TimelineWidget"]
 
@@ -39,7 +40,6 @@ STEP_KEYS_TIP = ("With the frame or the plot clicked: \u2190 \u2192 step through
 # NOTE: each detector's threshold (DetectorCfg.threshold, recorded in the analysis's provenance)
 # is its own, taken from real media (engine.evaluation.fit_thresholds), so each gets its own
 # dashed line in its colour; the shaded spans come from the frames' own graded findings.
-_ELEVATED = (Grade.WEAK, Grade.MODERATE, Grade.STRONG)
 _THRESHOLD_LEGEND = "- - - each detector's threshold, in its colour"
 _POOL_SIZE = 7  # detector curves made up front (five shipped detectors, room for two more)
 _PALETTE = ("#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#12b5cb", "#795548")
@@ -303,7 +303,7 @@ class TimelineWidget(QWidget):
             return
         track = self.selected_track
         per_detector, findings = self._series(track)
-        self._flagged = [f is not None and f.grade in _ELEVATED for f in findings]
+        self._flagged = [f is not None and f.grade in ELEVATED_GRADES for f in findings]
         fused = np.array([np.nan if f is None or f.p_fake is None else f.p_fake
                           for f in findings])
         # NOTE: a detector that applied on no frame gets no curve (all-NaN data has no bounds).
@@ -448,21 +448,10 @@ class TimelineWidget(QWidget):
         return list(names)
 
     def _add_regions(self, findings: list[Finding | None]) -> None:
-        t = self._t_sec
-        half_gap = float(np.median(np.diff(t))) / 2 if len(t) > 1 else 0.5
-        i = 0
-        while i < len(findings):
-            if findings[i] is None or findings[i].grade not in _ELEVATED:  # type: ignore[union-attr]
-                i += 1
-                continue
-            start = i
-            while i < len(findings) and findings[i] is not None and \
-                    findings[i].grade in _ELEVATED:  # type: ignore[union-attr]
-                i += 1
-            grades = [findings[k].grade for k in range(start, i)]  # type: ignore[union-attr]
-            strongest = max(grades, key=_ELEVATED.index)
-            region = pg.LinearRegionItem(values=(t[start] - half_gap, t[i - 1] + half_gap),
-                                         movable=False, brush=pg.mkBrush(*_SPAN_BRUSH[strongest]),
+        grades = [None if f is None else f.grade for f in findings]
+        for span in flagged_spans([float(t) for t in self._t_sec], grades):
+            region = pg.LinearRegionItem(values=(span.t_start, span.t_end), movable=False,
+                                         brush=pg.mkBrush(*_SPAN_BRUSH[span.grade]),
                                          pen=pg.mkPen(None))
             region.setZValue(-10)
             self._item.addItem(region)
