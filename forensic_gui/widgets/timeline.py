@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine import api
 from engine.types import DetectorScore, Finding, FrameResult, Grade, MediaResult
-from forensic_gui.cases.flagged_spans import ELEVATED_GRADES, flagged_spans
+from forensic_gui.cases.flagged_spans import flagged_spans
 
 __all__ = ["FUSED_CURVE", "STEP_KEYS_HINT", "STEP_KEYS_TIP", "TimelineWidget"]
 
@@ -101,7 +101,7 @@ class TimelineWidget(QWidget):
         self._threshold_lines: dict[str, pg.InfiniteLine] = {}
         self._legend_entries: list[str] = []
         self._regions: list[pg.LinearRegionItem] = []
-        self._flagged: list[bool] = []  # per analysed frame: inside a shaded span
+        self._flagged: list[bool] = []  # per analysed frame: inside a shaded span (_add_regions)
         self._current_frame_idx: int | None = None
         self.clear("No analysis to show. Select an evidence item and run Analyze.")
 
@@ -303,7 +303,6 @@ class TimelineWidget(QWidget):
             return
         track = self.selected_track
         per_detector, findings = self._series(track)
-        self._flagged = [f is not None and f.grade in ELEVATED_GRADES for f in findings]
         fused = np.array([np.nan if f is None or f.p_fake is None else f.p_fake
                           for f in findings])
         # NOTE: a detector that applied on no frame gets no curve (all-NaN data has no bounds).
@@ -450,6 +449,7 @@ class TimelineWidget(QWidget):
     def _add_regions(self, findings: list[Finding | None]) -> None:
         grades = [None if f is None else f.grade for f in findings]
         for span in flagged_spans([float(t) for t in self._t_sec], grades):
+            self._flagged[span.first:span.last + 1] = [True] * (span.last + 1 - span.first)
             region = pg.LinearRegionItem(values=(span.t_start, span.t_end), movable=False,
                                          brush=pg.mkBrush(*_SPAN_BRUSH[span.grade]),
                                          pen=pg.mkPen(None))
