@@ -16,7 +16,10 @@
    false alarms.
 5. ``--fit`` fits the rule on every item and installs it as ``<models>/fusion/fusion.json``
    with the cross-validated error rates, and writes each detector's threshold into its card;
-   ``--record-cards`` stores the figures in the cards.
+   ``--record-cards`` stores the figures in the cards. Into the shipped models folder they go
+   only with the report that documents them (``--out`` left at ``docs/devbench``): a fit whose
+   report goes elsewhere must name a copy with ``--models-dir``, so a scratch check cannot
+   rewrite what ships (see :func:`check_install_target`).
 
 Outputs in ``--out``: ``README.md`` (the report), ``results.json`` (every item's scores and
 findings), ``reliability.png``.
@@ -36,12 +39,14 @@ from typing import Any
 
 from engine.evaluation.bench_index import IndexReadError, read_index
 
-__all__ = ["install_json", "main", "shown_path", "start_run"]
+__all__ = ["check_install_target", "install_json", "main", "shown_path", "start_run"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INDEX = Path(__file__).resolve().parents[2].parent / "shared/data/dev_bench/index.csv"
 DEFAULT_CACHE = Path.home() / ".cache" / "forensic-devbench"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCS_OUT = REPO_ROOT / "docs" / "devbench"
 RULE_PREFIX = "fusion v2 per kind"
 
 
@@ -69,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.frames < 1:
         parser.error("--frames must be >= 1")
+    problem = check_install_target(args)
+    if problem:
+        parser.error(problem)
     items, row_errors = start_run(parser, args, "devbench")
     if not items:
         sys.stderr.write("devbench: no usable row in the index\n")
@@ -78,6 +86,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = _evaluate(args, items, row_errors, command)
     sys.stdout.write(f"devbench: report in {run['report']}\n")
     return 0
+
+
+def check_install_target(args: argparse.Namespace) -> str | None:
+    """Why this run may not write into the models folder, or ``None`` when it may.
+
+    ``--fit`` and ``--record-cards`` write the fusion rule, the thresholds and the figures into
+    the models folder. Into the shipped one (no ``--models-dir`` and no ``FORENSIC_MODELS_DIR``)
+    they may go only together with the report that documents them, ``docs/devbench``: a check
+    with a scratch ``--out`` once rewrote every card's provenance to cite a scratch command.
+    """
+    import os
+
+    if not (args.fit or args.record_cards):
+        return None
+    if args.models_dir is not None or os.environ.get("FORENSIC_MODELS_DIR"):
+        return None
+    if args.out.resolve() == DOCS_OUT:
+        return None
+    return ("--fit and --record-cards write into the shipped models folder (resources/models), "
+            f"so their report must go to docs/devbench, the one that documents them; "
+            f"to fit with the report in {args.out}, name a copy of the models with "
+            "--models-dir COPY (or leave out --fit to only measure)")
 
 
 def start_run(parser: argparse.ArgumentParser, args: argparse.Namespace,
@@ -198,9 +228,8 @@ def install_json(target: Path, data: Any, *, indent: int = 2) -> None:
 
 def shown_path(path: Path) -> str:
     """``path`` relative to the repository's parent folder when it lies there (no home dirs)."""
-    root = Path(__file__).resolve().parents[2]
     try:
-        return str(Path("..") / path.resolve().relative_to(root.parent))
+        return str(Path("..") / path.resolve().relative_to(REPO_ROOT.parent))
     except ValueError:
         return str(path)
 

@@ -177,3 +177,38 @@ def test_the_command_runs_the_app_analyzer_and_reports_bad_rows(tmp_path: Path,
     assert main(argv) == 0  # the second run reads the cache: nothing re-analysed
     assert {e: e.stat().st_mtime_ns for e in entries} == stamp
     assert results["items"][0]["finding_cv"]["grade"] in {g.name for g in Grade}
+
+
+@pytest.mark.parametrize("flag", ["--fit", "--record-cards"])
+def test_a_scratch_report_cannot_rewrite_the_shipped_models(tmp_path: Path, demo_index: Path,
+                                                            monkeypatch, capsys,
+                                                            flag: str) -> None:
+    """A check with ``--out`` elsewhere once rewrote every card's provenance: refused now."""
+    from engine.evaluation.devbench import main
+
+    monkeypatch.delenv("FORENSIC_MODELS_DIR", raising=False)
+    shipped = REPO / "resources" / "models"
+    before = {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()}
+    argv = ["--index", str(demo_index), "--out", str(tmp_path / "scratch"),
+            "--cache", str(tmp_path / "cache"), flag]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "--models-dir COPY" in capsys.readouterr().err
+    assert not (tmp_path / "scratch").exists()  # refused before anything ran
+    assert {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()} == before
+
+
+def test_the_install_target_check_allows_a_copy_or_the_documenting_report(tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    from engine.evaluation.devbench import build_parser, check_install_target
+
+    monkeypatch.delenv("FORENSIC_MODELS_DIR", raising=False)
+    parse = build_parser().parse_args
+    scratch = ["--out", str(tmp_path / "x")]
+    assert check_install_target(parse(scratch)) is None  # measuring only writes no model file
+    assert check_install_target(parse([*scratch, "--fit"]))
+    assert check_install_target(parse([*scratch, "--fit", "--models-dir", str(tmp_path)])) is None
+    assert check_install_target(parse(["--out", str(REPO / "docs/devbench"), "--fit"])) is None
+    monkeypatch.setenv("FORENSIC_MODELS_DIR", str(tmp_path))
+    assert check_install_target(parse([*scratch, "--fit"])) is None
