@@ -41,7 +41,10 @@ class VideoGanConfig:
         max_stills: MRL: cap on still faces per split (0 = all).
         p_pseudo: MRL: share of pseudo-clips among training pairs.
         strides: MRL: frame strides of training video clips.
-        mode_probs: MRL: probabilities of the fake modes drift / jump / donor.
+        mode_probs: MRL: probabilities of the fake modes drift / jump / donor, and optionally
+            decoded (every frame drawn by a decoder on its own; needs ``clip_bank``).
+        clip_bank: MRL: the folder of the decoded pairs (``engine.training.decoded_clips``),
+            relative to the run folder's parent.
         od_weight: MRL: weight of the orthogonal diversity loss.
         tc_weight: MRL: weight of the temporal consistency loss.
         val_pseudo: MRL: pseudo-clip pairs of held-out stills in the validation set.
@@ -74,6 +77,7 @@ class VideoGanConfig:
     p_pseudo: float = 0.5
     strides: tuple[int, ...] = (1, 2, 3, 4)
     mode_probs: tuple[float, ...] = (0.35, 0.35, 0.3)
+    clip_bank: str = ""
     od_weight: float = 0.1
     tc_weight: float = 0.1
     val_pseudo: int = 60
@@ -96,9 +100,13 @@ class VideoGanConfig:
         for name in ("p_pseudo", "p_blur", "p_jpeg", "p_oval", "p_resample"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
-        if len(self.mode_probs) != 3 or abs(sum(self.mode_probs) - 1.0) > 1e-6:
-            raise ValueError("mode_probs must be three probabilities (drift, jump, donor) summing "
-                             "to 1")
+        if (len(self.mode_probs) not in (3, 4) or min(self.mode_probs) < 0.0
+                or abs(sum(self.mode_probs) - 1.0) > 1e-6):
+            raise ValueError("mode_probs must be three or four probabilities (drift, jump, donor"
+                             "[, decoded]) summing to 1")
+        if len(self.mode_probs) == 4 and self.mode_probs[3] > 0.0 and not self.clip_bank:
+            raise ValueError("decoded pairs (mode_probs[3] > 0) need clip_bank "
+                             "(engine.training.decoded_clips)")
         if self.crop_px % 32:
             raise ValueError("crop_px must be a multiple of 32 (EfficientNet-Lite padding)")
 

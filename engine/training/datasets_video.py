@@ -14,8 +14,10 @@ Real clips come from two places (docs/MODELS_VIDEO_GAN.md says why):
 
 Every real clip brings its fake twin, synthesised from the same frames
 (``engine.synthesis.temporal``): a self-blend whose parameters drift (``"drift"``) or jump
-(``"jump"``) over time, or a donor face blended into every frame (``"donor"``). Outside the face
-a fake frame equals its real frame. The pair then gets ONE shared draw of flip, brightness /
+(``"jump"``) over time, a donor face blended into every frame (``"donor"``), or, with a bank of
+TAEF2 reconstructions (``engine.training.decoded_clips``), every frame drawn by a decoder on its
+own (``"decoded"``: the shimmer of a frame-by-frame generator). In the first three, outside the
+face a fake frame equals its real frame. The pair then gets ONE shared draw of flip, brightness /
 contrast and JPEG quality, so the two clips differ only by the manipulation. Frames go through
 :func:`engine.runtime.cfg.preprocess`, the function inference uses.
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -36,21 +38,28 @@ from engine.synthesis import nearest_donor, temporal_donor_blend, temporal_self_
 from engine.synthesis.color import brightness_contrast, jpeg_roundtrip
 from engine.training.datasets import RealFaces
 
+if TYPE_CHECKING:
+    from engine.training.decoded_clips import DecodedClips
+
 __all__ = [
     "FAKE_MODES",
+    "SYNTH_MODES",
     "ClipBatch",
     "ClipSampler",
     "ClipSpec",
     "VideoTracks",
     "clip_pair",
+    "jitter_walk",
     "pseudo_clip",
     "tracks_from_cache",
     "val_clip_specs",
+    "warp_crop",
 ]
 
 logger = logging.getLogger(__name__)
 
-FAKE_MODES = ("drift", "jump", "donor")
+SYNTH_MODES = ("drift", "jump", "donor")  # made from the frames alone, no bank needed
+FAKE_MODES = (*SYNTH_MODES, "decoded")
 _MAX_SKIPS = 50
 
 
@@ -117,30 +126,46 @@ def tracks_from_cache(
                        tuple(groups))
 
 
-def pseudo_clip(
-    crop_rgb_u8: np.ndarray, landmarks_xy: np.ndarray, clip_len: int, rng: np.random.Generator,
+def jitter_walk(
+    side: int, clip_len: int, rng: np.random.Generator,
     *, shift_px: float = 0.6, scale_step: float = 0.003, angle_deg: float = 0.25,
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``clip_len`` copies of one crop under a random walk of small similarity transforms.
+) -> list[np.ndarray]:
+    """``clip_len`` 2x3 similarity transforms of a ``side`` px crop: a small random walk.
 
     Each frame moves from the previous one by N(0, ``shift_px``) pixels, a scale step of
     N(0, ``scale_step``) and a rotation of N(0, ``angle_deg``) degrees about the crop centre;
-    landmarks move with the pixels. Returns (frames, landmarks).
+    the first transform is the identity.
     """
-    side = crop_rgb_u8.shape[0]
     centre = (side - 1) / 2.0
     steps = rng.normal(0.0, 1.0, size=(clip_len, 4)) * [shift_px, shift_px, scale_step,
                                                          angle_deg]
     steps[0] = 0.0
-    walk = np.cumsum(steps, axis=0)
-    frames, lms = [], []
-    for dx, dy, ds, da in walk:
+    out = []
+    for dx, dy, ds, da in np.cumsum(steps, axis=0):
         m = cv2.getRotationMatrix2D((centre, centre), float(da), float(1.0 + ds))
         m[:, 2] += (dx, dy)
-        frames.append(cv2.warpAffine(crop_rgb_u8, m, (side, side), flags=cv2.INTER_LINEAR,
-                                     borderMode=cv2.BORDER_REPLICATE))
-        lm = np.asarray(landmarks_xy, dtype=np.float64)
-        lms.append((lm @ m[:, :2].T + m[:, 2]).astype(np.float32))
+        out.append(m)
+    return out
+
+
+def warp_crop(crop_rgb_u8: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``crop_rgb_u8`` moved by the 2x3 transform ``m`` (bilinear, edges replicated)."""
+    side = crop_rgb_u8.shape[0]
+    return cv2.warpAffine(crop_rgb_u8, m, (side, side), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def pseudo_clip(
+    crop_rgb_u8: np.ndarray, landmarks_xy: np.ndarray, clip_len: int, rng: np.random.Generator,
+    *, shift_px: float = 0.6, scale_step: float = 0.003, angle_deg: float = 0.25,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``clip_len`` copies of one crop under a random walk of small similarity transforms
+    (:func:`jitter_walk`); landmarks move with the pixels. Returns (frames, landmarks)."""
+    walk = jitter_walk(crop_rgb_u8.shape[0], clip_len, rng, shift_px=shift_px,
+                       scale_step=scale_step, angle_deg=angle_deg)
+    lm = np.asarray(landmarks_xy, dtype=np.float64)
+    frames = [warp_crop(crop_rgb_u8, m) for m in walk]
+    lms = [(lm @ m[:, :2].T + m[:, 2]).astype(np.float32) for m in walk]
     return frames, lms
 
 
@@ -182,14 +207,57 @@ class ClipSpec:
 
 def clip_pair(
     spec: ClipSpec, tracks: VideoTracks | None, stills: RealFaces, clip_len: int,
-    *, postaug: bool,
+    *, postaug: bool, decoded: DecodedClips | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(real clip, fake clip), each (T, S, S, 3) uint8, as ``spec`` describes.
 
     Raises:
         SynthesisInputError: the frames cannot be blended (e.g. degenerate landmarks).
+        ValueError: a ``"decoded"`` spec without the bank that holds its frames.
     """
     rng = np.random.default_rng(spec.seed)
+    if spec.mode == "decoded":
+        frames, fake_frames = _decoded_pair(spec, tracks, stills, clip_len, decoded)
+    else:
+        frames, fake_frames = _synth_pair(spec, tracks, stills, clip_len, rng)
+    if postaug:
+        frames, fake_frames = _shared_postaug(frames, fake_frames, rng)
+    return np.stack(frames), np.stack(fake_frames)
+
+
+def _decoded_pair(
+    spec: ClipSpec, tracks: VideoTracks | None, stills: RealFaces, clip_len: int,
+    decoded: DecodedClips | None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A ``"decoded"`` pair (``engine.training.decoded_clips`` says why it is made so)."""
+    if decoded is None:
+        raise ValueError("a decoded clip spec needs a decoded-clip bank")
+    if spec.kind == "video":
+        if tracks is None:
+            raise ValueError("a video clip spec needs tracks")
+        missing = [i for i in spec.items if i not in decoded.video]
+        if missing:
+            raise ValueError(f"the decoded-clip bank has no reconstruction of frames {missing}")
+        return ([np.asarray(tracks.crops[i]) for i in spec.items],
+                [decoded.video[i] for i in spec.items])
+    from engine.training.decoded_clips import walk_seed
+
+    still = spec.items[0]
+    if still not in decoded.pseudo_frames:
+        raise ValueError(f"the decoded-clip bank has no pseudo pair of still {still}")
+    redrawn = decoded.pseudo_frames[still]
+    walk = jitter_walk(redrawn.shape[1], clip_len,
+                       np.random.default_rng(walk_seed(decoded.seed, still)))
+    # One reconstruction moved by the walk, against a fresh one per frame moved the same way.
+    return ([warp_crop(redrawn[0], m) for m in walk],
+            [warp_crop(frame, m) for frame, m in zip(redrawn, walk, strict=True)])
+
+
+def _synth_pair(
+    spec: ClipSpec, tracks: VideoTracks | None, stills: RealFaces, clip_len: int,
+    rng: np.random.Generator,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A self-blend (drift / jump) or donor pair made from the frames."""
     if spec.kind == "video":
         if tracks is None:
             raise ValueError("a video clip spec needs tracks")
@@ -207,10 +275,7 @@ def clip_pair(
                                      stills.landmarks[donor], rng)
     else:
         fakes = temporal_self_blend(frames, lms, rng, mode=spec.mode)
-    fake_frames = [r.image_rgb_u8 for r in fakes]
-    if postaug:
-        frames, fake_frames = _shared_postaug(frames, fake_frames, rng)
-    return np.stack(frames), np.stack(fake_frames)
+    return frames, [r.image_rgb_u8 for r in fakes]
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,7 +297,9 @@ class ClipSampler:
         rng: every random draw.
         p_pseudo: probability that a pair is a pseudo-clip.
         strides: frame strides a video clip may use (drawn uniformly among those that fit).
-        mode_probs: probabilities of ``FAKE_MODES``.
+        mode_probs: probabilities of the first ``len(mode_probs)`` of ``FAKE_MODES`` (three:
+            no decoded pairs, drawn exactly as before the fourth mode existed).
+        decoded: the bank of ``"decoded"`` pairs (needed when that mode's probability is > 0).
     """
 
     tracks: VideoTracks | None
@@ -241,16 +308,22 @@ class ClipSampler:
     rng: np.random.Generator
     p_pseudo: float = 0.5
     strides: tuple[int, ...] = (1, 2, 3, 4)
-    mode_probs: tuple[float, float, float] = (0.35, 0.35, 0.3)
+    mode_probs: tuple[float, ...] = (0.35, 0.35, 0.3)
+    decoded: DecodedClips | None = None
     epoch: int = 0
     skipped: int = field(default=0)
 
     def next_spec(self) -> ClipSpec:
         """A random pair spec (its own seed comes from this sampler's generator)."""
-        mode = FAKE_MODES[int(self.rng.choice(3, p=np.asarray(self.mode_probs)))]
+        probs = np.asarray(self.mode_probs)
+        mode = FAKE_MODES[int(self.rng.choice(len(probs), p=probs))]
         seed = int(self.rng.integers(2**62))
         t = self.cfg.clip_len
         if self.tracks is None or self.rng.random() < self.p_pseudo:
+            if mode == "decoded":
+                banked = self._bank().stills()
+                return ClipSpec("pseudo", (banked[int(self.rng.integers(len(banked)))],), mode,
+                                seed)
             return ClipSpec("pseudo", (int(self.rng.integers(len(self.stills))),), mode, seed)
         stride = int(self.rng.choice(self.strides))
         spans = np.array([len(r) - (t - 1) * stride for r in self.tracks.runs])
@@ -269,7 +342,7 @@ class ClipSampler:
             spec = self.next_spec()
             try:
                 real, fake = clip_pair(spec, self.tracks, self.stills, self.cfg.clip_len,
-                                       postaug=True)
+                                       postaug=True, decoded=self.decoded)
             except SynthesisInputError as exc:
                 self.skipped += 1
                 logger.warning("clip %s skipped (%s); %d skipped so far", spec, exc, self.skipped)
@@ -281,6 +354,12 @@ class ClipSampler:
         clips = np.stack(reals + fakes)
         return ClipBatch(preprocess(clips, self.cfg),
                          np.repeat(np.array([0, 1], dtype=np.int64), n_pairs))
+
+    def _bank(self) -> DecodedClips:
+        if self.decoded is None:
+            raise ValueError("mode_probs gives decoded pairs a share but no bank was given "
+                             "(clip_bank; engine.training.decoded_clips)")
+        return self.decoded
 
     def describe(self) -> dict[str, int]:
         """Counts of the training data (for the model card)."""
@@ -306,17 +385,18 @@ def val_clip_specs(
     seed: int, stride: int = 1,
 ) -> list[ClipSpec]:
     """Deterministic held-out pairs: every non-overlapping ``stride`` window of every run,
-    then ``n_pseudo`` pseudo-clips of still faces; fake modes cycle through ``FAKE_MODES``."""
+    then ``n_pseudo`` pseudo-clips of still faces; fake modes cycle through ``SYNTH_MODES``
+    (the validation every run is compared on; decoded pairs are measured apart)."""
     specs: list[ClipSpec] = []
     span = (clip_len - 1) * stride + 1
     for run in tracks.runs if tracks is not None else ():
         for start in range(0, len(run) - span + 1, span):
             items = tuple(int(i) for i in run[start : start + span : stride])
-            specs.append(ClipSpec("video", items, FAKE_MODES[len(specs) % 3], seed + len(specs)))
+            specs.append(ClipSpec("video", items, SYNTH_MODES[len(specs) % 3], seed + len(specs)))
     if stills is not None and n_pseudo > 0:
         rng = np.random.default_rng(seed)
         picks = rng.choice(len(stills), size=min(n_pseudo, len(stills)), replace=False)
         for k, still in enumerate(np.sort(picks)):
-            specs.append(ClipSpec("pseudo", (int(still),), FAKE_MODES[k % 3],
+            specs.append(ClipSpec("pseudo", (int(still),), SYNTH_MODES[k % 3],
                                   seed + 100_000 + k))
     return specs

@@ -10,7 +10,8 @@ self-blend's only evidence is still what the blend leaves (``decoder_prob`` of
 
 TAEF2 takes about 1 s for a 256 px crop on one CPU core, far too slow inside the training loop,
 so the twins of a seeded sample of the training faces are made once here and stored in chunks
-(resumable; ``--shard``/``--shards`` split the chunks between processes)::
+(``engine.training.decoded_bank``: resumable; ``--shard``/``--shards`` split the chunks between
+processes)::
 
     python -m engine.training.decoded_faces --config configs/training/CONFIG.toml \\
         --data-root /root/.cache/forensic-dataset --out /work/cache/decoded_faces --n 1600
@@ -24,23 +25,18 @@ faces.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.training.datasets import RealFaces, draw_weights
+from engine.training.decoded_bank import ImageOf, build_bank, images_fingerprint, load_bank
 
-__all__ = ["CHUNK", "load_decoded", "main", "plan_indices", "sample_fingerprint"]
-
-logger = logging.getLogger(__name__)
-
-CHUNK = 50
-_PLAN = "plan.json"
+__all__ = ["build", "load_decoded", "main", "plan_indices", "sample_fingerprint"]
 
 
 def plan_indices(faces: RealFaces, n: int, *, seed: int, video_share: float) -> list[int]:
@@ -55,45 +51,24 @@ def plan_indices(faces: RealFaces, n: int, *, seed: int, video_share: float) -> 
 
 def sample_fingerprint(faces: RealFaces, indices: list[int]) -> str:
     """SHA-256 of the crops at ``indices``, in order: which faces a bank was made from."""
-    digest = hashlib.sha256()
-    for i in indices:
-        digest.update(np.ascontiguousarray(faces.crops[i]).tobytes())
-    return digest.hexdigest()
+    return images_fingerprint(_crop_of(faces), indices)
 
 
-def _chunk_path(out: Path, k: int) -> Path:
-    return out / f"chunk_{k:04d}.npz"
+def _crop_of(faces: RealFaces) -> ImageOf:
+    return lambda i: np.asarray(faces.crops[i])
+
+
+def _settings(faces: RealFaces, *, seed: int, video_share: float) -> dict[str, Any]:
+    return {"n_faces": len(faces), "seed": seed, "video_share": video_share}
 
 
 def build(faces: RealFaces, out: Path, *, n: int, seed: int, video_share: float,
           taef2_dir: Path, shard: int = 0, shards: int = 1) -> int:
     """Make (or finish) the bank in ``out``; returns the number of chunks this shard wrote."""
-    from engine.synthesis.taef2 import load_taef2
-
-    out.mkdir(parents=True, exist_ok=True)
     indices = plan_indices(faces, n, seed=seed, video_share=video_share)
-    plan = {"n_faces": len(faces), "indices": indices, "seed": seed, "video_share": video_share,
-            "fingerprint": sample_fingerprint(faces, indices), "decoder": "taef2"}
-    plan_path = out / _PLAN
-    if plan_path.exists():
-        if json.loads(plan_path.read_text(encoding="utf-8")) != plan:
-            raise ValueError(f"{out} holds a bank of other faces or settings; use another folder")
-    else:
-        plan_path.write_text(json.dumps(plan), encoding="utf-8")
-    taef2 = load_taef2(taef2_dir)
-    written = 0
-    for k in range(shard, -(-n // CHUNK), shards):
-        path = _chunk_path(out, k)
-        if path.exists():
-            continue
-        part = indices[k * CHUNK:(k + 1) * CHUNK]
-        decoded = np.stack([taef2.reconstruct(np.asarray(faces.crops[i])) for i in part])
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, indices=np.asarray(part, dtype=np.int64), decoded=decoded)
-        tmp.replace(path)
-        written += 1
-        logger.info("chunk %d: %d faces decoded", k, len(part))
-    return written
+    return build_bank(_crop_of(faces), indices, out,
+                      settings=_settings(faces, seed=seed, video_share=video_share),
+                      taef2_dir=taef2_dir, shard=shard, shards=shards)
 
 
 def load_decoded(folder: Path, faces: RealFaces) -> dict[int, npt.NDArray[np.uint8]]:
@@ -103,28 +78,8 @@ def load_decoded(folder: Path, faces: RealFaces) -> dict[int, npt.NDArray[np.uin
         FileNotFoundError: no bank, or a chunk is missing (the build did not finish).
         ValueError: the bank was made from other faces.
     """
-    plan_path = folder / _PLAN
-    if not plan_path.is_file():
-        raise FileNotFoundError(f"no decoded-face bank in {folder} "
-                                "(python -m engine.training.decoded_faces)")
-    plan = json.loads(plan_path.read_text(encoding="utf-8"))
-    indices = [int(i) for i in plan["indices"]]
-    if plan["n_faces"] != len(faces) or max(indices) >= len(faces):
-        raise ValueError(f"{folder} was made from {plan['n_faces']} faces; these are "
-                         f"{len(faces)}")
-    if sample_fingerprint(faces, indices) != plan["fingerprint"]:
-        raise ValueError(f"{folder} was made from other faces than these (crop SHA-256 differs)")
-    out: dict[int, npt.NDArray[np.uint8]] = {}
-    for k in range(-(-len(indices) // CHUNK)):
-        path = _chunk_path(folder, k)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: the bank's build did not finish")
-        with np.load(path) as data:
-            for i, twin in zip(data["indices"], data["decoded"], strict=True):
-                out[int(i)] = twin
-    if sorted(out) != indices:
-        raise ValueError(f"{folder}: its chunks do not hold the planned faces")
-    return out
+    return load_bank(folder, _crop_of(faces), settings={"n_faces": len(faces)},
+                     what="decoded-face bank (python -m engine.training.decoded_faces)")
 
 
 def main(argv: list[str] | None = None) -> int:

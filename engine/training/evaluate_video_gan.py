@@ -13,7 +13,11 @@ held-out faces, on the half of them the calibration was NOT fitted on:
 - ``relation_effl0``: held-out real video windows at stride 2 and 4 (frames 4 and 8 video
   frames apart) against their synthetic fakes, and the 2 DFDC deepfake videos of ``dev_eval``
   (8-frame windows of their 32 sampled frames) against stride-4 windows of the held-out real
-  videos (``dev_eval_dfdc_videos``: a smoke check, 8 fake clips).
+  videos (``dev_eval_dfdc_videos``: a smoke check, 8 fake clips); with ``--decoded-bank`` (a
+  bank of the ``val`` split, ``python -m engine.training.decoded_clips --split val``) also the
+  decoder-drawn pairs (``val_decoded_clips``: every non-overlapping 8-frame window of the
+  held-out videos and every banked still; ``engine.training.decoded_clips`` says how they are
+  made).
 """
 
 from __future__ import annotations
@@ -99,7 +103,8 @@ def _windows(members: np.ndarray, clip_len: int, stride: int) -> list[np.ndarray
     return [members[s : s + span : stride] for s in range(0, len(members) - span + 1, span)]
 
 
-def _evaluate_mrl(detector: Any, card: dict[str, Any], data_root: Path) -> dict[str, Any]:
+def _evaluate_mrl(detector: Any, card: dict[str, Any], data_root: Path,
+                  decoded_bank: Path | None = None) -> dict[str, Any]:
     from engine.data.cache import FaceCache
     from engine.training.datasets import faces_from_cache
     from engine.training.datasets_video import clip_pair, tracks_from_cache, val_clip_specs
@@ -129,7 +134,27 @@ def _evaluate_mrl(detector: Any, card: dict[str, Any], data_root: Path) -> dict[
     results["dev_eval_dfdc_videos"] = summarize(
         np.r_[p_real, p_dfdc], np.r_[np.zeros(len(p_real)), np.ones(len(p_dfdc))],
         detector.cfg.threshold)
+    if decoded_bank is not None:
+        results["val_decoded_clips"] = _decoded_pairs(detector, decoded_bank, tracks, stills,
+                                                      int(cfg["seed"]))
     return results
+
+
+def _decoded_pairs(detector: Any, bank_dir: Path, tracks: Any, stills: Any,
+                   seed: int) -> dict[str, Any]:
+    """Scores of the held-out decoder-drawn pairs (none was used for the calibration)."""
+    from engine.training.datasets_video import ClipSpec, clip_pair
+    from engine.training.decoded_clips import load_clip_bank
+
+    t = detector.cfg.clip_len
+    bank = load_clip_bank(bank_dir, tracks, stills, clip_len=t, seed=seed)
+    specs = [ClipSpec("video", tuple(int(i) for i in w), "decoded", 0)
+             for run in tracks.runs for w in _windows(run, t, 1)]
+    specs += [ClipSpec("pseudo", (s,), "decoded", 0) for s in bank.stills()]
+    clips = [c for s in specs for c in clip_pair(s, tracks, stills, t, postaug=False,
+                                                 decoded=bank)]
+    p_fake = _score(detector, np.stack(clips), batch=4)
+    return summarize(p_fake, np.tile([0, 1], len(specs)), detector.cfg.threshold)
 
 
 _EVALUATIONS = {"gan": _evaluate_gan, "mrl": _evaluate_mrl}
@@ -145,6 +170,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runtime", choices=("onnx", "torch"), default="onnx")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--record", action="store_true", help="store the metrics in the card")
+    parser.add_argument("--decoded-bank", type=Path, default=None,
+                        help="MRL: a decoded-clip bank of the val split (val_decoded_clips)")
     return parser.parse_args(argv)
 
 
@@ -164,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     if method not in _EVALUATIONS:
         raise SystemExit(f"{args.detector} was not trained by the MRL/GAN loop (method "
                          f"{method!r}); use python -m engine.training.evaluate")
-    results = _EVALUATIONS[method](detector, card, args.data_root)
+    if args.decoded_bank is not None and method != "mrl":
+        raise SystemExit("--decoded-bank is for the MRL detector")
+    extra = {"decoded_bank": args.decoded_bank} if method == "mrl" else {}
+    results = _EVALUATIONS[method](detector, card, args.data_root, **extra)
     command = command_line(argv, "python -m engine.training.evaluate_video_gan")
     sys.stdout.write(json.dumps(results, indent=1) + "\n")
     if args.record:

@@ -29,7 +29,6 @@ from engine.detectors import registry
 from engine.detectors.base import Detector
 from engine.training.cli import command_line, log_to, parse_args
 from engine.training.config_video_gan import VideoGanConfig, load_video_gan_config
-from engine.training.datasets import faces_from_cache
 from engine.training.datasets_gan import (
     GanAugment,
     GanSampler,
@@ -42,9 +41,9 @@ from engine.training.datasets_video import (
     ClipSampler,
     ClipSpec,
     clip_pair,
-    tracks_from_cache,
     val_clip_specs,
 )
+from engine.training.decoded_clips import load_clip_bank, mrl_split_data
 from engine.training.driver import apply_update, drive
 from engine.training.loop import write_checkpoint
 from engine.training.losses_mrl import mrl_loss
@@ -89,7 +88,8 @@ def _lr_lambda(cfg: VideoGanConfig) -> Callable[[int], float]:
     return factor
 
 
-def _sampler(cfg: VideoGanConfig, detector: Detector, data_root: Path) -> Any:
+def _sampler(cfg: VideoGanConfig, detector: Detector, data_root: Path,
+             bank_dir: Path | None) -> Any:
     rng = np.random.default_rng(cfg.seed)
     if cfg.method == "gan":
         faces = gan_faces_from_cache(data_root, split="train", real_sources=cfg.real_sources,
@@ -100,13 +100,19 @@ def _sampler(cfg: VideoGanConfig, detector: Detector, data_root: Path) -> Any:
         logger.info("GAN training faces: %d real, %d generated", int((faces.labels == 0).sum()),
                     int((faces.labels == 1).sum()))
         return GanSampler(faces, detector.cfg, augment, rng)
-    tracks = tracks_from_cache(data_root, split="train", min_len=detector.cfg.clip_len)
-    stills = faces_from_cache(data_root, split="train", sources=cfg.still_sources,
-                              max_faces=cfg.max_stills, seed=cfg.seed)
+    clip_len = detector.cfg.clip_len
+    tracks, stills = mrl_split_data(cfg, data_root, "train", clip_len)
     logger.info("MRL training data: %d video runs (%d frames), %d stills", len(tracks.runs),
                 len(tracks.landmarks), len(stills))
+    decoded = None
+    if len(cfg.mode_probs) == 4 and cfg.mode_probs[3] > 0.0:
+        if bank_dir is None:
+            raise ValueError("decoded pairs need the run folder to find clip_bank")
+        decoded = load_clip_bank(bank_dir, tracks, stills, clip_len=clip_len, seed=cfg.seed)
+        logger.info("decoded pairs: %d video frames, %d stills (%s)", len(decoded.video),
+                    len(decoded.pseudo_still), bank_dir)
     return ClipSampler(tracks, stills, detector.cfg, rng, p_pseudo=cfg.p_pseudo,
-                       strides=cfg.strides, mode_probs=tuple(cfg.mode_probs))  # type: ignore[arg-type]
+                       strides=cfg.strides, mode_probs=tuple(cfg.mode_probs), decoded=decoded)
 
 
 def validation_data(cfg: VideoGanConfig, clip_len: int, data_root: Path) -> VgValidation:
@@ -117,15 +123,16 @@ def validation_data(cfg: VideoGanConfig, clip_len: int, data_root: Path) -> VgVa
                                      seed=cfg.seed + 1)
         return VgValidation(views=make_gan_views(faces, n_per_class=cfg.val_per_class,
                                                  seed=cfg.seed + 1))
-    tracks = tracks_from_cache(data_root, split="val", min_len=clip_len)
-    stills = faces_from_cache(data_root, split="val", sources=cfg.still_sources,
-                              max_faces=cfg.max_stills, seed=cfg.seed + 1)
+    tracks, stills = mrl_split_data(cfg, data_root, "val", clip_len)
     specs = val_clip_specs(tracks, stills, clip_len, n_pseudo=cfg.val_pseudo, seed=cfg.seed + 1)
     return VgValidation(specs=specs, tracks=tracks, stills=stills)
 
 
-def setup(cfg: VideoGanConfig, data_root: Path) -> VgRun:
-    """Build the detector (ImageNet encoder, seeded new layers), optimiser and sampler."""
+def setup(cfg: VideoGanConfig, data_root: Path, out: Path | None = None) -> VgRun:
+    """Build the detector (ImageNet encoder, seeded new layers), optimiser and sampler.
+
+    ``out`` is the run folder; a config's ``clip_bank`` is read from its parent folder.
+    """
     torch.set_num_threads(cfg.threads)
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)  # NOTE: seeds only the init of the new layers
@@ -134,7 +141,8 @@ def setup(cfg: VideoGanConfig, data_root: Path) -> VgRun:
     params = [p for p in detector.net.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg))
-    return VgRun(detector, optimizer, scheduler, _sampler(cfg, detector, data_root),
+    bank_dir = out.parent / cfg.clip_bank if out is not None and cfg.clip_bank else None
+    return VgRun(detector, optimizer, scheduler, _sampler(cfg, detector, data_root, bank_dir),
                  torch.Generator().manual_seed(cfg.seed))
 
 
@@ -238,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     command = command_line(argv)
     logger.info("start: %s", command)
     args.out.mkdir(parents=True, exist_ok=True)
-    run = setup(cfg, args.data_root)
+    run = setup(cfg, args.data_root, args.out)
     checkpoint = args.out / "checkpoint.pt"
     if checkpoint.exists():
         load_run(run, cfg, checkpoint)

@@ -167,9 +167,21 @@ _MRL_CARD_TEXT = {
 }
 
 
+_DECODED_NOTE = (
+    " Half of the training pairs were decoder-drawn (engine.training.decoded_clips): a clip "
+    "against each frame's own TAEF2 reconstruction, and a still's one reconstruction moved by "
+    "a jitter walk against each moved frame's own reconstruction; the validation above holds "
+    "none of them.")
+
+
 def _card_text(cfg: VideoGanConfig) -> dict[str, str]:
     """The card's display name, scope, terms, summary, limitations and metrics note."""
-    return dict(_GAN_CARD_TEXT if cfg.method == "gan" else _MRL_CARD_TEXT)
+    if cfg.method == "gan":
+        return dict(_GAN_CARD_TEXT)
+    text = dict(_MRL_CARD_TEXT)
+    if len(cfg.mode_probs) == 4 and cfg.mode_probs[3] > 0.0:
+        text["limitations"] += _DECODED_NOTE.replace("Half of", f"{cfg.mode_probs[3]:.0%} of")
+    return text
 
 
 def release(run: VgRun, cfg: VideoGanConfig, val: VgValidation, out: Path, *, command: str,

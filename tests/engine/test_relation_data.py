@@ -11,7 +11,7 @@ import pytest
 from engine.data.manifest import CropRow, write_rows
 from engine.training.datasets import RealFaces
 from engine.training.datasets_video import (
-    FAKE_MODES,
+    SYNTH_MODES,
     ClipSampler,
     ClipSpec,
     VideoTracks,
@@ -77,7 +77,7 @@ def test_val_specs_are_deterministic_non_overlapping_windows_with_cycling_modes(
     specs = val_clip_specs(tracks, None, T, n_pseudo=0, seed=1)
     assert [s.items for s in specs] == [tuple(range(8)), tuple(range(8, 16)),
                                         tuple(range(20, 28))]
-    assert [s.mode for s in specs] == list(FAKE_MODES)
+    assert [s.mode for s in specs] == list(SYNTH_MODES)
     assert specs == val_clip_specs(tracks, None, T, n_pseudo=0, seed=1)
     strided = val_clip_specs(tracks, None, T, n_pseudo=0, seed=1, stride=2)
     assert [s.items for s in strided] == [tuple(range(0, 16, 2))]
@@ -91,7 +91,7 @@ def stills(shared_data: Path) -> RealFaces:
                      np.array([f.name for f in faces]))
 
 
-@pytest.mark.parametrize("mode", FAKE_MODES)
+@pytest.mark.parametrize("mode", SYNTH_MODES)
 def test_a_clip_pair_is_a_real_clip_and_its_reproducible_fake(stills: RealFaces,
                                                               mode: str) -> None:
     spec = ClipSpec("pseudo", (0,), mode, seed=11)
