@@ -110,7 +110,7 @@ def _sampler(cfg: VideoGanConfig, detector: Detector, data_root: Path,
             raise ValueError("decoded pairs need the run folder to find clip_bank")
         decoded = load_clip_bank(bank_dir, tracks, stills, clip_len=clip_len, seed=cfg.seed)
         logger.info("decoded pairs: %d video frames, %d stills (%s)", len(decoded.video),
-                    len(decoded.pseudo_still), bank_dir)
+                    len(decoded.pseudo_frames), bank_dir)
     return ClipSampler(tracks, stills, detector.cfg, rng, p_pseudo=cfg.p_pseudo,
                        strides=cfg.strides, mode_probs=tuple(cfg.mode_probs), decoded=decoded)
 

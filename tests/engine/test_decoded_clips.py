@@ -178,3 +178,32 @@ def test_the_bank_is_built_with_taef2_and_refused_for_other_stills(
         load_clip_bank(tmp_path, None, one, clip_len=3, seed=1)
     with pytest.raises(FileNotFoundError, match="no decoded-clip bank"):
         load_clip_bank(tmp_path / "nothing", None, one, clip_len=3, seed=0)
+
+
+def test_the_training_loop_reads_the_bank_named_by_the_config(stills: RealFaces, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """``clip_bank`` is found beside the run folder and handed to the sampler."""
+    from types import SimpleNamespace
+
+    from engine.training import loop_video_gan
+    from engine.training.config_video_gan import VideoGanConfig
+
+    tracks = _tracks(stills)
+    bank = _hand_bank(stills, tracks)
+    seen: dict[str, object] = {}
+
+    def fake_load(folder: Path, *args: object, **kwargs: object) -> DecodedClips:
+        seen["folder"] = folder
+        return bank
+
+    monkeypatch.setattr(loop_video_gan, "mrl_split_data", lambda *a: (tracks, stills))
+    monkeypatch.setattr(loop_video_gan, "load_clip_bank", fake_load)
+    cfg = VideoGanConfig(detector="relation_effl0", method="mrl",
+                         mode_probs=(0.0, 0.0, 0.0, 1.0), clip_bank="bank")
+    detector = SimpleNamespace(cfg=_cfg())
+    sampler = loop_video_gan._sampler(cfg, detector, tmp_path, tmp_path / "bank")
+    assert seen["folder"] == tmp_path / "bank"
+    assert sampler.decoded is bank
+    assert sampler.next_spec().mode == "decoded"
+    with pytest.raises(ValueError, match="run folder"):
+        loop_video_gan._sampler(cfg, detector, tmp_path, None)
