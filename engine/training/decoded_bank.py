@@ -15,6 +15,7 @@ and only when every chunk is there, so a training run never pairs images with th
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CHUNK", "build_bank", "images_fingerprint", "load_bank"]
+__all__ = ["CHUNK", "add_build_arguments", "build_bank", "images_fingerprint", "load_bank",
+           "start_build"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,3 +123,23 @@ def load_bank(folder: Path, image_of: ImageOf, *, settings: dict[str, Any],
     if sorted(out) != sorted(keys):
         raise ValueError(f"{folder}: its chunks do not hold the planned images")
     return out
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every bank-building command shares (TAEF2's folder, shards, threads)."""
+    parser.add_argument("--taef2-dir", type=Path, default=Path("../shared/models/taef2"))
+    parser.add_argument("--shard", type=int, default=0, help="this process's share of chunks")
+    parser.add_argument("--shards", type=int, default=1, help="processes building the bank")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+
+
+def start_build(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``, check the shard, start logging and set torch's threads."""
+    args = parser.parse_args(argv)
+    if not 0 <= args.shard < args.shards:
+        parser.error("--shard must lie in [0, --shards)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    return args

@@ -44,7 +44,13 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.training.datasets import RealFaces
-from engine.training.decoded_bank import ImageOf, build_bank, load_bank
+from engine.training.decoded_bank import (
+    ImageOf,
+    add_build_arguments,
+    build_bank,
+    load_bank,
+    start_build,
+)
 
 __all__ = ["DecodedClips", "build_clip_bank", "load_clip_bank", "main", "walk_seed"]
 
@@ -183,20 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("train", "val"), default="train")
     parser.add_argument("--stills", type=int, default=200, help="stills with pseudo pairs")
     parser.add_argument("--no-video", action="store_true", help="pseudo pairs only")
-    parser.add_argument("--taef2-dir", type=Path, default=Path("../shared/models/taef2"))
-    parser.add_argument("--shard", type=int, default=0)
-    parser.add_argument("--shards", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    import torch
-
+    add_build_arguments(parser)
+    args = start_build(parser, argv)
     from engine.detectors import registry
     from engine.training.config_video_gan import load_video_gan_config
 
-    if not 0 <= args.shard < args.shards:
-        parser.error("--shard must lie in [0, --shards)")
-    torch.set_num_threads(args.threads)
     cfg = load_video_gan_config(args.config)
     clip_len = registry.get_cfg(cfg.detector).clip_len
     tracks, stills = mrl_split_data(cfg, args.data_root, args.split, clip_len)

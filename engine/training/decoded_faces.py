@@ -25,7 +25,6 @@ faces.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,14 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.training.datasets import RealFaces, draw_weights
-from engine.training.decoded_bank import ImageOf, build_bank, images_fingerprint, load_bank
+from engine.training.decoded_bank import (
+    ImageOf,
+    add_build_arguments,
+    build_bank,
+    images_fingerprint,
+    load_bank,
+    start_build,
+)
 
 __all__ = ["build", "load_decoded", "main", "plan_indices", "sample_fingerprint"]
 
@@ -93,20 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="bank folder (outside the repo)")
     parser.add_argument("--n", type=int, default=1600, help="faces to decode")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--taef2-dir", type=Path, default=Path("../shared/models/taef2"))
-    parser.add_argument("--shard", type=int, default=0)
-    parser.add_argument("--shards", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    import torch
-
+    add_build_arguments(parser)
+    args = start_build(parser, argv)
     from engine.training.config import load_config
     from engine.training.face_pack import config_faces
 
-    if not 0 <= args.shard < args.shards:
-        parser.error("--shard must lie in [0, --shards)")
-    torch.set_num_threads(args.threads)
     cfg = load_config(args.config)
     faces = config_faces(args.data_root, cfg)["train"]
     build(faces, args.out, n=args.n, seed=args.seed, video_share=cfg.video_share,

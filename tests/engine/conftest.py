@@ -7,11 +7,15 @@ with Pillow/cv2. Everything lands in ``tmp_path_factory``, so tests never touch 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from tests.engine.bad_media import make_all, rotate_mp4, write_video
+
+if TYPE_CHECKING:
+    from engine.training.datasets import RealFaces
 
 VIDEO_CONTAINERS = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 
@@ -63,3 +67,15 @@ def demo_index(tmp_path: Path) -> Path:
                      "demo_real.mp4,real,real_video,camera,demo\n"
                      "demo_fake.mp4,fake,faceswap_video,swap,demo\n", encoding="utf-8")
     return index
+
+
+@pytest.fixture(scope="session")
+def stills(shared_data: Path) -> RealFaces:
+    """The still test faces as a ``RealFaces`` set: pseudo-clips, donors, decoded pairs."""
+    from engine.training.datasets import RealFaces
+    from tests.engine.test_synthesis_masks import real_faces
+
+    faces = real_faces(shared_data)
+    return RealFaces(np.stack([f.rgb_u8 for f in faces]),
+                     np.stack([f.landmarks_xy for f in faces]).astype(np.float32),
+                     np.array([f.name for f in faces]))

@@ -28,17 +28,8 @@ from engine.training.decoded_clips import (
     phase_offsets,
     walk_seed,
 )
-from tests.engine.test_synthesis_masks import real_faces
 
 T = 4
-
-
-@pytest.fixture(scope="module")
-def stills(shared_data: Path) -> RealFaces:
-    faces = real_faces(shared_data)
-    return RealFaces(np.stack([f.rgb_u8 for f in faces]),
-                     np.stack([f.landmarks_xy for f in faces]).astype(np.float32),
-                     np.array([f.name for f in faces]))
 
 
 def _redrawn(rgb: np.ndarray, k: int) -> np.ndarray:

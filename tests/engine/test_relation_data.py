@@ -20,7 +20,6 @@ from engine.training.datasets_video import (
     tracks_from_cache,
     val_clip_specs,
 )
-from tests.engine.test_synthesis_masks import real_faces
 
 torch = pytest.importorskip("torch")
 
@@ -81,14 +80,6 @@ def test_val_specs_are_deterministic_non_overlapping_windows_with_cycling_modes(
     assert specs == val_clip_specs(tracks, None, T, n_pseudo=0, seed=1)
     strided = val_clip_specs(tracks, None, T, n_pseudo=0, seed=1, stride=2)
     assert [s.items for s in strided] == [tuple(range(0, 16, 2))]
-
-
-@pytest.fixture(scope="module")
-def stills(shared_data: Path) -> RealFaces:
-    faces = real_faces(shared_data)
-    return RealFaces(np.stack([f.rgb_u8 for f in faces]),
-                     np.stack([f.landmarks_xy for f in faces]).astype(np.float32),
-                     np.array([f.name for f in faces]))
 
 
 @pytest.mark.parametrize("mode", SYNTH_MODES)
