@@ -365,8 +365,12 @@ class ClipSampler:
         """Counts of the training data (for the model card)."""
         runs = self.tracks.runs if self.tracks is not None else ()
         n_frames = sum(len(r) for r in runs)
-        return {"n_items": n_frames + len(self.stills), "video_runs": len(runs),
-                "video_frames": n_frames, "stills": len(self.stills)}
+        out = {"n_items": n_frames + len(self.stills), "video_runs": len(runs),
+               "video_frames": n_frames, "stills": len(self.stills)}
+        if self.decoded is not None:
+            out["decoded_video_frames"] = len(self.decoded.video)
+            out["decoded_stills"] = len(self.decoded.pseudo_frames)
+        return out
 
     def state(self) -> dict[str, Any]:
         """Everything needed to resume the exact sequence of batches."""

@@ -195,6 +195,7 @@ def test_the_training_loop_reads_the_bank_named_by_the_config(stills: RealFaces,
     sampler = loop_video_gan._sampler(cfg, detector, tmp_path, tmp_path / "bank")
     assert seen["folder"] == tmp_path / "bank"
     assert sampler.decoded is bank
+    assert sampler.describe()["decoded_stills"] == 1  # the card says what the run saw
     assert sampler.next_spec().mode == "decoded"
     with pytest.raises(ValueError, match="run folder"):
         loop_video_gan._sampler(cfg, detector, tmp_path, None)
