@@ -52,7 +52,8 @@ from engine.training.decoded_bank import (
     start_build,
 )
 
-__all__ = ["DecodedClips", "build_clip_bank", "load_clip_bank", "main", "walk_seed"]
+__all__ = ["GRID", "DecodedClips", "build_clip_bank", "load_clip_bank", "main", "mrl_split_data",
+           "phase_offsets", "walk_seed"]
 
 logger = logging.getLogger(__name__)
 
