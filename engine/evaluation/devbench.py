@@ -39,7 +39,8 @@ from typing import Any
 
 from engine.evaluation.bench_index import IndexReadError, read_index
 
-__all__ = ["check_install_target", "install_json", "main", "shown_path", "start_run"]
+__all__ = ["check_install_target", "install_json", "install_refusal", "main", "shown_path",
+           "start_run"]
 
 log = logging.getLogger(__name__)
 
@@ -92,22 +93,32 @@ def check_install_target(args: argparse.Namespace) -> str | None:
     """Why this run may not write into the models folder, or ``None`` when it may.
 
     ``--fit`` and ``--record-cards`` write the fusion rule, the thresholds and the figures into
-    the models folder. Into the shipped one (no ``--models-dir`` and no ``FORENSIC_MODELS_DIR``)
-    they may go only together with the report that documents them, ``docs/devbench``: a check
-    with a scratch ``--out`` once rewrote every card's provenance to cite a scratch command.
+    the models folder: see :func:`install_refusal`.
+    """
+    return install_refusal(writes=args.fit or args.record_cards, models_dir=args.models_dir,
+                           report=args.out, documented=DOCS_OUT,
+                           flags="--fit and --record-cards")
+
+
+def install_refusal(*, writes: bool, models_dir: Path | None, report: Path, documented: Path,
+                    flags: str) -> str | None:
+    """Why a run may not write into the shipped models folder, or ``None`` when it may.
+
+    Into the shipped folder (no ``--models-dir`` and no ``FORENSIC_MODELS_DIR``) a command may
+    write only together with the report in ``docs/`` that documents what it wrote: a check with
+    a scratch report once rewrote every card's provenance to cite a scratch command.
     """
     import os
 
-    if not (args.fit or args.record_cards):
+    if not writes or models_dir is not None or os.environ.get("FORENSIC_MODELS_DIR"):
         return None
-    if args.models_dir is not None or os.environ.get("FORENSIC_MODELS_DIR"):
+    if report.resolve() == documented:
         return None
-    if args.out.resolve() == DOCS_OUT:
-        return None
-    return ("--fit and --record-cards write into the shipped models folder (resources/models), "
-            f"so their report must go to docs/devbench, the one that documents them; "
-            f"to fit with the report in {args.out}, name a copy of the models with "
-            "--models-dir COPY (or leave out --fit to only measure)")
+    shown = documented.relative_to(REPO_ROOT)
+    return (f"{flags} write into the shipped models folder (resources/models), so their report "
+            f"must be {shown}, the one that documents them; to write with the report at "
+            f"{report}, name a copy of the models with --models-dir COPY (or leave out "
+            f"{flags} to only measure)")
 
 
 def start_run(parser: argparse.ArgumentParser, args: argparse.Namespace,

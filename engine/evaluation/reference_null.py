@@ -40,7 +40,9 @@ import numpy as np
 from engine.evaluation.devbench import (
     DEFAULT_CACHE,
     DEFAULT_INDEX,
+    REPO_ROOT,
     install_json,
+    install_refusal,
     shown_path,
     start_run,
 )
@@ -121,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.frames < 2 or args.min_frames < 1:
         parser.error("--frames must be >= 2 and --min-frames >= 1")
+    problem = install_refusal(writes=args.install or args.record_cards,
+                              models_dir=args.models_dir, report=args.report,
+                              documented=REPO_ROOT / DEFAULT_REPORT,
+                              flags="--install and --record-cards")
+    if problem:
+        parser.error(problem)
     items, _row_errors = start_run(parser, args, "reference_null")
     pairs, pair_errors = _read_pairs(args.pairs, {it.rel_path: it for it in items})
     for problem in pair_errors:

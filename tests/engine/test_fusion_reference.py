@@ -218,6 +218,9 @@ def test_the_command_measures_a_null_and_checks_pairs_with_the_app_analyzer(
         "demo_real.mp4,demo_fake.mp4\n", encoding="utf-8")
     installed = tmp_path / "models" / "fusion" / "reference_null.json"
     monkeypatch.setattr("engine.fusion.reference.null_file", lambda: installed)
+    # NOTE: the null goes to tmp_path through the patched null_file, so the guard against a
+    # scratch report writing into the shipped folder (tested below) stands aside here.
+    monkeypatch.setattr(reference_null, "install_refusal", lambda **_: None)
     report = tmp_path / "reference.md"
     argv = ["--index", str(tmp_path / "index.csv"), "--pairs", str(tmp_path / "pairs.csv"),
             "--report", str(report), "--cache", str(tmp_path / "cache"), "--install"]
@@ -320,3 +323,22 @@ def test_the_summary_rows_count_fakes_against_genuine_and_render_in_a_card() -> 
                                                 **rows["kind:face_swap"]}}))
     assert "| this detector | +1.81 / +1.90 | 2 / 1 of 3 |" in text
     assert "| its kind (face_swap) |" in text
+
+
+@pytest.mark.parametrize("flag", ["--install", "--record-cards"])
+def test_a_scratch_report_cannot_install_a_null_into_the_shipped_models(
+        tmp_path: Path, demo_index: Path, monkeypatch: pytest.MonkeyPatch, capsys,
+        flag: str) -> None:
+    from engine.evaluation import reference_null
+
+    monkeypatch.delenv("FORENSIC_MODELS_DIR", raising=False)
+    shipped = Path(__file__).resolve().parents[2] / "resources" / "models"
+    before = {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()}
+    argv = ["--index", str(demo_index), "--report", str(tmp_path / "reference.md"),
+            "--cache", str(tmp_path / "cache"), flag]
+    with pytest.raises(SystemExit) as exc:
+        reference_null.main(argv)
+    assert exc.value.code == 2
+    assert "--models-dir COPY" in capsys.readouterr().err
+    assert not (tmp_path / "reference.md").exists()
+    assert {p: p.stat().st_mtime_ns for p in shipped.rglob("*") if p.is_file()} == before
