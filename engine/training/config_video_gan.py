@@ -104,11 +104,16 @@ class VideoGanConfig:
                 or abs(sum(self.mode_probs) - 1.0) > 1e-6):
             raise ValueError("mode_probs must be three or four probabilities (drift, jump, donor"
                              "[, decoded]) summing to 1")
-        if len(self.mode_probs) == 4 and self.mode_probs[3] > 0.0 and not self.clip_bank:
+        if self.decoded_share > 0.0 and not self.clip_bank:
             raise ValueError("decoded pairs (mode_probs[3] > 0) need clip_bank "
                              "(engine.training.decoded_clips)")
         if self.crop_px % 32:
             raise ValueError("crop_px must be a multiple of 32 (EfficientNet-Lite padding)")
+
+    @property
+    def decoded_share(self) -> float:
+        """MRL: the share of decoder-drawn pairs (the optional fourth of ``mode_probs``)."""
+        return self.mode_probs[3] if len(self.mode_probs) == 4 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for checkpoints and model cards)."""

@@ -106,14 +106,14 @@ def _windows(members: np.ndarray, clip_len: int, stride: int) -> list[np.ndarray
 def _evaluate_mrl(detector: Any, card: dict[str, Any], data_root: Path,
                   decoded_bank: Path | None = None) -> dict[str, Any]:
     from engine.data.cache import FaceCache
-    from engine.training.datasets import faces_from_cache
-    from engine.training.datasets_video import clip_pair, tracks_from_cache, val_clip_specs
+    from engine.training.config_video_gan import VideoGanConfig
+    from engine.training.datasets_video import clip_pair, val_clip_specs
+    from engine.training.decoded_clips import mrl_split_data
 
     cfg = card["training"]["config"]
     t = detector.cfg.clip_len
-    tracks = tracks_from_cache(data_root, split="val", min_len=t)
-    stills = faces_from_cache(data_root, split="val", sources=tuple(cfg["still_sources"]),
-                              max_faces=cfg["max_stills"], seed=cfg["seed"] + 1)
+    # NOTE: the held-out clips exactly as the training run (and a decoded bank) read them.
+    tracks, stills = mrl_split_data(VideoGanConfig.from_dict(cfg), data_root, "val", t)
     results: dict[str, Any] = {}
     real_by_stride: dict[int, np.ndarray] = {}
     for stride in (2, 4):

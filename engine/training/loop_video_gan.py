@@ -105,7 +105,7 @@ def _sampler(cfg: VideoGanConfig, detector: Detector, data_root: Path,
     logger.info("MRL training data: %d video runs (%d frames), %d stills", len(tracks.runs),
                 len(tracks.landmarks), len(stills))
     decoded = None
-    if len(cfg.mode_probs) == 4 and cfg.mode_probs[3] > 0.0:
+    if cfg.decoded_share > 0.0:
         if bank_dir is None:
             raise ValueError("decoded pairs need the run folder to find clip_bank")
         decoded = load_clip_bank(bank_dir, tracks, stills, clip_len=clip_len, seed=cfg.seed)

@@ -172,7 +172,7 @@ def _card_text(cfg: VideoGanConfig) -> dict[str, str]:
     if cfg.method == "gan":
         return dict(_GAN_CARD_TEXT)
     text = dict(_MRL_CARD_TEXT)
-    decoded_share = cfg.mode_probs[3] if len(cfg.mode_probs) == 4 else 0.0
+    decoded_share = cfg.decoded_share
     if decoded_share > 0.0:
         text["limitations"] = (
             "Trained only on synthetic fakes made from about twenty real people's videos and "
@@ -190,8 +190,8 @@ def _card_text(cfg: VideoGanConfig) -> dict[str, str]:
             "weights in ../shared/models/taef2), made once before training; none is shipped.")
         text["metrics_note"] += (
             " val_decoded_clips = held-out decoder-drawn pairs (every non-overlapping window of "
-            "the held-out videos and 30 held-out stills; evaluate_video_gan --decoded-bank), "
-            "none used for calibration.")
+            "the held-out videos and every held-out still of the validation bank; "
+            "evaluate_video_gan --decoded-bank), none used for calibration.")
     return text
 
 

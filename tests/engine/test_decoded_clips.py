@@ -133,9 +133,11 @@ def test_three_mode_probabilities_draw_as_before_and_need_no_bank(stills: RealFa
 def test_the_config_asks_for_a_bank_when_decoded_pairs_have_a_share() -> None:
     from engine.training.config_video_gan import VideoGanConfig
 
-    VideoGanConfig(detector="relation_effl0", method="mrl", mode_probs=(0.35, 0.35, 0.3))
-    VideoGanConfig(detector="relation_effl0", method="mrl", mode_probs=(0.2, 0.2, 0.1, 0.5),
-                   clip_bank="bank")
+    three = VideoGanConfig(detector="relation_effl0", method="mrl", mode_probs=(0.35, 0.35, 0.3))
+    four = VideoGanConfig(detector="relation_effl0", method="mrl",
+                          mode_probs=(0.2, 0.2, 0.1, 0.5), clip_bank="bank")
+    assert (three.decoded_share, four.decoded_share) == (0.0, 0.5)
+    assert "decoded_share" not in four.to_dict()  # derived, never stored
     with pytest.raises(ValueError, match="need clip_bank"):
         VideoGanConfig(detector="relation_effl0", method="mrl", mode_probs=(0.2, 0.2, 0.1, 0.5))
     with pytest.raises(ValueError, match="three or four"):
