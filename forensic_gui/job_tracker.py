@@ -1,7 +1,8 @@
 """Keeps every running job by id, shows it in the progress panel, and stops them all on close.
 
 A job stays referenced here until its final signal has been handled, then it is deleted on the
-GUI thread (``deleteLater``), never by a worker dropping the last reference.
+GUI thread once its worker has left that signal's ``emit()`` (``Job.release``), never by a
+worker dropping the last reference.
 """
 
 from __future__ import annotations
@@ -84,5 +85,5 @@ class JobTracker(QObject):
         job = self._jobs.pop(job_id, None)
         self._panel.remove_job(job_id)
         if job is not None:
-            job.deleteLater()
+            job.release()
         self.jobs_changed.emit()

@@ -6,20 +6,25 @@ import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from engine import api
 from engine.errors import NotMediaError
+from engine.jobs import Progress
+from forensic_gui.job_tracker import JobTracker
 from forensic_gui.settings import Settings
 from forensic_gui.tasks import AnalysisRequest, StoreAccess
+from forensic_gui.widgets.job_progress import JobProgressPanel
 from forensic_gui.workers import (
     AnalysisJob,
     AnalyzerHolder,
     FrameLoader,
     HashJob,
     ImportJob,
+    Job,
     describe_error,
 )
 from tests.gui.fakes import FakeAnalyzer, FakeAnalyzerFactory
@@ -234,3 +239,46 @@ def test_an_unreadable_or_linked_folder_in_a_drop_is_a_reason_not_silence(
     assert sorted((f.path, f.message) for f in report.failures) == [
         (str(dropped / "linked"), LINKED_FOLDER),
         (str(dropped / "locked"), "Cannot read this folder: Permission denied")]
+
+
+class _WaitsForCancel(Job):
+    """Reports a little progress, then waits for Cancel (a job cancelled at a known point)."""
+
+    def __init__(self) -> None:
+        super().__init__("Waiting for cancel")
+        self.waiting = threading.Event()
+
+    def _work(self, progress, cancel):
+        for step in range(3):
+            progress(Progress("score", step, 6, f"step {step}"))
+        self.waiting.set()
+        while True:
+            cancel.raise_if_cancelled()
+            time.sleep(0.002)
+
+
+def test_a_finished_job_reaches_every_listener_before_it_is_deleted(qtbot):
+    """The tracker deletes a job from the slot of its final signal. Done at once, that raced the
+    worker still inside emit(): listeners connected after the tracker's slot lost the signal in
+    about a third of the jobs (the cause of a GUI test that timed out in about 1 full-suite run
+    of 4). Each job here is cancelled once its worker waits; a listener connected after the
+    tracker's must hear it every time."""
+    panel = JobProgressPanel()
+    qtbot.addWidget(panel)
+    tracker = JobTracker(panel)
+    for attempt in range(200):
+        heard = _cancel_with_a_late_listener(qtbot, tracker)
+        assert heard == 1, f"job {attempt} ended, but its late listener heard it {heard} times"
+
+
+def _cancel_with_a_late_listener(qtbot, tracker: JobTracker) -> int:
+    """Start a job, listen to ``cancelled`` after the tracker does, cancel it: times heard."""
+    job = _WaitsForCancel()
+    tracker.start(job)
+    heard: list[None] = []
+    job.cancelled.connect(lambda: heard.append(None))
+    assert job.waiting.wait(5)
+    job.cancel()
+    qtbot.waitUntil(lambda: not tracker.running and job.wait(0), timeout=TIMEOUT_MS)
+    qtbot.wait(1)  # one more turn of the event loop: anything still posted arrives now
+    return len(heard)
