@@ -18,9 +18,11 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from engine import api
@@ -94,8 +96,8 @@ class AnalyzerHolder:
                 self._analyzer = None
 
 
-# NOTE: how often a finished job looks again whether its worker has left its last emit() (see
-# Job.release); the worker is then a few microseconds from returning.
+# NOTE: how often a released job is looked at again (see _release_step): whether its worker has
+# left its last emit() (then a few microseconds away), then whether Qt has deleted it.
 _RELEASE_POLL_MS = 5
 
 # NOTE: background work yields the CPU to the GUI thread: on 2 cores an analysis keeps both busy,
@@ -141,6 +143,7 @@ class Job(QObject):
         self._token = CancelToken()
         self._finished = threading.Event()
         self._started = False
+        self._delete_requested = False  # see _release_step
 
     @property
     def cancel_requested(self) -> bool:
@@ -167,21 +170,12 @@ class Job(QObject):
         return self._finished.wait(timeout_s) if self._started else True
 
     def release(self) -> None:
-        """Delete this job (``deleteLater``) once its worker has returned from its final signal.
+        """Hand this finished job to the GUI thread's release: see :func:`_release_step`.
 
-        Call it on the GUI thread from a slot of a final signal, instead of ``deleteLater``. That
-        slot can run while the worker is still inside ``emit()``: Qt posts the signal to each
-        receiver in turn, and the GUI thread may take the first before the last is posted
-        (measured: in 440 of 1,000 cancelled jobs). Deleted then, the job lost the deliveries
-        not yet posted (a listener connected after the tracker's slot never heard that the job
-        ended: the GUI test that waits for ``cancelled`` timed out in about 1 full-suite run of
-        4), and the worker was left emitting from an object being destroyed. The polling timer
-        holds a reference, so the job outlives Python's references until it is deleted here.
+        Call it on the GUI thread from a slot of a final signal, instead of ``deleteLater``.
         """
-        if self.wait(0):
-            self.deleteLater()
-        else:
-            QTimer.singleShot(_RELEASE_POLL_MS, self.release)
+        _RELEASING[self.job_id] = self
+        _release_step(self.job_id)
 
     def _work(self, progress: ProgressSink, cancel: CancelToken) -> object:
         raise NotImplementedError
@@ -203,6 +197,36 @@ class Job(QObject):
             self.succeeded.emit(value)
         finally:
             self._finished.set()
+
+
+# Jobs handed to release() and not yet deleted by Qt, by id; GUI thread only (see below).
+_RELEASING: dict[str, Job] = {}
+
+
+def _release_step(job_id: str) -> None:
+    """Delete a finished job on the GUI thread, and only when no thread can still be using it.
+
+    A final signal's slot can run while the worker is still inside ``emit()``: Qt posts the
+    signal to each receiver in turn, and the GUI thread may take the first before the last is
+    posted (measured: in 440 of 1,000 cancelled jobs). Deleted then (``deleteLater`` in the
+    tracker's slot, as before), the job lost the deliveries not yet posted (a listener connected
+    after the tracker's never heard that the job ended: the GUI test that waits for
+    ``cancelled`` timed out in about 1 full-suite run of 4) while the worker went on emitting
+    from an object being destroyed. So: ``deleteLater`` once the worker has left its final
+    ``emit()`` (``wait(0)``), and a strong reference held here until Qt has deleted the object,
+    so that no thread dropping the last Python reference (the worker's runnable holds one until
+    it returns) ever deletes it outside the GUI thread. Polled by timers of this thread.
+    """
+    job = _RELEASING.get(job_id)
+    if job is None:  # released twice: the first chain of steps is done with it
+        return
+    if not shiboken6.isValid(job):  # Qt deleted it: the last references may go now
+        del _RELEASING[job_id]
+        return
+    if job.wait(0) and not job._delete_requested:
+        job._delete_requested = True
+        job.deleteLater()
+    QTimer.singleShot(_RELEASE_POLL_MS, partial(_release_step, job_id))
 
 
 def describe_error(exc: BaseException, doing: str) -> str:
